@@ -1,0 +1,60 @@
+# Polisure. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sort | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt $(RUNTIME_STAMP)
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(DEV_STAMP) ## create .venv with the pinned runtime and dev requirements
+
+run: $(RUNTIME_STAMP) ## serve the active model on 127.0.0.1:$(PORT) with gunicorn
+	PORT=$(PORT) $(BIN)/gunicorn -c service/gunicorn_conf.py service.wsgi:app
+
+test: lint typecheck pytest ## lint, type-check and run the whole test suite
+
+pytest: $(DEV_STAMP) ## run the test suite only
+	$(BIN)/python -m pytest
+
+lint: $(DEV_STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(DEV_STAMP) ## mypy on models/ and training/
+	$(BIN)/mypy
+
+format: $(DEV_STAMP) ## apply ruff formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+docs: $(DEV_STAMP) ## regenerate docs/fields.md from the field spec
+	$(BIN)/python -m models.field_docs > docs/fields.md
+
+model: $(DEV_STAMP) ## retrain the shipped default model bundle from the seeded synthetic portfolio
+	$(BIN)/python -m training.default_model
+
+bench: $(DEV_STAMP) ## run the benchmarks (prints ratios against bare baselines)
+	$(BIN)/python -m benchmarks
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: help venv run test pytest lint typecheck format docs model bench clean

@@ -1,0 +1,131 @@
+"""Model features, derived from the field spec (no hand-written list).
+
+Each field becomes one or more features: numbers and booleans as they are,
+ordinals as their level index, categories one-hot, sets as a member count plus
+one indicator per member. A few derived features an actuary would defend are
+added; each names the fields it is built from and carries a monotone
+constraint consistent with every one of those fields' directions, so the
+model stays monotone in each field (tests/models/test_features.py checks it).
+
+The same code builds the training matrix and the row of a live quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models.fields import MODEL_FIELDS, SET_SEPARATOR
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One model column: its name, monotone constraint and source fields."""
+
+    name: str
+    constraint: int
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DerivedFeature:
+    name: str
+    constraint: int
+    fields: tuple[str, ...]
+    formula: Callable[[dict[str, np.ndarray]], np.ndarray]
+    description: str
+
+
+DERIVED_FEATURES: tuple[DerivedFeature, ...] = (
+    DerivedFeature(
+        "security_fte_per_1k_employees",
+        -1,
+        ("security_fte", "employee_count"),
+        lambda c: 1000.0 * c["security_fte"] / c["employee_count"],
+        "Security staff per 1,000 staff: capability relative to the size to defend.",
+    ),
+    DerivedFeature(
+        "exposed_default_credential_devices",
+        1,
+        ("internet_exposed_devices", "default_credentials_pct"),
+        lambda c: c["internet_exposed_devices"] * c["default_credentials_pct"] / 100.0,
+        "Expected internet-exposed devices still on a default password (Mirai's prey).",
+    ),
+    DerivedFeature(
+        "unencrypted_pii_records",
+        1,
+        ("pii_records", "encryption_at_rest_pct"),
+        lambda c: c["pii_records"] * (1.0 - c["encryption_at_rest_pct"] / 100.0),
+        "Personal records in unencrypted stores: what a breach would expose.",
+    ),
+    DerivedFeature(
+        "unassessed_critical_vendors",
+        1,
+        ("critical_vendor_count", "vendor_assessed_pct"),
+        lambda c: c["critical_vendor_count"] * (1.0 - c["vendor_assessed_pct"] / 100.0),
+        "Critical vendors without a security review in the last year.",
+    ),
+)
+
+
+def _field_features() -> list[Feature]:
+    out: list[Feature] = []
+    for f in MODEL_FIELDS:
+        if f.kind == "category":
+            out += [Feature(f"{f.name}={v}", 0, (f.name,)) for v in f.values]
+        elif f.kind == "set":
+            out.append(Feature(f"{f.name}_count", f.direction, (f.name,)))
+            out += [Feature(f"{f.name}:{v}", f.direction, (f.name,)) for v in f.values]
+        else:
+            out.append(Feature(f.name, f.direction, (f.name,)))
+    return out
+
+
+FEATURES: tuple[Feature, ...] = tuple(
+    _field_features() + [Feature(d.name, d.constraint, d.fields) for d in DERIVED_FEATURES]
+)
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+MONOTONE_CONSTRAINTS: tuple[int, ...] = tuple(f.constraint for f in FEATURES)
+
+
+def _set_indicators(column: pd.Series, members: tuple[str, ...]) -> np.ndarray:
+    """Member indicators of a ``|``-joined set column, computed per distinct set."""
+    codes, uniques = pd.factorize(column.fillna("").astype(str))
+    table = np.zeros((len(uniques), len(members)), dtype=np.float32)
+    for i, text in enumerate(uniques):
+        chosen = set(text.split(SET_SEPARATOR)) if text else set()
+        table[i] = [m in chosen for m in members]
+    return table[codes]
+
+
+def build_features(frame: pd.DataFrame) -> np.ndarray:
+    """Float32 feature matrix (rows of ``frame`` x FEATURE_NAMES).
+
+    ``frame`` is an exposure frame (models.exposure) whose values already
+    passed validation; ordinal and category values must be spec levels.
+    """
+    n = len(frame)
+    blocks: list[np.ndarray] = []
+    numeric: dict[str, np.ndarray] = {}
+    for f in MODEL_FIELDS:
+        col = frame[f.name]
+        if f.kind in ("int", "number", "bool"):
+            values = col.to_numpy(dtype=np.float64)
+            numeric[f.name] = values
+            blocks.append(values.reshape(n, 1))
+        elif f.kind == "ordinal":
+            codes = pd.Categorical(col, categories=list(f.values), ordered=True).codes
+            blocks.append(codes.astype(np.float64).reshape(n, 1))
+        elif f.kind == "category":
+            codes = pd.Categorical(col, categories=list(f.values)).codes
+            blocks.append((codes[:, None] == np.arange(len(f.values))).astype(np.float64))
+        elif f.kind == "set":
+            ind = _set_indicators(col, f.values).astype(np.float64)
+            blocks.append(ind.sum(axis=1, keepdims=True))
+            blocks.append(ind)
+    for d in DERIVED_FEATURES:
+        blocks.append(d.formula(numeric).reshape(n, 1))
+    return np.hstack(blocks).astype(np.float32)

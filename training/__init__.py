@@ -1,0 +1,1 @@
+"""Actuaries' pipeline: bordereaux, synthetic portfolio, fitting, evaluation, CLI."""

@@ -1,0 +1,41 @@
+"""``python -m training VERB``: the actuaries' command line (CONTRACT §3).
+
+Each verb lives in its own module, which provides ``add_arguments(parser)``
+and ``main(args) -> int``. Modules are imported only when their verb runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from training.errors import TrainingInputError
+
+VERBS: dict[str, str] = {
+    "synth": "write a seeded synthetic smart-city portfolio (policies.csv, claims.csv)",
+    "validate": "validate a policies file and a claims file; exit 1 listing every defect",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for verb, help_text in VERBS.items():
+        verb_parser = sub.add_parser(verb, help=help_text, description=help_text)
+        module = importlib.import_module(f"training.{verb}")
+        module.add_arguments(verb_parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module = importlib.import_module(f"training.{args.verb}")
+    try:
+        return int(module.main(args))
+    except TrainingInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"error: {exc.strerror}: {exc.filename}", file=sys.stderr)
+        return 1
