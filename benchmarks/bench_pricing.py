@@ -1,0 +1,138 @@
+"""How long one ``price_policy`` call takes in-process, and where the time goes.
+
+    python benchmarks/bench_pricing.py [--calls 3000] [--seed 0]
+
+Prices a seeded mix of policies (small insureds to large cities, limits
+$250k-$100M, retentions $0-$1M, some parts left out, fines capped or not) and
+prints the median time per call over ``--calls`` calls, then the median of
+each step timed on its own: layer (covered loss of one claim: coverage parts
+and fines cap), aggregate (compound Poisson with the aggregate limit: expected
+loss, quantiles, TVaR), loads (premium from the plan), decision (rules).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from models.aggregate import layer_aggregate_loss  # noqa: E402
+from models.decision import decide  # noqa: E402
+from models.pricing import (  # noqa: E402
+    PolicyTerms,
+    covered_loss_for,
+    premium_from_aggregate,
+    price_policy,
+)
+from models.rating_plan import COVERAGE_PARTS, shipped_rating_plan  # noqa: E402
+
+EXPOSURE: dict[str, Any] = {
+    "annual_revenue_usd": 300e6,
+    "privacy_regime": "gdpr",
+    "internet_exposed_devices": 3,
+    "ot_remote_access": "vpn",
+    "mfa_remote": "partial",
+    "backup_isolation": "online",
+    "restore_test_months": 12,
+    "vendor_access_control": "partial",
+    "vendors_with_remote_access": 5,
+    "public_face_recognition": True,
+    "dpia_coverage_pct": 80.0,
+}
+
+
+def _policies(n: int, seed: int) -> list[tuple[float, float, float, PolicyTerms, dict[str, Any]]]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        rate = float(10 ** rng.uniform(-2, 0.3))  # 1% to 2 claims a year
+        sigma = float(rng.uniform(1.5, 2.2))
+        mu = float(np.log(10 ** rng.uniform(4, 6)))  # median loss $10k-$1M
+        limit = float(rng.choice([250e3, 1e6, 5e6, 10e6, 25e6, 100e6]))
+        retention = float(min(rng.choice([0.0, 10e3, 50e3, 250e3, 1e6]), limit / 2))
+        parts = (
+            COVERAGE_PARTS
+            if rng.random() < 0.7
+            else tuple(p for p in COVERAGE_PARTS if rng.random() < 0.6)
+        )
+        regime = str(rng.choice(["gdpr", "pipl", "ccpa", "other"]))
+        out.append(
+            (
+                rate,
+                mu,
+                sigma,
+                PolicyTerms(limit, retention, parts or COVERAGE_PARTS),
+                dict(EXPOSURE, privacy_regime=regime),
+            )
+        )
+    return out
+
+
+def _median_us(step: Callable[[int], object], n: int) -> float:
+    times = np.empty(n)
+    for i in range(n):
+        start = time.perf_counter_ns()
+        step(i)
+        times[i] = time.perf_counter_ns() - start
+    return float(np.median(times)) / 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    plan = shipped_rating_plan()
+    policies = _policies(args.calls, args.seed)
+    n = len(policies)
+    for i in range(min(200, n)):  # warm caches and imports
+        rate, mu, sigma, terms, exposure = policies[i]
+        price_policy(rate, mu, sigma, terms, exposure, 50.0, plan)
+
+    def full(i: int) -> object:
+        rate, mu, sigma, terms, exposure = policies[i]
+        return price_policy(rate, mu, sigma, terms, exposure, 50.0, plan)
+
+    covered = [covered_loss_for(plan, t.coverages, mu, s, e) for _, mu, s, t, e in policies]
+    levels = (0.9, 0.99, 0.995)
+    aggregates = [
+        layer_aggregate_loss(c, r * t.period_years, t.retention_usd, t.limit_usd, levels)
+        for c, (r, _, _, t, _) in zip(covered, policies, strict=True)
+    ]
+    steps: dict[str, Callable[[int], object]] = {
+        "layer": lambda i: covered_loss_for(
+            plan, policies[i][3].coverages, policies[i][1], policies[i][2], policies[i][4]
+        ),
+        "aggregate": lambda i: layer_aggregate_loss(
+            covered[i],
+            policies[i][0] * policies[i][3].period_years,
+            policies[i][3].retention_usd,
+            policies[i][3].limit_usd,
+            levels,
+        ),
+        "loads": lambda i: premium_from_aggregate(
+            plan, aggregates[i], covered[i], policies[i][3].coverages
+        ),
+        "decision": lambda i: decide(plan.decision, 50.0, policies[i][3].limit_usd, policies[i][4]),
+    }
+    total = _median_us(full, n)
+    print(
+        f"price_policy: median {total:.0f} us per call over {n} calls ({1e6 / total:,.0f} calls/s on one core)"
+    )
+    for name, step in steps.items():
+        print(f"  {name:<10} median {_median_us(step, n):7.1f} us")
+    finite = all(math.isfinite(a.expected_usd) for a in aggregates)
+    print(f"  all {n} expected losses finite: {finite}")
+
+
+if __name__ == "__main__":
+    main()
