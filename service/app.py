@@ -1,4 +1,10 @@
-"""Application factory: nothing happens at import time."""
+"""Application factory: nothing happens at import time.
+
+``create_app(test_config)`` reads the environment (service.config), then
+wires each concern with its own ``init_app``: request ids and JSON logs,
+metrics, the database, the quote engine (built lazily), rate limits, the
+OpenAPI/error layer, and one blueprint per concern.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,32 @@ from typing import Any
 
 from flask import Flask
 
+from service.config import DEFAULT_INSTANCE_PATH, settings_from_env
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=str(DEFAULT_INSTANCE_PATH), static_folder=None)
+    app.config.update(settings_from_env(DEFAULT_INSTANCE_PATH))
     if test_config:
         app.config.update(test_config)
 
-    from service import health
+    from service import cli, db, docs, engine, health, logs, metrics, quotes, ratelimit
+    from service.api import init_api
 
-    app.register_blueprint(health.blp)
+    # Order matters: timing and request ids first, so a 429 is timed and logged too.
+    metrics.init_app(app)
+    logs.init_app(app)
+    db.init_app(app)
+    engine.init_app(app)
+    ratelimit.init_app(app)
+    api = init_api(app)
+    api.register_blueprint(quotes.blp)
+    api.register_blueprint(health.blp)
+    app.register_blueprint(docs.blp)
+    from service import assess_page, assessments
+
+    assessments.init_app(app)
+    api.register_blueprint(assessments.blp)
+    app.register_blueprint(assess_page.blp)
+    cli.init_app(app)
     return app

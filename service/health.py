@@ -1,10 +1,62 @@
-"""Liveness: the process is up and answering."""
+"""Probes: /healthz (the process answers) and /readyz (it can quote).
 
-from flask import Blueprint
+/readyz is 200 only when the quote engine is loaded and the database answers
+a query on the migrated schema; otherwise 503 with every reason, so an
+orchestrator keeps traffic away from a worker that would fail quotes.
+"""
 
-blp = Blueprint("health", __name__)
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.api import Blueprint
+from service.db import get_db
+from service.engine import engine_slot
+
+blp = Blueprint("health", __name__, description="Probes for the orchestrator")
 
 
-@blp.get("/healthz")
-def healthz() -> tuple[dict[str, str], int]:
-    return {"status": "ok"}, 200
+class HealthSchema(Schema):
+    status = fields.String(metadata={"description": "ok"})
+
+
+class ReadinessSchema(Schema):
+    status = fields.String(metadata={"description": "ready or unavailable"})
+    reasons = fields.List(fields.String(), metadata={"description": "why not ready"})
+    model_version = fields.String()
+    rating_plan_version = fields.String()
+
+
+@blp.route("/healthz")
+@blp.response(200, HealthSchema)
+def healthz() -> dict[str, str]:
+    """Liveness: the process is up and answering"""
+    return {"status": "ok"}
+
+
+def database_problem() -> str | None:
+    try:
+        with get_db().engine.connect() as connection:
+            # Reading alembic_version proves both reachability and a migrated schema.
+            connection.execute(text("SELECT version_num FROM alembic_version"))
+    except SQLAlchemyError as exc:
+        return f"database not reachable or not migrated: {type(exc).__name__}"
+    return None
+
+
+@blp.route("/readyz")
+@blp.response(200, ReadinessSchema)
+@blp.alt_response(503, schema=ReadinessSchema, description="Not ready, with every reason.")
+def readyz() -> tuple[dict[str, object], int]:
+    """Readiness: the quote engine is loaded and the database answers"""
+    reasons = [r for r in (engine_slot().problem(), database_problem()) if r]
+    if reasons:
+        return {"status": "unavailable", "reasons": reasons}, 503
+    engine = engine_slot().get()
+    return {
+        "status": "ready",
+        "model_version": engine.model_version,
+        "rating_plan_version": engine.rating_plan_version,
+    }, 200

@@ -1,0 +1,34 @@
+# Polisure service image: the same gunicorn command and config as `make run`,
+# as a non-root user, listening on 0.0.0.0:8000.
+#   docker build -t polisure .
+#   docker run -p 8000:8000 -v polisure-data:/app/instance polisure
+#   docker run --rm -v polisure-data:/app/instance polisure \
+#       python -m service keys create --tenant acme --role insurer
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HOST=0.0.0.0 \
+    PORT=8000
+
+WORKDIR /app
+
+# Dependencies first, so code changes do not reinstall them.
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+RUN useradd --create-home --uid 10001 --user-group polisure
+COPY --chown=polisure:polisure . .
+# The default SQLite database lives in instance/ (mount a volume there to keep it).
+RUN mkdir -p instance && chown polisure:polisure instance
+
+USER polisure
+EXPOSE 8000
+# gunicorn drains in-flight requests on SIGTERM (graceful_timeout in the config).
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=3s --start-period=30s \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+# Same as `make run`: PORT=$(PORT) .venv/bin/gunicorn -c service/gunicorn_conf.py service.wsgi:app
+CMD ["gunicorn", "-c", "service/gunicorn_conf.py", "service.wsgi:app"]

@@ -1,0 +1,48 @@
+"""Service settings: defaults, then the environment (CONTRACT §4), then test overrides.
+
+Every setting is read when the app is created, never at import time, so a
+test can build an app with its own database and engine beside another.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+#: Where the default SQLite database lives (the repository's ``instance/``).
+DEFAULT_INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
+
+#: Largest request body accepted, in bytes (a full exposure is about 3 KiB).
+MAX_BODY_BYTES = 256 * 1024
+
+
+def default_database_url(instance_path: Path = DEFAULT_INSTANCE_PATH) -> str:
+    """SQLite file under the instance folder (opened in WAL mode by service.db)."""
+    return f"sqlite:///{instance_path / 'polisure.sqlite3'}"
+
+
+def database_url_from_env(instance_path: Path = DEFAULT_INSTANCE_PATH) -> str:
+    """``POLISURE_DATABASE_URL`` or the default SQLite file."""
+    return os.environ.get("POLISURE_DATABASE_URL") or default_database_url(instance_path)
+
+
+def settings_from_env(instance_path: Path) -> dict[str, Any]:
+    """The app config this process's environment asks for."""
+    env = os.environ
+    return {
+        "POLISURE_DATABASE_URL": database_url_from_env(instance_path),
+        # None lets the engine factory pick the project's own bundles directory.
+        "POLISURE_MODELS_DIR": env.get("POLISURE_MODELS_DIR") or None,
+        "POLISURE_REDIS_URL": env.get("POLISURE_REDIS_URL") or None,
+        # "module:callable" building the quote engine from the models directory.
+        "POLISURE_ENGINE": env.get("POLISURE_ENGINE", "models.quoting:load_quote_engine"),
+        # Per API key (or per client address without a key); "a;b" for several.
+        "POLISURE_RATE_LIMIT": env.get("POLISURE_RATE_LIMIT", "600 per minute;30 per second"),
+        "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_TITLE": "Polisure insurer API",
+        "API_VERSION": "v1",
+    }
