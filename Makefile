@@ -38,7 +38,7 @@ lint: $(DEV_STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(DEV_STAMP) ## mypy on models/ and training/
+typecheck: $(DEV_STAMP) ## mypy on models/, training/ and service/
 	$(BIN)/mypy
 
 format: $(DEV_STAMP) ## apply ruff formatting and safe fixes

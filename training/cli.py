@@ -15,6 +15,10 @@ from training.errors import TrainingInputError
 VERBS: dict[str, str] = {
     "synth": "write a seeded synthetic smart-city portfolio (policies.csv, claims.csv)",
     "validate": "validate a policies file and a claims file; exit 1 listing every defect",
+    "train": "fit, evaluate and write a new model bundle version (the version on the last line)",
+    "score": "batch-score a policies file with a bundle version to CSV or Parquet",
+    "compare": "challenger vs champion bundle on one book: metrics, double lift, premiums",
+    "drift": "population stability of quoted exposures against the bundle's reference",
 }
 
 

@@ -1,0 +1,33 @@
+"""``python -m benchmarks [NAME ...]``: run the benchmarks one after another.
+
+Each benchmark is also a script of its own (``python benchmarks/bench_NAME.py
+--help``) with options for sizes and durations. They run one at a time so
+that none competes with another for the two cores.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ORDER = ("synth", "validate", "pricing", "train", "score", "service")
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(ORDER)
+    unknown = sorted(set(names) - set(ORDER))
+    if unknown:
+        print(f"unknown benchmark(s) {unknown}; choose from {list(ORDER)}", file=sys.stderr)
+        return 2
+    status = 0
+    for name in names:
+        print(f"\n=== bench_{name} ===", flush=True)
+        done = subprocess.run([sys.executable, str(HERE / f"bench_{name}.py")], check=False)
+        status = status or done.returncode
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

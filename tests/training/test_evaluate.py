@@ -1,0 +1,99 @@
+"""Holdout metrics against hand-computed values and a model that *is* the truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import mean_poisson_deviance
+
+from models.lognormal import layer_expected_loss
+from tests.pipeline_portfolio import SIGMA, make_portfolio, truth_frame
+from training import metrics
+from training.evaluate import (
+    STANDARD_LIMIT_USD,
+    STANDARD_RETENTION_USD,
+    Holdout,
+    Predictions,
+    evaluate_holdout,
+    layer_pure_premium,
+)
+
+
+def test_poisson_deviance_matches_sklearn():
+    rng = np.random.default_rng(1)
+    mu = rng.uniform(0.05, 2.0, 500)
+    y = rng.poisson(mu)
+    assert metrics.poisson_deviance(y, mu) == pytest.approx(mean_poisson_deviance(y, mu))
+
+
+def test_gini_of_hand_computed_lorenz_curves():
+    counts, exposure = np.array([0.0, 0.0, 1.0, 1.0]), np.ones(4)
+    _, y, gini = metrics.lorenz_curve(counts, np.array([1, 2, 3, 4]), exposure)
+    np.testing.assert_allclose(y, [0, 0, 0, 0.5, 1.0])
+    assert gini == pytest.approx(0.5)  # 1 - 2 * (0.0625 + 0.1875)
+    assert metrics.lorenz_curve(counts, np.array([4, 3, 2, 1]), exposure)[2] == pytest.approx(-0.5)
+
+
+def test_exposure_groups_hold_equal_exposure():
+    score = np.arange(100.0)
+    groups = metrics.exposure_groups(score, np.ones(100))
+    assert np.bincount(groups).tolist() == [10] * 10
+    assert groups[0] == 0 and groups[-1] == 9
+
+
+def test_one_way_bands_numbers_levels_and_sets():
+    frame = make_portfolio(500, 2).policies
+    bands, order = metrics.one_way_levels(frame, "population", "int")
+    assert len(order) == 5 and set(bands) == set(order)
+    # each band holds the values up to its edge: a value equal to an edge is inside
+    edge = float(order[0].removeprefix("<= "))
+    inside = frame["population"] <= edge
+    assert (bands[inside.to_numpy()] == order[0]).all()
+    _, order = metrics.one_way_levels(frame, "mfa_remote", "ordinal")
+    assert order == ["none", "partial", "all", "phishing_resistant"]
+    bands, order = metrics.one_way_levels(frame, "sensitive_data", "set")
+    sizes = frame["sensitive_data"].map(lambda s: len(s.split("|")) if s else 0)
+    assert (bands[(sizes == 0).to_numpy()] == "0 members").all()
+    assert order[-1] == "3+ members"
+
+
+@pytest.fixture(scope="module")
+def holdout():
+    p = make_portfolio(4000, 77)
+    owner = p.policies["policy_id"].searchsorted(p.claims["policy_id"])
+    counts = np.bincount(owner, minlength=len(p.policies)).astype(float)
+    h = Holdout(
+        p.policies,
+        counts,
+        p.policies["exposure_years"].to_numpy(),
+        owner,
+        p.claims["loss_usd"].to_numpy(),
+    )
+    return p, h
+
+
+def test_a_model_that_is_the_truth_captures_all_explainable_deviance(holdout):
+    p, h = holdout
+    truth = truth_frame(p)
+    exact = Predictions("xgboost", p.true_rate, p.true_mu, SIGMA)
+    flat_rate = h.claim_counts.sum() / h.exposure_years.sum()
+    flat = Predictions("glm", np.full(len(h.claim_counts), flat_rate), p.true_mu * 0 + 10, SIGMA)
+    result = evaluate_holdout(h, exact, flat, null_rate=flat_rate, truth=truth)
+    m = result["summary"]
+    assert m["explainable_deviance_captured_xgboost"] == pytest.approx(1.0)
+    assert m["explainable_deviance_captured_glm"] == pytest.approx(0.0, abs=1e-12)
+    assert m["layer_pure_premium_total_error_xgboost"] == pytest.approx(0.0, abs=1e-9)
+    assert m["gini_xgboost"] == pytest.approx(m["gini_truth"])
+    assert m["ae_overall_glm"] == pytest.approx(1.0)
+    assert m["gini_xgboost"] > 0.2 > abs(m["gini_glm"])
+    # the double lift shows the flat model's A/E running away across the deciles
+    errors = [m[f"double_lift_xgboost_vs_glm_error_{name}"] for name in ("glm", "xgboost")]
+    assert errors[0] > 2 * errors[1]
+    assert len(result["tables"]["deciles_xgboost"]) == 10
+    assert set(result["tables"]["one_way"]) >= {"population", "mfa_remote"}
+
+
+def test_layer_pure_premium_is_rate_times_the_lognormal_layer():
+    rate, mu = np.array([0.1, 0.5]), np.array([10.0, 12.0])
+    per_claim = layer_expected_loss(STANDARD_RETENTION_USD, STANDARD_LIMIT_USD, mu, 1.5)
+    np.testing.assert_allclose(layer_pure_premium(rate, mu, 1.5), rate * per_claim)
