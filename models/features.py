@@ -96,65 +96,73 @@ MONOTONE_CONSTRAINTS: tuple[int, ...] = tuple(f.constraint for f in FEATURES)
 _SMALL = 32
 
 
-def _level_codes(values: np.ndarray, levels: tuple[str, ...]) -> np.ndarray:
+Column = np.ndarray | pd.Series  # a pandas Series in batch, a small array for a quote
+
+
+def _level_codes(values: Column, levels: tuple[str, ...]) -> np.ndarray:
     """Index of each value in ``levels`` (-1 when absent), per distinct value."""
     position = {level: i for i, level in enumerate(levels)}
     if len(values) <= _SMALL:
-        return np.array([position.get(str(v), -1) for v in values], dtype=np.float64)
-    codes, uniques = pd.factorize(values)
-    table = np.array([position.get(str(u), -1) for u in uniques], dtype=np.float64)
-    return table[codes] if len(uniques) else np.zeros(len(values))
+        return np.array([position.get(str(v), -1) for v in values], dtype=np.float32)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    table = np.array([position.get(str(u), -1) for u in uniques], dtype=np.float32)
+    return table[codes] if len(uniques) else np.zeros(len(values), dtype=np.float32)
 
 
-def _set_indicators(values: np.ndarray, members: tuple[str, ...]) -> np.ndarray:
+def _set_indicators(values: Column, members: tuple[str, ...]) -> np.ndarray:
     """Member indicators of ``|``-joined set values, computed per distinct set."""
     if len(values) <= _SMALL:
         sets = [set(str(v).split(SET_SEPARATOR)) for v in values]
-        return np.array([[m in s for m in members] for s in sets], dtype=np.float64)
-    codes, uniques = pd.factorize(values)
-    table = np.zeros((len(uniques), len(members)), dtype=np.float64)
+        return np.array([[m in s for m in members] for s in sets], dtype=np.float32)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    table = np.zeros((len(uniques), len(members)), dtype=np.float32)
     for i, text in enumerate(uniques):
-        chosen = set(str(text).split(SET_SEPARATOR)) if text else set()
+        chosen = set(str(text).split(SET_SEPARATOR)) if isinstance(text, str) else set()
         table[i] = [m in chosen for m in members]
     return table[codes]
 
 
-def _assemble(columns: dict[str, np.ndarray], n: int) -> np.ndarray:
-    blocks: list[np.ndarray] = []
+def _assemble(columns: Mapping[str, Column], n: int) -> np.ndarray:
+    """Fill one preallocated float32 matrix, column block by column block."""
+    out = np.empty((n, len(FEATURES)), dtype=np.float32)
     numeric: dict[str, np.ndarray] = {}
+    j = 0
     for f in MODEL_FIELDS:
         col = columns[f.name]
         if f.kind in ("int", "number", "bool"):
-            values = col.astype(np.float64)
+            values = np.asarray(col, dtype=np.float64)
             numeric[f.name] = values
-            blocks.append(values.reshape(n, 1))
+            out[:, j] = values
+            j += 1
         elif f.kind == "ordinal":
-            blocks.append(_level_codes(col, f.values).reshape(n, 1))
+            out[:, j] = _level_codes(col, f.values)
+            j += 1
         elif f.kind == "category":
             codes = _level_codes(col, f.values)
-            blocks.append((codes[:, None] == np.arange(len(f.values))).astype(np.float64))
+            width = len(f.values)
+            out[:, j : j + width] = codes[:, None] == np.arange(width, dtype=np.float32)
+            j += width
         elif f.kind == "set":
             indicators = _set_indicators(col, f.values)
-            blocks.append(indicators.sum(axis=1, keepdims=True))
-            blocks.append(indicators)
+            width = len(f.values)
+            out[:, j] = indicators.sum(axis=1)
+            out[:, j + 1 : j + 1 + width] = indicators
+            j += 1 + width
     for d in DERIVED_FEATURES:
-        blocks.append(d.formula(numeric).reshape(n, 1))
-    return np.hstack(blocks).astype(np.float32)
+        out[:, j] = d.formula(numeric)
+        j += 1
+    return out
 
 
 def build_features(frame: pd.DataFrame) -> np.ndarray:
     """Float32 feature matrix (rows of ``frame`` x FEATURE_NAMES).
 
     ``frame`` is an exposure frame (models.exposure) whose values already
-    passed validation; ordinal and category values must be spec levels.
+    passed validation; ordinal and category values must be spec levels. Text
+    columns are factorised as they are (pyarrow-backed in pandas 3): only the
+    few distinct values are turned into codes in Python.
     """
-    columns = {}
-    for f in MODEL_FIELDS:
-        col = frame[f.name]
-        if f.kind in ("set", "ordinal", "category"):
-            col = col.fillna("").astype(str)
-        columns[f.name] = col.to_numpy()
-    return _assemble(columns, len(frame))
+    return _assemble({f.name: frame[f.name] for f in MODEL_FIELDS}, len(frame))
 
 
 def features_from_records(records: Sequence[Mapping[str, object]]) -> np.ndarray:
