@@ -207,8 +207,19 @@ class ModelBundle:
         """Expected ground-up loss per year (USD): rate x exp(mu + sigma^2 / 2)."""
         return rate * np.exp(mu + 0.5 * self.severity.sigma**2)
 
-    def risk_score(self, expected_annual_loss_usd: np.ndarray) -> np.ndarray:
-        """Percentile (0-100) of expected annual ground-up loss in the training portfolio."""
-        quantiles = np.asarray(self.metadata["reference"]["expected_annual_loss_quantiles_usd"])
+    def risk_score(
+        self, expected_annual_loss_usd: np.ndarray, annual_revenue_usd: np.ndarray
+    ) -> np.ndarray:
+        """Risk score 0-100: percentile of the loss cost in the training portfolio.
+
+        Loss cost is expected annual ground-up loss per USD of annual budget,
+        the exposure base: a big, well-run city is not riskier than a small,
+        careless one just for being big (its expected loss in USD is larger,
+        and the premium says so).
+        """
+        quantiles = np.asarray(self.metadata["reference"]["loss_cost_quantiles"])
         levels = np.linspace(0.0, 100.0, len(quantiles))
-        return np.interp(np.asarray(expected_annual_loss_usd, dtype=np.float64), quantiles, levels)
+        loss_cost = np.asarray(expected_annual_loss_usd, dtype=np.float64) / np.asarray(
+            annual_revenue_usd, dtype=np.float64
+        )
+        return np.interp(loss_cost, quantiles, levels)

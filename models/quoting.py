@@ -51,7 +51,7 @@ class CityScores:
     severity_mu: np.ndarray
     severity_sigma: float
     expected_annual_loss_usd: np.ndarray  # ground-up, per year
-    risk_score: np.ndarray  # 0-100
+    risk_score: np.ndarray  # 0-100, percentile of loss cost (models.bundle)
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,9 @@ class QuoteEngine:
         features = features_from_records(exposures)
         rate, mu, sigma = self.bundle.predict_features(features)
         expected = self.bundle.expected_annual_loss(rate, mu)
-        return CityScores(features, rate, mu, sigma, expected, self.bundle.risk_score(expected))
+        revenue = np.array([float(e["annual_revenue_usd"]) for e in exposures])
+        score = self.bundle.risk_score(expected, revenue)
+        return CityScores(features, rate, mu, sigma, expected, score)
 
     def price(
         self, scores: CityScores, row: int, exposure: Mapping[str, Any], terms: PolicyTerms

@@ -33,6 +33,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api = init_api(app)
     api.register_blueprint(quotes.blp)
     api.register_blueprint(health.blp)
+    from service import models_api
+
+    api.register_blueprint(models_api.blp)
     app.register_blueprint(docs.blp)
     from service import assess_page, assessments
 

@@ -2,7 +2,10 @@
 
 /readyz is 200 only when the quote engine is loaded and the database answers
 a query on the migrated schema; otherwise 503 with every reason, so an
-orchestrator keeps traffic away from a worker that would fail quotes.
+orchestrator keeps traffic away from a worker that would fail quotes. It also
+names the model version this worker serves and the one ACTIVE names; a
+promoted bundle that failed to load is reported (the worker stays ready: its
+previous model keeps serving).
 """
 
 from __future__ import annotations
@@ -25,8 +28,14 @@ class HealthSchema(Schema):
 class ReadinessSchema(Schema):
     status = fields.String(metadata={"description": "ready or unavailable"})
     reasons = fields.List(fields.String(), metadata={"description": "why not ready"})
-    model_version = fields.String()
+    model_version = fields.String(metadata={"description": "the version this worker serves"})
     rating_plan_version = fields.String()
+    active_model_version = fields.String(
+        metadata={"description": "the version ACTIVE names; differs briefly after a promotion"}
+    )
+    model_reload_error = fields.String(
+        metadata={"description": "why the promoted version failed to load (the served one stays)"}
+    )
 
 
 @blp.route("/healthz")
@@ -54,9 +63,16 @@ def readyz() -> tuple[dict[str, object], int]:
     reasons = [r for r in (engine_slot().problem(), database_problem()) if r]
     if reasons:
         return {"status": "unavailable", "reasons": reasons}, 503
-    engine = engine_slot().get()
-    return {
+    slot = engine_slot()
+    engine = slot.get()
+    ready: dict[str, object] = {
         "status": "ready",
         "model_version": engine.model_version,
         "rating_plan_version": engine.rating_plan_version,
-    }, 200
+    }
+    # Only an engine that follows the registry has a pointer and can fail a reload.
+    if slot.pointer is not None:
+        ready["active_model_version"] = slot.active_version()
+    if slot.reload_error:
+        ready["model_reload_error"] = slot.reload_error
+    return ready, 200

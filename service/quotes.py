@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Response
@@ -39,24 +40,32 @@ class Quotes(MethodView):
 
         201 with the quote. A retry with the same Idempotency-Key and body
         returns the stored quote again (also 201, same body, header
-        Idempotent-Replayed: true); no second quote is made.
+        Idempotent-Replayed: true); no second quote is made. Header
+        X-Model-Version names the model version that priced the quote.
         """
+        # Taken once: this quote is priced, stamped and stored by one model version,
+        # even if a promotion swaps the app's engine while it is being priced.
+        engine = get_engine()
         issued = issue_quote(
             get_db(),
-            get_engine(),
+            engine,
             current_principal().tenant_id,
             body["exposure"],
             body["policy"],
             headers.get("idempotency_key"),
         )
-        if not issued.replayed:
+        if issued.replayed:
+            model_version = json.loads(issued.response_json)["model_version"]
+        else:
             count_quote(issued.decision)
+            model_version = engine.model_version
         return _json(
             issued.response_json,
             201,
             {
                 "Location": f"/v1/quotes/{issued.quote_id}",
                 "Idempotent-Replayed": "true" if issued.replayed else "false",
+                "X-Model-Version": model_version,
             },
         )
 

@@ -1,4 +1,4 @@
-"""Tables: tenants, their API keys, and every quote given (SQLAlchemy 2.x ORM).
+"""Tables: tenants, their API keys, every quote given, every model promotion (SQLAlchemy 2.x ORM).
 
 The schema itself is created and changed only by Alembic migrations
 (service/migrations); these classes describe it for queries.
@@ -69,3 +69,25 @@ class Quote(Base):
     model_version: Mapped[str] = mapped_column(String(128))
     rating_plan_version: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class ModelPromotion(Base):
+    """One request to promote a model version, and what came of it (the audit trail).
+
+    ``outcome`` is ``promoted`` (ACTIVE now names ``version``), ``unchanged``
+    (it already did) or ``refused`` (the bundle could not be loaded; ``reason``
+    says why, and the active model stayed). ``previous_version`` is what ACTIVE
+    named before: promoting it again is the rollback. ``key_prefix`` is the
+    caller's key lookup prefix (what ``keys list`` shows), never the key.
+    """
+
+    __tablename__ = "model_promotions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(128), index=True)
+    previous_version: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    promoted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

@@ -102,8 +102,11 @@ def _reference(
     annual = rate * fitted.severity.mean_loss(data.features)
     rng = np.random.default_rng(seed + 1)
     take = np.sort(rng.choice(len(policies), min(REFERENCE_SAMPLE_ROWS, len(policies)), False))
+    # loss cost: expected annual loss per USD of budget, the exposure base (risk score)
+    loss_cost = annual / policies["annual_revenue_usd"].to_numpy(dtype=np.float64)
     stats = {
         "expected_annual_loss_quantiles_usd": np.quantile(annual, np.linspace(0, 1, 101)).tolist(),
+        "loss_cost_quantiles": np.quantile(loss_cost, np.linspace(0, 1, 1001)).tolist(),
         "claim_rate_quantiles_per_year": np.quantile(rate, np.linspace(0, 1, 11)).tolist(),
         "portfolio": "every policy of the training bordereau (all splits)",
         "sample_file": "reference_exposures.csv",

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,9 +53,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def serve(tmp: Path, **env_overrides: str) -> Iterator[Server]:
+    """Run gunicorn with the project's config on a free port until the block ends.
+
+    ``env_overrides`` replace the defaults below (database, engine, rate limit,
+    2 workers); the server is ready (GET /readyz is 200) when the block starts.
+    """
     port = _free_port()
     env = {
         **os.environ,
@@ -64,6 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
         "PYTHONPATH": str(REPO),
+        **env_overrides,
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log_path = tmp / "server.log"
@@ -105,3 +111,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serve(tmp_path_factory.mktemp("e2e")) as srv:
+        yield srv

@@ -71,8 +71,17 @@ def test_reference_sample_and_risk_percentiles(trained_registry):
     build_features(bundle.reference_exposures)  # the sample is a valid exposure frame
     q = np.asarray(bundle.metadata["reference"]["expected_annual_loss_quantiles_usd"])
     assert np.all(np.diff(q) >= 0) and len(q) == 101
-    np.testing.assert_allclose(bundle.risk_score(q[[0, 50, 100]]), [0.0, 50.0, 100.0])
-    assert bundle.risk_score(np.array([q[0] / 10, q[-1] * 10])).tolist() == [0.0, 100.0]
+    cost = np.asarray(bundle.metadata["reference"]["loss_cost_quantiles"])
+    assert np.all(np.diff(cost) >= 0) and len(cost) == 1001
+    # the score is the percentile of expected loss per USD of budget
+    budget = np.array([1e8, 2e8, 3e8])
+    annual = cost[[0, 500, 1000]] * budget
+    np.testing.assert_allclose(bundle.risk_score(annual, budget), [0.0, 50.0, 100.0], atol=1e-9)
+    assert bundle.risk_score(annual[[0, 2]] * [0.1, 10], budget[[0, 2]]).tolist() == [0.0, 100.0]
+    # twice the expected loss on twice the budget: the same score
+    np.testing.assert_allclose(
+        bundle.risk_score(annual * 2, budget * 2), [0.0, 50.0, 100.0], atol=1e-9
+    )
 
 
 def test_metadata_records_what_a_regulator_asks(trained_registry):

@@ -70,8 +70,8 @@ def test_scores_follow_the_bundle_and_the_layer(trained_registry, policies_file,
     np.testing.assert_allclose(scores["expected_loss_usd"], expected, rtol=1e-12)
     assert scores["severity_sigma"].eq(sigma).all()
     assert scores["risk_score"].between(0, 100).all()
-    # a higher expected annual loss never gets a lower risk score
-    order = np.argsort(rate * np.exp(mu))
+    # a higher expected annual loss per USD of budget never gets a lower risk score
+    order = np.argsort(rate * np.exp(mu) / policies["annual_revenue_usd"].to_numpy())
     assert np.all(np.diff(scores["risk_score"].to_numpy()[order]) >= -1e-9)
 
 

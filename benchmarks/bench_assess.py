@@ -1,0 +1,90 @@
+"""Self-assessment speed: one ``CityAssessor.assess`` against one ``QuoteEngine.quote``.
+
+    python benchmarks/bench_assess.py [--runs 30] [--models-dir D]
+
+Uses the active bundle of --models-dir (default models/bundles); when there is
+none, trains the small test portfolio's bundle (tests/pipeline_portfolio.py)
+into a temporary directory. Times, median of ``--runs``, with one XGBoost
+thread as in a gunicorn worker: a quote of a fully answered city (the bare
+floor: one prediction, one pricing), and assessments with every field, a
+third of the fields and no field answered (one batched prediction of 1 + 64
+completions + the candidate changes, then pricing of the distinct ones).
+Prints milliseconds and the ratio to the quote (target: tens of ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # as service/gunicorn_conf.py sets it
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from models.assessment import CityAssessor, reference_policy_dict  # noqa: E402
+from models.fields import MODEL_FIELDS  # noqa: E402
+from models.quoting import load_quote_engine  # noqa: E402
+from models.registry import Registry, resolve_models_dir  # noqa: E402
+from tests.service.city import city_exposure  # noqa: E402
+
+
+def _median_ms(runs: int, work) -> float:  # type: ignore[no-untyped-def]
+    work()  # warm caches
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return 1000.0 * statistics.median(times)
+
+
+def _test_bundle(directory: Path) -> Path:
+    from tests.pipeline_portfolio import TEST_SEED, small_params, write_portfolio
+    from training.pipeline import train_bundle
+
+    write_portfolio(directory / "data")
+    registry = Registry(directory / "bundles")
+    data = directory / "data"
+    train_bundle(
+        data / "policies.csv",
+        data / "claims.csv",
+        registry,
+        seed=TEST_SEED,
+        params=small_params(),
+        promote=True,
+    )
+    return registry.root
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--models-dir", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = resolve_models_dir(args.models_dir)
+        if Registry(root).active_version() is None:
+            print(f"no active bundle in {root}: training the small test bundle")
+            root = _test_bundle(Path(tmp))
+        engine = load_quote_engine(str(root))
+        start = time.perf_counter()
+        assessor = CityAssessor(engine)
+        build_ms = 1000.0 * (time.perf_counter() - start)
+        city = city_exposure()
+        third = {f.name: city[f.name] for f in MODEL_FIELDS[::3]}
+        quote = _median_ms(args.runs, lambda: engine.quote(city, reference_policy_dict()))
+        print(f"bundle {engine.model_version}; assessor built in {build_ms:.0f} ms")
+        print(f"quote (bare floor):              {quote:7.1f} ms")
+        for name, answers in (("all answered", city), ("a third answered", third), ("none", {})):
+            ms = _median_ms(args.runs, lambda a=answers: assessor.assess(a))
+            print(f"assess, {name:<18} {ms:7.1f} ms  ({ms / quote:4.1f} x quote)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
