@@ -20,12 +20,12 @@ from models.fields import CROSS_FIELD_RULES, FIELDS, VENDOR_NAME_MAX_LENGTH, Fie
 
 
 class WholeNumber(fields.Integer):
-    """An integer that refuses booleans and refuses to truncate 2.5 to 2."""
+    """A JSON integer: refuses booleans and text ("12"), and refuses to truncate 2.5 to 2."""
 
     default_error_messages = {"whole": "Must be a whole number."}  # noqa: RUF012
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, bool):
+        if isinstance(value, (bool, str)):
             raise self.make_error("invalid")
         if isinstance(value, float) and math.isfinite(value) and not value.is_integer():
             raise self.make_error("whole")
@@ -33,15 +33,24 @@ class WholeNumber(fields.Integer):
 
 
 class FiniteNumber(fields.Float):
-    """A float that refuses booleans, NaN and Infinity."""
+    """A JSON number: refuses booleans, text ("1e6"), NaN and Infinity."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(allow_nan=False, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, bool):
+        if isinstance(value, (bool, str)):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON true or false: refuses 1, 0 and text such as "yes"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
 
 
 def _distinct(members: list[str]) -> None:
@@ -63,7 +72,7 @@ def marshmallow_field(f: Field, *, required: bool) -> fields.Field:
     if f.kind == "number":
         return FiniteNumber(validate=_range(f), **opts)
     if f.kind == "bool":
-        return fields.Boolean(**opts)
+        return StrictBoolean(**opts)
     if f.kind in ("ordinal", "category"):
         return fields.String(validate=validate.OneOf(f.values), **opts)
     if f.kind == "set":

@@ -112,7 +112,7 @@ def test_every_invalid_field_is_named_in_one_422(client: FlaskClient, auth: dict
         ({}, "exposure"),
         ({"exposure": [], "policy": {"limit_usd": 1e6, "retention_usd": 0}}, "exposure"),
         (quote_body(limit_usd=False), "policy.limit_usd"),
-        (quote_body(limit_usd="5000000"), None),  # numeric strings follow the exposure schema
+        (quote_body(limit_usd="5000000"), "policy.limit_usd"),  # text is not a number
         (quote_body(limit_usd=99_999), "policy.limit_usd"),
         (quote_body(limit_usd=500_000_001), "policy.limit_usd"),
         (quote_body(retention_usd=-1), "policy.retention_usd"),
