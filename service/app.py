@@ -21,7 +21,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from service import cli, db, docs, engine, health, logs, metrics, quotes, ratelimit
+    from service import (
+        assess_page,
+        assessments,
+        cli,
+        db,
+        docs,
+        drift_metrics,
+        engine,
+        health,
+        logs,
+        metrics,
+        models_api,
+        quotes,
+        ratelimit,
+    )
     from service.api import init_api
 
     # Order matters: timing and request ids first, so a 429 is timed and logged too.
@@ -29,18 +43,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     db.init_app(app)
     engine.init_app(app)
+    drift_metrics.init_app(app)
     ratelimit.init_app(app)
-    api = init_api(app)
-    api.register_blueprint(quotes.blp)
-    api.register_blueprint(health.blp)
-    from service import models_api
-
-    api.register_blueprint(models_api.blp)
-    app.register_blueprint(docs.blp)
-    from service import assess_page, assessments
-
     assessments.init_app(app)
-    api.register_blueprint(assessments.blp)
+    api = init_api(app)
+    for blueprint in (quotes.blp, health.blp, models_api.blp, assessments.blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs.blp)
     app.register_blueprint(assess_page.blp)
     cli.init_app(app)
     return app

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -21,6 +21,8 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from service import drift_metrics
 
 REQUEST_SECONDS = Histogram(
     "polisure_http_request_duration_seconds",
@@ -47,7 +49,9 @@ def metrics() -> Response:
         MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    # Drift gauges come from the shared database, not per-worker files: added once here.
+    body = generate_latest(registry) + drift_metrics.exposition(current_app)
+    return Response(body, mimetype=CONTENT_TYPE_LATEST)
 
 
 def init_app(app: Flask) -> None:

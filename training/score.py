@@ -66,7 +66,8 @@ def score_policies(bundle: ModelBundle, policies: pd.DataFrame) -> pd.DataFrame:
             "severity_sigma": np.full(len(rate), sigma),
             "expected_loss_usd": count * per_claim,
             "risk_score": bundle.risk_score(
-                bundle.expected_annual_loss(rate, mu), policies["annual_revenue_usd"]
+                bundle.expected_annual_loss(rate, mu),
+                policies["annual_revenue_usd"].to_numpy(dtype=np.float64),
             ),
         }
     )

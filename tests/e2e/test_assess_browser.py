@@ -20,7 +20,6 @@ import pytest
 
 from models.quoting import QuoteEngine, load_quote_engine
 from models.registry import Registry, resolve_models_dir
-from tests import pipeline_portfolio
 from tests.service.apps import make_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,8 +33,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-portfolio_dir = pipeline_portfolio.portfolio_dir
-trained_registry = pipeline_portfolio.trained_registry
 
 pytestmark = [
     pytest.mark.browser,

@@ -31,16 +31,11 @@ from models.quoting import load_quote_engine
 from service.db import Database
 from service.keys import create_key
 from service.schemas import QuoteRequestSchema
-from tests import pipeline_portfolio
 from tests.e2e.conftest import Server, serve
-from tests.service import model_versions
 from tests.service.city import quote_body
 from tests.service.model_versions import TwoVersions, add_broken_copy, copy_models
 
 pytestmark = pytest.mark.e2e
-portfolio_dir = pipeline_portfolio.portfolio_dir
-trained_registry = pipeline_portfolio.trained_registry
-two_versions = model_versions.two_versions
 
 WORKERS = 3
 CLIENTS = 3

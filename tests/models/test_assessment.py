@@ -19,11 +19,7 @@ from models.assessment import REFERENCE_POLICY, CityAssessor, reference_policy_d
 from models.fields import CROSS_FIELD_RULES, FIELDS_BY_NAME, MODEL_FIELDS
 from models.imputation import SIZE_SCALED, complete
 from models.quoting import load_quote_engine
-from tests import pipeline_portfolio
 from tests.service.city import city_exposure
-
-portfolio_dir = pipeline_portfolio.portfolio_dir
-trained_registry = pipeline_portfolio.trained_registry
 
 
 @pytest.fixture(scope="module")

@@ -19,12 +19,7 @@ from models.bundle import (
     ModelBundle,
 )
 from models.features import build_features
-from tests import pipeline_portfolio
 from tests.pipeline_portfolio import make_portfolio
-
-# session fixtures shared by the pipeline tests
-portfolio_dir = pipeline_portfolio.portfolio_dir
-trained_registry = pipeline_portfolio.trained_registry
 
 
 @pytest.fixture()

@@ -15,11 +15,6 @@ from models.registry import (
     resolve_models_dir,
     version_name,
 )
-from tests import pipeline_portfolio
-
-# session fixtures shared by the pipeline tests
-portfolio_dir = pipeline_portfolio.portfolio_dir
-trained_registry = pipeline_portfolio.trained_registry
 
 
 CORE = ("frequency.ubj", "severity.ubj", "metadata.json", "reference_exposures.csv")

@@ -25,12 +25,8 @@ from models.assessment import CityAssessor
 from models.fields import MODEL_FIELDS
 from models.quoting import QuoteEngine, load_quote_engine
 from service.assess_form import parse_answers
-from tests import pipeline_portfolio
 from tests.service.apps import make_app
 from tests.service.city import city_exposure
-
-portfolio_dir = pipeline_portfolio.portfolio_dir
-trained_registry = pipeline_portfolio.trained_registry
 
 # A population no default or fixture uses: if it shows up in a log, the log leaked it.
 MARKER_POPULATION = 273_911

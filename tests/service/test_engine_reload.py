@@ -18,15 +18,10 @@ from models.quoting import load_quote_engine
 from models.registry import Registry
 from service.engine import RETRY_SECONDS, EngineSlot
 from service.schemas import QuoteRequestSchema
-from tests import pipeline_portfolio
-from tests.service import model_versions
 from tests.service.city import quote_body
 from tests.service.fake_engine import FakeQuoteEngine
 from tests.service.model_versions import TwoVersions, add_broken_copy, copy_models
 
-portfolio_dir = pipeline_portfolio.portfolio_dir
-trained_registry = pipeline_portfolio.trained_registry
-two_versions = model_versions.two_versions
 CHECK_SECONDS = 0.5
 
 

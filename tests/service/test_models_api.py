@@ -26,7 +26,6 @@ from service.db import get_db
 from service.schemas import QuoteRequestSchema
 from service.tables import ModelPromotion
 from tests import pipeline_portfolio
-from tests.service import model_versions
 from tests.service.apps import make_app
 from tests.service.city import quote_body
 from tests.service.model_versions import (
@@ -36,10 +35,6 @@ from tests.service.model_versions import (
     add_broken_copy,
     copy_models,
 )
-
-portfolio_dir = pipeline_portfolio.portfolio_dir
-trained_registry = pipeline_portfolio.trained_registry
-two_versions = model_versions.two_versions
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,11 @@ import pytest
 
 from models.frequency import BoosterParams
 from models.registry import Registry
-from tests import pipeline_portfolio
 from tests.pipeline_portfolio import TEST_SEED, write_portfolio
 from training import metrics
 from training.bordereau import load_bordereaux
 from training.cli import main
 from training.pipeline import train_bundle
-
-portfolio_dir = pipeline_portfolio.portfolio_dir
-trained_registry = pipeline_portfolio.trained_registry
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,8 @@ from models.exposure import frame_to_records, records_to_frame
 from service.db import make_engine
 from service.migrate import upgrade_database
 from service.tables import Quote, Tenant
-from tests import pipeline_portfolio
 from tests.pipeline_portfolio import exposure_frame
 from training.cli import main
-
-portfolio_dir = pipeline_portfolio.portfolio_dir
-trained_registry = pipeline_portfolio.trained_registry
 
 
 def _quote(i: int, exposure: dict, created_at: datetime) -> Quote:

@@ -7,14 +7,9 @@ import pandas as pd
 import pytest
 
 from models.lognormal import layer_expected_loss
-from tests import pipeline_portfolio
 from tests.pipeline_portfolio import make_portfolio
 from training.cli import main
 from training.evaluate import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
-
-# session fixtures shared by the pipeline tests
-portfolio_dir = pipeline_portfolio.portfolio_dir
-trained_registry = pipeline_portfolio.trained_registry
 
 
 COLUMNS = [

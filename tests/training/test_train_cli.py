@@ -7,11 +7,7 @@ import json
 import pandas as pd
 
 from models.registry import VERSION_PATTERN, Registry
-from tests import pipeline_portfolio
 from training.cli import main
-
-# session fixtures shared by the pipeline tests
-portfolio_dir = pipeline_portfolio.portfolio_dir
 
 
 FAST = ["--max-rounds", "40", "--nthread", "1", "--seed", "5"]
