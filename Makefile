@@ -51,10 +51,13 @@ docs: $(DEV_STAMP) ## regenerate docs/fields.md from the field spec
 model: $(DEV_STAMP) ## retrain the shipped default model bundle from the seeded synthetic portfolio
 	$(BIN)/python -m training.default_model
 
+notebooks: $(DEV_STAMP) ## regenerate notebooks/*.ipynb (outputs cleared) from notebooks/build_notebooks.py
+	$(BIN)/python notebooks/build_notebooks.py
+
 bench: $(DEV_STAMP) ## run the benchmarks (prints ratios against bare baselines)
 	$(BIN)/python -m benchmarks
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-.PHONY: help venv run test pytest lint typecheck format docs model bench clean
+.PHONY: help venv run test pytest lint typecheck format docs model notebooks bench clean

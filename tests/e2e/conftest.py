@@ -1,9 +1,8 @@
 """The real server: gunicorn with the project's config, 2 workers, a temporary database.
 
 Keys are made with the operator CLI (``python -m service keys create``) exactly
-as the README tells an operator. The quote engine is the test engine
-(tests/service/fake_engine.py) until the real one is wired: set
-E2E_ENGINE=models.quoting:load_quote_engine to run against the real bundle.
+as the README tells an operator. The quote engine is the real one on the
+shipped default bundle (models/bundles); E2E_ENGINE selects another factory.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import requests
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60
-ENGINE = os.environ.get("E2E_ENGINE", "tests.service.fake_engine:build_fake_engine")
+ENGINE = os.environ.get("E2E_ENGINE", "models.quoting:load_quote_engine")
 
 
 @dataclass

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 import requests
 
+from models.quoting import load_quote_engine
+from models.rating_plan import COVERAGE_PARTS
 from tests.e2e.conftest import Server
-from tests.service.city import quote_body
+from tests.service.city import city_exposure, quote_body
 
 pytestmark = pytest.mark.e2e
 TIMEOUT = 10
@@ -42,8 +44,12 @@ def test_quote_fetch_and_idempotent_replay(server: Server, insurer: dict[str, st
         assert first.status_code == 201, first.text
         quote = first.json()
         assert quote["decision"] in ("quote", "refer", "decline")
+        # The server prices exactly as the engine does in-process (the shipped bundle).
+        policy = {"coverages": list(COVERAGE_PARTS), "period_days": 365, **quote_body()["policy"]}
+        expected = load_quote_engine().quote(city_exposure(), policy)
+        assert quote["model_version"] == load_quote_engine().model_version
         for name in ("premium_usd", "expected_loss_usd", "claim_probability", "risk_score"):
-            assert isinstance(quote[name], float | int)
+            assert quote[name] == pytest.approx(expected[name], rel=1e-12)
         # Several fetches and replays: whichever worker answers, the bytes are the same.
         for _ in range(4):
             fetched = s.get(f"{url}/{quote['quote_id']}", headers=insurer, timeout=TIMEOUT)

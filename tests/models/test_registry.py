@@ -16,7 +16,6 @@ from models.registry import (
     version_name,
 )
 
-
 CORE = ("frequency.ubj", "severity.ubj", "metadata.json", "reference_exposures.csv")
 
 

@@ -11,7 +11,6 @@ from tests.pipeline_portfolio import make_portfolio
 from training.cli import main
 from training.evaluate import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
 
-
 COLUMNS = [
     "policy_id",
     "claim_rate_per_year",

@@ -9,7 +9,6 @@ import pandas as pd
 from models.registry import VERSION_PATTERN, Registry
 from training.cli import main
 
-
 FAST = ["--max-rounds", "40", "--nthread", "1", "--seed", "5"]
 
 
