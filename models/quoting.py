@@ -10,8 +10,9 @@ scoring reuse :meth:`QuoteEngine.score`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,8 @@ class QuoteEngine:
 
     bundle: ModelBundle
     plan: RatingPlan
+    # Seconds spent in each step of the last quote (benchmarks/bench_service.py).
+    last_timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def model_version(self) -> str:
@@ -105,12 +108,17 @@ class QuoteEngine:
             coverages=tuple(policy["coverages"]),
             period_days=int(policy["period_days"]),
         )
+        t0 = time.perf_counter()
         scores = self.score([exposure])
+        t1 = time.perf_counter()
         priced = self.price(scores, 0, exposure, terms)
+        t2 = time.perf_counter()
         effects = field_log_effects(
             self.bundle.frequency.booster, self.bundle.severity.booster, scores.features
         )[0]
         drivers = drivers_for(effects, exposure, priced.expected_loss_usd)
+        t3 = time.perf_counter()
+        self.last_timings.update(prediction=t1 - t0, pricing=t2 - t1, explanations=t3 - t2)
         risk_score = float(scores.risk_score[0])
         pricing = priced.to_dict()
         return {
