@@ -19,18 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from training.bordereau import CLAIM_CAUSES  # CONTRACT §2; the truth file keeps its order
 from training.errors import TrainingInputError
-
-#: Claim causes of CONTRACT §2, in the order of the truth file's columns.
-CLAIM_CAUSES: tuple[str, ...] = (
-    "ransomware",
-    "data_breach",
-    "business_email_compromise",
-    "ot_disruption",
-    "vendor_outage",
-    "privacy_regulatory",
-    "other",
-)
 
 RATE_COLUMNS = tuple(f"rate_{c}" for c in CLAIM_CAUSES)
 MU_COLUMNS = tuple(f"sev_mu_{c}" for c in CLAIM_CAUSES)
