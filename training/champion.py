@@ -42,7 +42,7 @@ from training.evaluate import (
     evaluate_holdout,
 )
 from training.fit import model_data
-from training.score import _layer_column
+from training.score import layer_column
 
 RULE = (
     "promote when the challenger has a lower Poisson deviance AND a higher Gini than the "
@@ -87,8 +87,8 @@ def premiums(bundle: ModelBundle, plan: RatingPlan, policies: pd.DataFrame) -> n
     engine = QuoteEngine(bundle, plan)
     records = frame_to_records(policies)
     scores = engine.score(records)
-    limit = _layer_column(policies, "limit_usd", STANDARD_LIMIT_USD)
-    retention = _layer_column(policies, "retention_usd", STANDARD_RETENTION_USD)
+    limit = layer_column(policies, "limit_usd", STANDARD_LIMIT_USD)
+    retention = layer_column(policies, "retention_usd", STANDARD_RETENTION_USD)
     out = np.empty(len(records))
     for i, exposure in enumerate(records):
         terms = PolicyTerms(limit_usd=float(limit[i]), retention_usd=float(retention[i]))

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from training.report import _png
+from training.report import figure_png
 
 _COLOURS = {"challenger": "#1f5fa8", "champion": "#d9822b", "actual": "#222222"}
 
@@ -97,7 +97,7 @@ def render_html(result: Mapping[str, Any]) -> str:
         for k, a, b in summary_rows(result)
     )
     images = "".join(
-        f'<img alt="plot" src="data:image/png;base64,{_png(f)}">'
+        f'<img alt="plot" src="data:image/png;base64,{figure_png(f)}">'
         for f in (double_lift_figure(result), premium_figure(result))
     )
     rec = result["recommendation"]

@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", help="bundle version (default: the active one)")
 
 
-def _layer_column(policies: pd.DataFrame, name: str, default: float) -> np.ndarray:
+def layer_column(policies: pd.DataFrame, name: str, default: float) -> np.ndarray:
     if name not in policies:
         return np.full(len(policies), default)
     values = policies[name].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -54,8 +54,8 @@ def score_policies(bundle: ModelBundle, policies: pd.DataFrame) -> pd.DataFrame:
     """The score table of a validated policies frame (see the module docstring)."""
     rate, mu, sigma = bundle.predict(policies)
     count = rate * policies["exposure_years"].to_numpy(dtype=np.float64)
-    retention = _layer_column(policies, "retention_usd", STANDARD_RETENTION_USD)
-    limit = _layer_column(policies, "limit_usd", STANDARD_LIMIT_USD)
+    retention = layer_column(policies, "retention_usd", STANDARD_RETENTION_USD)
+    limit = layer_column(policies, "limit_usd", STANDARD_LIMIT_USD)
     per_claim = layer_expected_loss(retention, limit, mu, sigma)
     return pd.DataFrame(
         {
