@@ -125,7 +125,9 @@ def render_report(version: str, metadata: Mapping[str, Any], tables: Mapping[str
         figures.append(_ae_plot(tables, key, ["xgboost", other], f"Double lift vs {other}"))
     figures.append(_tail_plot(tables))
     figures.append(_one_way_plot(tables, [f for f, _ in one_way_worst(tables)[:6]]))
-    images = "".join(f'<img alt="plot" src="data:image/png;base64,{figure_png(f)}">' for f in figures)
+    images = "".join(
+        f'<img alt="plot" src="data:image/png;base64,{figure_png(f)}">' for f in figures
+    )
     summary = sorted(metadata["metrics"].items())
     balance = sorted(metadata["balance"].items())
     one_way = [(f, f"{e:.3f}") for f, e in one_way_worst(tables)]
