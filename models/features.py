@@ -110,16 +110,16 @@ def _level_codes(values: Column, levels: tuple[str, ...]) -> np.ndarray:
 
 
 def _set_indicators(values: Column, members: tuple[str, ...]) -> np.ndarray:
-    """Member indicators of ``|``-joined set values, computed per distinct set."""
+    """Member indicators (members x rows) of ``|``-joined set values, per distinct set."""
     if len(values) <= _SMALL:
         sets = [set(str(v).split(SET_SEPARATOR)) for v in values]
-        return np.array([[m in s for m in members] for s in sets], dtype=np.float32)
+        return np.array([[m in s for s in sets] for m in members], dtype=np.float32)
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    table = np.zeros((len(uniques), len(members)), dtype=np.float32)
+    table = np.zeros((len(members), len(uniques)), dtype=np.float32)
     for i, text in enumerate(uniques):
         chosen = set(str(text).split(SET_SEPARATOR)) if isinstance(text, str) else set()
-        table[i] = [m in chosen for m in members]
-    return table[codes]
+        table[:, i] = [m in chosen for m in members]
+    return table[:, codes]
 
 
 def _assemble(columns: Mapping[str, Column], n: int) -> np.ndarray:
@@ -149,10 +149,10 @@ def _assemble(columns: Mapping[str, Column], n: int) -> np.ndarray:
             out[:, j : j + width] = codes[:, None] == np.arange(width, dtype=np.float32)
             j += width
         elif f.kind == "set":
-            indicators = _set_indicators(col, f.values)
+            indicators = _set_indicators(col, f.values)  # members x rows
             width = len(f.values)
-            out[:, j] = indicators.sum(axis=1)
-            out[:, j + 1 : j + 1 + width] = indicators
+            out[:, j] = indicators.sum(axis=0)
+            out[:, j + 1 : j + 1 + width] = indicators.T
             j += 1 + width
     for d in DERIVED_FEATURES:
         out[:, j] = d.formula(numeric)

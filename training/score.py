@@ -59,7 +59,8 @@ def score_policies(bundle: ModelBundle, policies: pd.DataFrame) -> pd.DataFrame:
     per_claim = layer_expected_loss(retention, limit, mu, sigma)
     return pd.DataFrame(
         {
-            "policy_id": policies["policy_id"].to_numpy(),
+            # the column as it is: no 1M Python strings from an Arrow-backed column
+            "policy_id": policies["policy_id"].reset_index(drop=True),
             "claim_rate_per_year": rate,
             "expected_claim_count": count,
             "severity_mu": mu,
