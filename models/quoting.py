@@ -63,6 +63,11 @@ class QuoteEngine:
     plan: RatingPlan
     # Seconds spent in each step of the last quote (benchmarks/bench_service.py).
     last_timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+    plan_sha256: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # hashed once per engine, not per quote
+        object.__setattr__(self, "plan_sha256", self.plan.content_sha256())
 
     @property
     def model_version(self) -> str:
@@ -134,6 +139,7 @@ class QuoteEngine:
             },
             "expected_annual_ground_up_loss_usd": float(scores.expected_annual_loss_usd[0]),
             **pricing,
+            "rating_plan_sha256": self.plan_sha256,
             "drivers": [d.to_dict() for d in drivers],
         }
 

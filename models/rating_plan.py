@@ -10,6 +10,8 @@ reproduced after the plan changes.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -112,6 +114,15 @@ class RatingPlan:
             },
             "decision": self.decision.to_dict(),
         }
+
+    def content_sha256(self) -> str:
+        """SHA-256 of the plan's numbers and rules (canonical JSON of ``to_dict``).
+
+        Stored in every quote beside the version, so a plan file edited in
+        place instead of versioned shows up as a different hash.
+        """
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "rating plan") -> RatingPlan:

@@ -8,6 +8,9 @@ valid exposure may make the engine fail or answer a non-finite number.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
 from typing import Any
 
@@ -133,3 +136,14 @@ def test_quote_is_the_pricing_of_the_scored_city(engine) -> None:
     drivers = quote["drivers"]
     assert drivers and all(d["field"] in {f.name for f in MODEL_FIELDS} for d in drivers)
     assert np.all(np.diff([abs(d["log_effect"]) for d in drivers]) <= 0)
+
+
+def test_quote_records_the_hash_of_the_rating_plan_it_used(engine) -> None:
+    """The version names the plan; the hash proves its numbers (an in-place edit shows)."""
+    quote = engine.quote(city_exposure(), POLICY)
+    canonical = json.dumps(engine.plan.to_dict(), sort_keys=True, separators=(",", ":"))
+    assert quote["rating_plan_sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
+    assert quote["rating_plan_version"] == engine.plan.version
+    edited_loads = dataclasses.replace(engine.plan.loads, expense_ratio=0.31)
+    edited = dataclasses.replace(engine.plan, loads=edited_loads)
+    assert QuoteEngine(engine.bundle, edited).plan_sha256 != quote["rating_plan_sha256"]
