@@ -51,5 +51,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.blp)
     app.register_blueprint(assess_page.blp)
+    ratelimit.limit_public(app, assessments.blp, assess_page.blp)
     cli.init_app(app)
     return app

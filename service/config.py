@@ -39,6 +39,10 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "POLISURE_ENGINE": env.get("POLISURE_ENGINE", "models.quoting:load_quote_engine"),
         # Per API key (or per client address without a key); "a;b" for several.
         "POLISURE_RATE_LIMIT": env.get("POLISURE_RATE_LIMIT", "600 per minute;30 per second"),
+        # The public self-assessment (no key, ~30 ms of model work each): per client address.
+        "POLISURE_ASSESSMENT_RATE_LIMIT": env.get(
+            "POLISURE_ASSESSMENT_RATE_LIMIT", "60 per minute;5 per second"
+        ),
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/",

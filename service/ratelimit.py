@@ -6,12 +6,14 @@ without a key count per client address). Storage is in-process memory by
 default - each gunicorn worker then counts on its own, so the effective limit
 is up to workers x the limit - and Redis when POLISURE_REDIS_URL is set, which
 makes the limit exact across workers and hosts. Probes, metrics and docs are
-never limited. A breach is a 429 in the API's error shape with Retry-After.
+never limited. The keyless self-assessment (API and page) has its own
+stricter limit per address, POLISURE_ASSESSMENT_RATE_LIMIT. A breach is a
+429 in the API's error shape with Retry-After.
 """
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Blueprint, Flask, request
 from flask_limiter import Limiter
 
 from service.auth import rate_limit_identity
@@ -24,6 +26,13 @@ UNLIMITED_ENDPOINTS = frozenset(
 
 def _exempt() -> bool:
     return request.endpoint in UNLIMITED_ENDPOINTS or request.endpoint is None
+
+
+def limit_public(app: Flask, *blueprints: Blueprint) -> None:
+    """Give keyless public blueprints their own, stricter limit per client address."""
+    limiter: Limiter = app.extensions[EXTENSION_KEY]
+    for blueprint in blueprints:
+        limiter.limit(app.config["POLISURE_ASSESSMENT_RATE_LIMIT"])(blueprint)
 
 
 def init_app(app: Flask) -> Limiter:

@@ -119,7 +119,9 @@ def test_nothing_is_stored_or_logged(
 
 
 def test_rate_limited_per_client_address(database_url: str, engine: QuoteEngine) -> None:
-    app = make_app(database_url, POLISURE_QUOTE_ENGINE=engine, POLISURE_RATE_LIMIT="2 per minute")
+    app = make_app(
+        database_url, POLISURE_QUOTE_ENGINE=engine, POLISURE_ASSESSMENT_RATE_LIMIT="2 per minute"
+    )
     client = app.test_client()
     body = {"exposure": {"population": 50_000}}
     first = {"REMOTE_ADDR": "10.0.0.1"}
