@@ -12,7 +12,7 @@ Output (CSV or Parquet by the extension of --out), one row per policy:
   expected_claim_count x (LEV(retention + limit) - LEV(retention)). The
   aggregate limit is not applied here (the quote API applies it).
 - ``risk_score``: percentile (0-100) of the expected annual ground-up loss
-  among the policies the bundle was trained on.
+  per USD of budget among the policies the bundle was trained on.
 """
 
 from __future__ import annotations
