@@ -97,7 +97,7 @@ def _child(task: str, policies: str, claims: str) -> None:
     start = time.perf_counter()
     if task == "validate":
         from training.bordereau import validate_bordereaux
-        from training.validation import ValidationReport
+        from training.defects import ValidationReport
 
         report = ValidationReport()
         validate_bordereaux(policies, claims, report)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from training.bordereau import CLAIM_CAUSES  # CONTRACT §2; the truth file keeps its order
+from training.bordereau_rules import CLAIM_CAUSES  # CONTRACT §2; the truth file keeps its order
 from training.errors import TrainingInputError
 
 RATE_COLUMNS = tuple(f"rate_{c}" for c in CLAIM_CAUSES)

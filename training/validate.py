@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from training.bordereau import validate_bordereaux
-from training.validation import ValidationReport
+from training.defects import ValidationReport
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,8 +11,8 @@ import pytest
 from models.fields import MODEL_FIELDS
 from tests.training.test_bordereau_data import valid_claims, valid_policies, write
 from training.bordereau import BordereauError, load_bordereaux, read_policies, validate_bordereaux
+from training.defects import ValidationReport
 from training.errors import TrainingInputError
-from training.validation import ValidationReport
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from tests.training.test_bordereau_data import valid_claims, valid_policies, write
 from training.bordereau import validate_bordereaux
-from training.validation import Defect, ValidationReport
+from training.defects import Defect, ValidationReport
 
 ROW = 4  # 0-based frame index of the edited row: data row 5, CSV line 6
 
