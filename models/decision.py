@@ -98,24 +98,31 @@ class DecisionReason:
 
 @dataclass(frozen=True)
 class DecisionRules:
-    """Score thresholds (risk_score 0-100), limit appetite (USD), named hazards."""
+    """Score thresholds (risk_score 0-100), limit appetite (USD), named hazards,
+    and the highest rate on line (gross premium / limit) quoted without an underwriter."""
 
     refer_score: float
     decline_score: float
     max_limit_usd: float
     hazards: tuple[HazardRule, ...] = field(default_factory=tuple)
+    max_rate_on_line: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "refer_score": self.refer_score,
             "decline_score": self.decline_score,
             "max_limit_usd": self.max_limit_usd,
+            "max_rate_on_line": self.max_rate_on_line,
             "hazards": [h.to_dict() for h in self.hazards],
         }
 
 
 def decide(
-    rules: DecisionRules, risk_score: float, limit_usd: float, exposure: Mapping[str, Any]
+    rules: DecisionRules,
+    risk_score: float,
+    limit_usd: float,
+    exposure: Mapping[str, Any],
+    premium_usd: float,
 ) -> tuple[Decision, tuple[DecisionReason, ...]]:
     """The decision (the most severe action of any rule that fires) and every reason."""
     reasons: list[DecisionReason] = []
@@ -144,6 +151,17 @@ def decide(
                 "refer",
                 f"Limit ${limit_usd:,.0f} is above the ${rules.max_limit_usd:,.0f} that can be "
                 "quoted without an underwriter.",
+            )
+        )
+    rate_on_line = premium_usd / limit_usd
+    if rate_on_line > rules.max_rate_on_line:
+        reasons.append(
+            DecisionReason(
+                "rate_on_line_above_appetite",
+                "refer",
+                f"The premium is {100 * rate_on_line:.0f}% of the limit, above the "
+                f"{100 * rules.max_rate_on_line:g}% quoted without an underwriter: the limit "
+                "is likely to be used up; a higher retention or limit may fit better.",
             )
         )
     for hazard in rules.hazards:

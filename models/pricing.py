@@ -208,7 +208,8 @@ def price_policy(
         covered, claim_count, terms.retention_usd, terms.limit_usd, probabilities
     )
     breakdown = premium_from_aggregate(plan, aggregate, covered, terms.coverages)
-    decision, reasons = decide(plan.decision, risk_score, terms.limit_usd, exposure)
+    premium = max(breakdown.technical_premium_usd, plan.loads.minimum_premium_usd)
+    decision, reasons = decide(plan.decision, risk_score, terms.limit_usd, exposure, premium)
     exceedance = {
         f"1_in_{n}": aggregate.quantiles_usd[aggregate.probabilities.index(_level(1.0 - 1.0 / n))]
         for n in RETURN_PERIODS
@@ -218,7 +219,7 @@ def price_policy(
         expected_claim_count=claim_count,
         expected_claims_in_layer=aggregate.claims_in_layer,
         expected_loss_usd=aggregate.expected_usd,
-        premium_usd=max(breakdown.technical_premium_usd, plan.loads.minimum_premium_usd),
+        premium_usd=premium,
         premium_breakdown=breakdown,
         loss_exceedance=exceedance,
         limit_exhaustion_probability=aggregate.limit_exhaustion_probability,

@@ -178,13 +178,16 @@ class PlanReader:
 
     def read_decision(self, data: Mapping[str, Any]) -> DecisionRules:
         dec = self.section(
-            data, "decision", ("refer_score", "decline_score", "max_limit_usd", "hazards")
+            data,
+            "decision",
+            ("refer_score", "decline_score", "max_limit_usd", "max_rate_on_line", "hazards"),
         )
         refer = self.number(dec, "decision.refer_score", 0.0, 100.0)
         decline = self.number(dec, "decision.decline_score", 0.0, 100.0)
         if refer > decline:
             self.problems.append("decision: refer_score must be <= decline_score")
         max_limit = self.number(dec, "decision.max_limit_usd", 1.0, 1e12)
+        max_rol = self.number(dec, "decision.max_rate_on_line", 0.001, 10.0)
         hazards: list[HazardRule] = []
         raw_hazards = dec.get("hazards", [])
         if not isinstance(raw_hazards, list):
@@ -200,7 +203,7 @@ class PlanReader:
                     )
                 codes.add(hazard.code)
                 hazards.append(hazard)
-        return DecisionRules(refer, decline, max_limit, tuple(hazards))
+        return DecisionRules(refer, decline, max_limit, tuple(hazards), max_rol)
 
     def read_hazard(self, raw: Any, path: str) -> HazardRule | None:
         keys = ("code", "action", "message", "when")

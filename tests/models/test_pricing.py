@@ -180,6 +180,18 @@ def test_minimum_premium_floors_a_tiny_risk() -> None:
     )
 
 
+def test_a_premium_above_the_rate_on_line_appetite_is_referred() -> None:
+    """Oracle: the rule fires exactly when premium / limit exceeds the plan's maximum."""
+    terms = PolicyTerms(100_000, 0)  # a small limit a city this size would exhaust
+    heavy = price_policy(2.0, CITY_MU, CITY_SIGMA, terms, CLEAN_EXPOSURE, 50.0, PLAN)
+    assert heavy.premium_usd / terms.limit_usd > PLAN.decision.max_rate_on_line
+    assert heavy.decision == "refer"
+    assert [r.code for r in heavy.decision_reasons] == ["rate_on_line_above_appetite"]
+    light = _city(PolicyTerms(5e6, 50e3))
+    assert light.premium_usd / 5e6 <= PLAN.decision.max_rate_on_line
+    assert "rate_on_line_above_appetite" not in [r.code for r in light.decision_reasons]
+
+
 @pytest.mark.parametrize(
     ("score", "limit", "changes", "decision", "codes"),
     [

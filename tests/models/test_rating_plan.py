@@ -92,6 +92,7 @@ def test_missing_coverage_part_is_named(raw_plan: dict[str, Any]) -> None:
         ("loads", "minimum_premium_usd", -1),
         ("risk_load", "share", -0.1),
         ("risk_load", "probability", 1.0),
+        ("decision", "max_rate_on_line", 0.0),
     ],
 )
 def test_out_of_range_loads_are_named(
@@ -100,6 +101,11 @@ def test_out_of_range_loads_are_named(
     raw_plan[section][key] = value
     problems = _problems(raw_plan)
     assert any(p.startswith(f"{section}.{key}: must be in") for p in problems), problems
+
+
+def test_missing_rate_on_line_appetite_is_named(raw_plan: dict[str, Any]) -> None:
+    del raw_plan["decision"]["max_rate_on_line"]
+    assert "decision.max_rate_on_line: required key is missing" in _problems(raw_plan)
 
 
 def test_text_where_a_number_belongs_is_named(raw_plan: dict[str, Any]) -> None:
