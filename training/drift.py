@@ -154,6 +154,23 @@ def main(args: argparse.Namespace) -> int:
         f"{out / 'drift.png'}, {out / 'drift.json'}",
         file=sys.stderr,
     )
+    noise = sampling_noise_psi(len(bundle.reference_exposures), len(records))
+    if noise >= MODERATE_PSI / 2:
+        print(
+            f"warning: only {len(records)} quotes; two samples of this size from the SAME "
+            f"population already differ by a PSI of about {noise:.2f} per 10-bin field, so "
+            "flags here say more about the sample size than about drift",
+            file=sys.stderr,
+        )
     print(drift_table(drifts))
     print(f"{flagged} of {len(drifts)} fields drifted (PSI >= {MODERATE_PSI})")
     return 0
+
+
+def sampling_noise_psi(reference_rows: int, current_rows: int, bins: int = 10) -> float:
+    """Expected PSI between two samples of one population: (bins - 1)(1/n_ref + 1/n_cur).
+
+    PSI is a symmetrised chi-square divergence; with no drift at all its
+    expectation is about (bins - 1) x (1/n_ref + 1/n_cur).
+    """
+    return (bins - 1) * (1.0 / reference_rows + 1.0 / current_rows)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
-from models.drift import exposure_drift
+from models.drift import exposure_drift, population_stability_index
 from models.exposure import frame_to_records, records_to_frame
 from service.db import make_engine
 from service.migrate import upgrade_database
 from service.tables import Quote, Tenant
 from tests.pipeline_portfolio import exposure_frame
 from training.cli import main
+from training.drift import sampling_noise_psi
 
 
 def _quote(i: int, exposure: dict, created_at: datetime) -> Quote:
@@ -101,3 +103,17 @@ def test_database_without_quotes_table(trained_registry, tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
     assert _run(url, trained_registry, tmp_path) == 1
     assert "no quotes table" in capsys.readouterr().err
+
+
+def test_sampling_noise_formula_matches_simulated_psi_without_drift() -> None:
+    """Oracle: many pairs of samples from ONE population (10 equal bins)."""
+    rng = np.random.default_rng(4)
+    n_ref, n_cur = 2000, 500
+    psis = [
+        population_stability_index(
+            np.bincount(rng.integers(0, 10, n_ref), minlength=10) / n_ref,
+            np.bincount(rng.integers(0, 10, n_cur), minlength=10) / n_cur,
+        )
+        for _ in range(400)
+    ]
+    assert np.mean(psis) == pytest.approx(sampling_noise_psi(n_ref, n_cur), rel=0.1)
