@@ -131,6 +131,25 @@ def _dmatrix(features: np.ndarray, counts: np.ndarray, exposure: np.ndarray, icp
     )
 
 
+def train_early_stopped(
+    xgb_params: dict[str, object], dtrain: xgb.DMatrix, dvalid: xgb.DMatrix, params: BoosterParams
+) -> tuple[xgb.Booster, int]:
+    """Train with early stopping on ``dvalid``; the booster cut at its best round.
+
+    Cutting makes the saved trees exactly the ones used for prediction.
+    """
+    booster = xgb.train(
+        xgb_params,
+        dtrain,
+        num_boost_round=params.max_rounds,
+        evals=[(dvalid, "valid")],
+        early_stopping_rounds=params.early_stopping_rounds,
+        verbose_eval=False,
+    )
+    best = int(booster.best_iteration)
+    return booster[: best + 1], best
+
+
 def frequency_xgb_params(params: BoosterParams, seed: int) -> dict[str, object]:
     """XGBoost parameters of the frequency booster (also used by benchmarks)."""
     xgb_params = params.xgb_params("count:poisson", seed)
@@ -155,13 +174,5 @@ def fit_frequency(
     icpt = portfolio_intercept(counts, exposure)
     dtrain = _dmatrix(features, counts, exposure, icpt)
     dvalid = _dmatrix(*valid, icpt)
-    booster = xgb.train(
-        frequency_xgb_params(params, seed),
-        dtrain,
-        num_boost_round=params.max_rounds,
-        evals=[(dvalid, "valid")],
-        early_stopping_rounds=params.early_stopping_rounds,
-        verbose_eval=False,
-    )
-    best = int(booster.best_iteration)
-    return FrequencyModel(booster[: best + 1], icpt, 1.0, best)
+    booster, best = train_early_stopped(frequency_xgb_params(params, seed), dtrain, dvalid, params)
+    return FrequencyModel(booster, icpt, 1.0, best)

@@ -22,7 +22,7 @@ import xgboost as xgb
 from scipy.special import ndtr
 
 from models.features import FEATURE_NAMES
-from models.frequency import BoosterParams
+from models.frequency import BoosterParams, train_early_stopped
 
 #: Fewer claims than this (training split) cannot support a severity model.
 MIN_TRAINING_CLAIMS = 50
@@ -102,16 +102,8 @@ def fit_severity(
     names = list(FEATURE_NAMES)
     dtrain = xgb.DMatrix(x_train, label=y_train, feature_names=names)
     dvalid = xgb.DMatrix(x_valid, label=y_valid, feature_names=names)
-    booster = xgb.train(
-        severity_xgb_params(params, seed, float(np.mean(y_train))),
-        dtrain,
-        num_boost_round=params.max_rounds,
-        evals=[(dvalid, "valid")],
-        early_stopping_rounds=params.early_stopping_rounds,
-        verbose_eval=False,
-    )
-    best = int(booster.best_iteration)
-    booster = booster[: best + 1]
+    xgb_params = severity_xgb_params(params, seed, float(np.mean(y_train)))
+    booster, best = train_early_stopped(xgb_params, dtrain, dvalid, params)
     residual = y_valid - np.asarray(booster.inplace_predict(x_valid), dtype=np.float64)
     sigma = float(np.sqrt(np.mean(residual**2)))
     return SeverityModel(booster, sigma, 0.0, best)
