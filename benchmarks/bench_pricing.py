@@ -108,6 +108,10 @@ def main() -> None:
         layer_aggregate_loss(c, r * t.period_years, t.retention_usd, t.limit_usd, levels)
         for c, (r, _, _, t, _) in zip(covered, policies, strict=True)
     ]
+    premiums = [
+        premium_from_aggregate(plan, a, c, p[3].coverages).technical_premium_usd
+        for a, c, p in zip(aggregates, covered, policies, strict=True)
+    ]
     steps: dict[str, Callable[[int], object]] = {
         "layer": lambda i: covered_loss_for(
             plan, policies[i][3].coverages, policies[i][1], policies[i][2], policies[i][4]
@@ -122,7 +126,9 @@ def main() -> None:
         "loads": lambda i: premium_from_aggregate(
             plan, aggregates[i], covered[i], policies[i][3].coverages
         ),
-        "decision": lambda i: decide(plan.decision, 50.0, policies[i][3].limit_usd, policies[i][4]),
+        "decision": lambda i: decide(
+            plan.decision, 50.0, policies[i][3].limit_usd, policies[i][4], premiums[i]
+        ),
     }
     total = _median_us(full, n)
     print(
