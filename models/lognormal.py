@@ -83,11 +83,6 @@ def unchecked_lev(u: np.ndarray, mu: np.ndarray | float, sigma: np.ndarray | flo
     return np.exp(mu + 0.5 * sigma * sigma) * ndtr(z - sigma) + capped * ndtr(-z)
 
 
-def unchecked_survival(u: np.ndarray, mu: float, sigma: float) -> np.ndarray:
-    """:func:`lognormal_survival` without input checks."""
-    return ndtr((mu - np.log(np.minimum(np.maximum(u, _TINY), _HUGE))) / sigma)
-
-
 def layer_expected_loss(
     retention_usd: ArrayLike, limit_usd: ArrayLike, mu: ArrayLike, sigma: ArrayLike
 ) -> np.ndarray:
