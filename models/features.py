@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from models.exposure import canonical_set
 from models.fields import MODEL_FIELDS, SET_SEPARATOR
@@ -104,6 +106,10 @@ def _level_codes(values: Column, levels: tuple[str, ...]) -> np.ndarray:
     position = {level: i for i, level in enumerate(levels)}
     if len(values) <= _SMALL:
         return np.array([position.get(str(v), -1) for v in values], dtype=np.float32)
+    arrow = getattr(values, "array", None)
+    if isinstance(arrow, pd.arrays.ArrowStringArray):  # hashed in C++, no factorize
+        found = pc.index_in(pa.array(arrow), value_set=pa.array(levels, pa.string()))
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.float32)
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     table = np.array([position.get(str(u), -1) for u in uniques], dtype=np.float32)
     return table[codes] if len(uniques) else np.zeros(len(values), dtype=np.float32)

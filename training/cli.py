@@ -22,18 +22,26 @@ VERBS: dict[str, str] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``verb``'s module is imported to add its arguments.
+
+    Importing every verb would cost a train run a second of imports it never
+    uses (the synthetic world, the quote store); the top-level help needs
+    only the one-line descriptions above.
+    """
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    for verb, help_text in VERBS.items():
-        verb_parser = sub.add_parser(verb, help=help_text, description=help_text)
-        module = importlib.import_module(f"training.{verb}")
-        module.add_arguments(verb_parser)
+    for name, help_text in VERBS.items():
+        verb_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == verb:
+            importlib.import_module(f"training.{name}").add_arguments(verb_parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    verb = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(verb).parse_args(argv)
     module = importlib.import_module(f"training.{args.verb}")
     try:
         return int(module.main(args))

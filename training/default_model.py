@@ -5,9 +5,9 @@ generator) into a temporary directory, trains with seed 2026 and the default
 hyperparameters, evaluates against the synthetic truth, and writes and
 promotes the bundle in models/bundles (or --models-dir).
 
-Reproducible: the creation time is fixed, so with the pinned libraries the
-same code gives the same boosters, metadata and version name; running it
-again then changes nothing. A code change that changes the model gives a new
+Reproducible: the creation time is fixed and the active bundle is not
+compared, so with the pinned libraries the same code gives the same
+boosters, metadata and version name; running it again then changes nothing. A code change that changes the model gives a new
 version beside the old one (bundles are immutable); delete the old directory
 in the same commit if it should no longer ship.
 """
@@ -51,6 +51,8 @@ def build_default_model(models_dir: Path, policies: int, seed: int) -> str:
             promote=True,
             created_at=CREATED_AT,
             progress=progress,
+            # the bundle must not depend on which version happens to be active
+            compare_active=False,
         )
 
 

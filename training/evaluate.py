@@ -123,12 +123,15 @@ def evaluate_holdout(
         summary[f"poisson_deviance_{p.name}"] = metrics.poisson_deviance(counts, expected[p.name])
         tables["lorenz"][p.name], summary[f"gini_{p.name}"] = _lorenz_points(h, p.rate)
         summary[f"ae_overall_{p.name}"] = float(counts.sum() / expected[p.name].sum())
+        low, high = metrics.ae_interval(float(counts.sum()), float(expected[p.name].sum()))
+        summary[f"ae_overall_low95_{p.name}"], summary[f"ae_overall_high95_{p.name}"] = low, high
         groups = metrics.exposure_groups(p.rate, h.exposure_years)
         deciles = metrics.ae_table(groups, counts, {p.name: expected[p.name]})
         tables[f"deciles_{p.name}"] = deciles
         summary[f"ae_decile_max_abs_error_{p.name}"] = max(
             abs(r[f"ae_{p.name}"] - 1.0) for r in deciles
         )
+        summary[f"ae_decile_chi2_pvalue_{p.name}"] = metrics.ae_chi2_pvalue(deciles, p.name)
         top = deciles[-1]
         summary[f"lift_top_decile_{p.name}"] = (top["actual"] / counts.sum()) * 10.0
         summary[f"severity_nll_per_claim_{p.name}"] = lognormal_nll(

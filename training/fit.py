@@ -104,12 +104,12 @@ def fit_models(
         raise TrainingInputError(str(exc)) from exc
     x, counts, exposure = _part(data, split.train)
     observed_claims = float(counts.sum())
-    freq_factor = frequency_factor(observed_claims, frequency.expected_claim_count(x, exposure))
+    expected = frequency.expected_claim_count(x, exposure)
+    freq_factor = frequency_factor(observed_claims, expected)
     frequency = frequency.with_balance(freq_factor)
     losses = data.loss_usd[data.claims_of(split.train)]
-    severity, report = balance_severity(
-        severity, frequency.expected_claim_count(x, exposure), severity.mu(x), losses
-    )
+    # the balanced counts are the unbalanced ones times the factor: no second prediction
+    severity, report = balance_severity(severity, expected * freq_factor, severity.mu(x), losses)
     balance = Balance(
         frequency_factor=freq_factor,
         observed_claims=observed_claims,

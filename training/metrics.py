@@ -5,6 +5,10 @@ Claim counts are compared with expected counts (claim rate x exposure_years).
 - Poisson deviance: mean per policy of 2 [y ln(y/mu) - (y - mu)].
 - Gini: 1 - 2 x area under the Lorenz curve of claims against exposure,
   policies ordered from the lowest to the highest predicted claim rate.
+- Noise of A/E: a calibrated model's actual count in a group is Poisson with
+  the expected count as mean, so a few hundred holdout claims leave A/E
+  several percent from 1 by chance. ``ae_interval`` and
+  ``ae_chi2_pvalue`` say whether a deviation is more than that noise.
 - Groups (deciles): ten equal-exposure bands of a score, e.g. the
   predicted rate (A/E by decile) or the ratio of two models' predictions
   (double lift: the better model keeps A/E nearer 1 in each band).
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 from models.fields import FIELDS_BY_NAME, MODEL_FIELDS
 
@@ -43,6 +48,32 @@ def exposure_groups(score: np.ndarray, exposure: np.ndarray, groups: int = 10) -
     group = np.empty(len(score), dtype=np.int64)
     group[order] = np.minimum((groups * before / exposure.sum()).astype(np.int64), groups - 1)
     return group
+
+
+def ae_interval(actual: float, expected: float, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Garwood) Poisson interval of A/E for ``actual`` claims against ``expected``.
+
+    The interval of the Poisson mean that could have produced ``actual``
+    claims, divided by ``expected``: chi2.ppf(a/2, 2A)/2 to chi2.ppf(1-a/2, 2A+2)/2.
+    It holds 1 unless the model is off by more than the noise (at ``level``).
+    """
+    tail = (1.0 - level) / 2.0
+    low = chi2.ppf(tail, 2.0 * actual) / 2.0 if actual > 0 else 0.0
+    high = chi2.ppf(1.0 - tail, 2.0 * actual + 2.0) / 2.0
+    return float(low / expected), float(high / expected)
+
+
+def ae_chi2_pvalue(rows: list[dict[str, float]], name: str) -> float:
+    """P-value of Pearson's chi-square of an ``ae_table`` for model ``name``.
+
+    sum over groups of (A - E)^2 / E with one degree of freedom per group: the
+    expectations come from a model fitted on other data, none is estimated
+    from these claims. Below 0.05, the table's deviations are more than noise.
+    """
+    actual = np.array([r["actual"] for r in rows])
+    expected = np.array([r[f"expected_{name}"] for r in rows])
+    statistic = float(np.sum((actual - expected) ** 2 / expected))
+    return float(chi2.sf(statistic, len(rows)))
 
 
 def ae_table(

@@ -92,7 +92,8 @@ def _one_way_plot(tables: Mapping[str, Any], fields: list[str]) -> Figure:
         ax.set_title(field, fontsize=9)
         ax.set_ylabel("actual / expected", fontsize=8)
     fig.suptitle("One-way A/E (holdout), the six fields with the largest deviation")
-    fig.tight_layout()
+    # fixed margins: tight_layout would lay every tick label out once more (~0.4 s)
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.9, bottom=0.12, wspace=0.3, hspace=0.55)
     return fig
 
 
@@ -193,7 +194,10 @@ def render_model_card(version: str, metadata: Mapping[str, Any]) -> str:
         "poisson_deviance",
         "gini",
         "ae_overall",
+        "ae_overall_low95",
+        "ae_overall_high95",
         "ae_decile_max_abs_error",
+        "ae_decile_chi2_pvalue",
         "severity_nll_per_claim",
         "explainable_deviance_captured",
         "truth_ae_overall",

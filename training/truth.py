@@ -39,6 +39,13 @@ def load_truth(path: str | Path) -> pd.DataFrame:
     missing = [c for c in TRUTH_COLUMNS if c not in frame.columns]
     if missing:
         raise TrainingInputError(f"{path}: missing column(s) {', '.join(missing)}")
+    repeated = np.flatnonzero(frame["policy_id"].duplicated().to_numpy())
+    if repeated.size:
+        row = repeated[0]
+        raise TrainingInputError(
+            f"{path}: row {row + 2}, column policy_id: {frame['policy_id'].iloc[row]!r} "
+            "appears more than once"
+        )
     for col in TRUTH_COLUMNS[1:]:
         values = pd.to_numeric(frame[col], errors="coerce")
         bad = np.flatnonzero(values.isna().to_numpy())

@@ -41,6 +41,36 @@ def test_exposure_groups_hold_equal_exposure():
     assert groups[0] == 0 and groups[-1] == 9
 
 
+def test_ae_interval_closed_forms():
+    # no claims: the upper limit solves exp(-m) = 0.025, i.e. m = -ln(0.025)
+    assert metrics.ae_interval(0.0, 10.0) == pytest.approx((0.0, -np.log(0.025) / 10.0))
+    # one claim: the lower limit solves P(N >= 1) = 1 - exp(-m) = 0.025
+    low, high = metrics.ae_interval(1.0, 1.0)
+    assert low == pytest.approx(-np.log(0.975))
+    assert high == pytest.approx(5.5716, abs=1e-4)  # Garwood's table: 5.572 for one event
+
+
+def test_ae_chi2_pvalue_closed_form_and_calibrated_noise():
+    rows = [
+        {"actual": 12.0, "expected_m": 10.0},
+        {"actual": 8.0, "expected_m": 10.0},
+    ]
+    # statistic 0.4 + 0.4 with 2 degrees of freedom: p = exp(-0.8 / 2)
+    assert metrics.ae_chi2_pvalue(rows, "m") == pytest.approx(np.exp(-0.4))
+    # a calibrated model with ~21 claims a decile (a 212-claim holdout): deviations of
+    # 30% in some decile are common, yet the test rejects about 5% of the time
+    rng = np.random.default_rng(7)
+    expected = np.full(10, 21.2)
+    pvalues, worst = [], []
+    for _ in range(2000):
+        actual = rng.poisson(expected).astype(float)
+        table = [{"actual": a, "expected_m": e} for a, e in zip(actual, expected, strict=True)]
+        pvalues.append(metrics.ae_chi2_pvalue(table, "m"))
+        worst.append(np.max(np.abs(actual / expected - 1.0)))
+    assert 0.035 < np.mean(np.array(pvalues) < 0.05) < 0.065
+    assert np.mean(np.array(worst) > 0.30) > 0.5
+
+
 def test_one_way_bands_numbers_levels_and_sets():
     frame = make_portfolio(500, 2).policies
     bands, order = metrics.one_way_levels(frame, "population", "int")

@@ -112,3 +112,6 @@ def test_load_truth_round_trip_and_errors(tmp_path) -> None:
     truth.assign(sev_mu_other="x").to_csv(path, index=False)
     with pytest.raises(TrainingInputError, match=r"row 2, column sev_mu_other"):
         load_truth(path)
+    pd.concat([truth, truth]).to_csv(path, index=False)
+    with pytest.raises(TrainingInputError, match=r"row 3, column policy_id: .* more than once"):
+        load_truth(path)

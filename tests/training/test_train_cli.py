@@ -8,6 +8,7 @@ import pandas as pd
 
 from models.registry import VERSION_PATTERN, Registry
 from training.cli import main
+from training.fit import split_policies
 
 FAST = ["--max-rounds", "40", "--nthread", "1", "--seed", "5"]
 
@@ -82,4 +83,17 @@ def test_too_few_claims_is_a_clear_error_and_writes_nothing(portfolio_dir, tmp_p
     assert "too few claims to fit the severity model" in err
     assert "Traceback" not in err
     assert Registry(tmp_path / "models").versions() == []
+    assert not (tmp_path / "models").exists() or list((tmp_path / "models").iterdir()) == []
+
+
+def test_a_truth_file_missing_a_holdout_policy_is_a_clear_error_and_writes_nothing(
+    portfolio_dir, tmp_path, capsys
+):
+    truth = pd.read_csv(portfolio_dir / "truth.csv", dtype={"policy_id": str})
+    first_holdout = split_policies(len(truth), seed=5).holdout[0]  # FAST trains with seed 5
+    truth.drop(index=first_holdout).to_csv(tmp_path / "truth.csv", index=False)
+    code = _train(portfolio_dir, tmp_path / "models", "--truth", str(tmp_path / "truth.csv"))
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"no truth row for policy_id {truth['policy_id'].iloc[first_holdout]!r}" in err
     assert not (tmp_path / "models").exists() or list((tmp_path / "models").iterdir()) == []
