@@ -115,17 +115,18 @@ def _level_codes(values: Column, levels: tuple[str, ...]) -> np.ndarray:
     return table[codes] if len(uniques) else np.zeros(len(values), dtype=np.float32)
 
 
-def _set_indicators(values: Column, members: tuple[str, ...]) -> np.ndarray:
-    """Member indicators (members x rows) of ``|``-joined set values, per distinct set."""
+def _set_indicators(values: Column, members: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(indicator table members x distinct sets, each row's distinct set) of ``|``-joined sets."""
     if len(values) <= _SMALL:
         sets = [set(str(v).split(SET_SEPARATOR)) for v in values]
-        return np.array([[m in s for s in sets] for m in members], dtype=np.float32)
+        table = np.array([[m in s for s in sets] for m in members], dtype=np.float32)
+        return table, np.arange(len(sets))
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     table = np.zeros((len(members), len(uniques)), dtype=np.float32)
     for i, text in enumerate(uniques):
         chosen = set(str(text).split(SET_SEPARATOR)) if isinstance(text, str) else set()
         table[:, i] = [m in chosen for m in members]
-    return table[:, codes]
+    return table, codes
 
 
 def _assemble(columns: Mapping[str, Column], n: int) -> np.ndarray:
@@ -155,11 +156,11 @@ def _assemble(columns: Mapping[str, Column], n: int) -> np.ndarray:
             out[:, j : j + width] = codes[:, None] == np.arange(width, dtype=np.float32)
             j += width
         elif f.kind == "set":
-            indicators = _set_indicators(col, f.values)  # members x rows
-            width = len(f.values)
-            out[:, j] = indicators.sum(axis=0)
-            out[:, j + 1 : j + 1 + width] = indicators.T
-            j += 1 + width
+            table, codes = _set_indicators(col, f.values)  # members x distinct sets
+            out[:, j] = table.sum(axis=0)[codes]
+            for m, member_row in enumerate(table, start=j + 1):
+                out[:, m] = member_row[codes]  # one gather straight into the column
+            j += 1 + len(f.values)
     for d in DERIVED_FEATURES:
         out[:, j] = d.formula(numeric)
         j += 1
