@@ -4,8 +4,10 @@ monotone constraint agrees with the directions of the fields behind it."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from models import features
 from models.exposure import records_to_frame
 from models.features import (
     DERIVED_FEATURES,
@@ -32,6 +34,18 @@ def test_records_path_equals_frame_path(copies: int) -> None:
     np.testing.assert_array_equal(
         features_from_records(records), build_features(records_to_frame(records))
     )
+
+
+def test_threaded_batch_equals_the_serial_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    small = records_to_frame(_cities() * 40)
+    repeats = -(-features._PARALLEL_ROWS // len(small))
+    big = pd.concat([small] * repeats, ignore_index=True)
+    monkeypatch.setattr(features.os, "cpu_count", lambda: 2)  # threads even on one core
+    threaded = build_features(big)
+    monkeypatch.setattr(features, "_PARALLEL_ROWS", len(big) + 1)
+    serial = build_features(big)
+    np.testing.assert_array_equal(threaded, serial)
+    np.testing.assert_array_equal(threaded, np.tile(build_features(small), (repeats, 1)))
 
 
 def test_encoding_of_each_kind() -> None:
