@@ -94,11 +94,19 @@ FEATURES: tuple[Feature, ...] = tuple(
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 MONOTONE_CONSTRAINTS: tuple[int, ...] = tuple(f.constraint for f in FEATURES)
-#: The matrix column where each field's (contiguous) features start, and the derived ones.
-_FIELD_START: dict[str, int] = {}
-for _i, _feature in enumerate(FEATURES[: len(FEATURES) - len(DERIVED_FEATURES)]):
-    _FIELD_START.setdefault(_feature.fields[0], _i)
+#: The matrix column where the derived features start (after every field's own).
 _DERIVED_START = len(FEATURES) - len(DERIVED_FEATURES)
+
+
+def _field_starts() -> dict[str, int]:
+    """The matrix column where each field's (contiguous) features start."""
+    starts: dict[str, int] = {}
+    for i, feature in enumerate(FEATURES[:_DERIVED_START]):
+        starts.setdefault(feature.fields[0], i)
+    return starts
+
+
+_FIELD_START = _field_starts()
 
 
 # Below this many rows, plain Python beats pandas' per-call overhead (a live quote).
