@@ -19,7 +19,7 @@ directory) unless DIR already holds it, then measures in the same run:
   start to exit: validation, features, both fits, balance, GLM, evaluation,
   report, bundle write.
 
-Each is run twice, alternately, and the fastest run of each is compared
+Each is run four times (``--runs``), alternately, and the fastest run of each is compared
 (other processes on a shared machine slow single runs down).
 
 Prints all three, the ratios (target < 2) and the CLI's own stage times, then the
@@ -208,6 +208,7 @@ def main() -> int:
     parser.add_argument("--policies", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--data", type=Path)
+    parser.add_argument("--runs", type=int, default=4, help="alternating runs of each (default 4)")
     args = parser.parse_args()
     params = BoosterParams()
     with tempfile.TemporaryDirectory() as tmp:
@@ -220,7 +221,7 @@ def main() -> int:
         np.savez(npz, **arrays)
         spec_file.write_text(json.dumps(spec))
         bare, program, cli = [], [], []
-        for _ in range(2):
+        for _ in range(args.runs):
             bare.append(_bare_call_seconds(arrays, spec))
             program.append(_bare_program_seconds(npz, spec_file))
             cmd = [

@@ -22,40 +22,26 @@ from dataclasses import dataclass, field
 import numpy as np
 import xgboost as xgb
 
+from models.booster_params import BoosterParams
 from models.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
 
 
-@dataclass(frozen=True)
-class BoosterParams:
-    """Hyperparameters shared by the frequency and severity boosters."""
-
-    max_depth: int = 4
-    eta: float = 0.05
-    max_rounds: int = 600
-    early_stopping_rounds: int = 40
-    min_child_weight: float = 5.0
-    subsample: float = 0.8
-    colsample_bytree: float = 0.8
-    reg_lambda: float = 1.0
-    max_bin: int = 128
-    nthread: int = 2
-
-    def xgb_params(self, objective: str, seed: int) -> dict[str, object]:
-        """XGBoost's parameter dict; monotone constraints come from the field spec."""
-        return {
-            "objective": objective,
-            "tree_method": "hist",
-            "max_depth": self.max_depth,
-            "eta": self.eta,
-            "min_child_weight": self.min_child_weight,
-            "subsample": self.subsample,
-            "colsample_bytree": self.colsample_bytree,
-            "lambda": self.reg_lambda,
-            "max_bin": self.max_bin,
-            "nthread": self.nthread,
-            "seed": seed,
-            "monotone_constraints": "(" + ",".join(str(c) for c in MONOTONE_CONSTRAINTS) + ")",
-        }
+def booster_xgb_params(params: BoosterParams, objective: str, seed: int) -> dict[str, object]:
+    """XGBoost's parameter dict; monotone constraints come from the field spec."""
+    return {
+        "objective": objective,
+        "tree_method": "hist",
+        "max_depth": params.max_depth,
+        "eta": params.eta,
+        "min_child_weight": params.min_child_weight,
+        "subsample": params.subsample,
+        "colsample_bytree": params.colsample_bytree,
+        "lambda": params.reg_lambda,
+        "max_bin": params.max_bin,
+        "nthread": params.nthread,
+        "seed": seed,
+        "monotone_constraints": "(" + ",".join(str(c) for c in MONOTONE_CONSTRAINTS) + ")",
+    }
 
 
 def _check_matrix(features: np.ndarray) -> None:
@@ -150,7 +136,7 @@ def train_early_stopped(
 
 def frequency_xgb_params(params: BoosterParams, seed: int) -> dict[str, object]:
     """XGBoost parameters of the frequency booster (also used by benchmarks)."""
-    xgb_params = params.xgb_params("count:poisson", seed)
+    xgb_params = booster_xgb_params(params, "count:poisson", seed)
     # margin 0: otherwise base_score is added on top of the exposure offset
     xgb_params["base_score"] = 1.0
     xgb_params["eval_metric"] = "poisson-nloglik"

@@ -21,8 +21,9 @@ import numpy as np
 import xgboost as xgb
 from scipy.special import ndtr
 
+from models.booster_params import BoosterParams
 from models.features import FEATURE_NAMES
-from models.frequency import BoosterParams, train_early_stopped
+from models.frequency import booster_xgb_params, train_early_stopped
 
 #: Fewer claims than this (training split) cannot support a severity model.
 MIN_TRAINING_CLAIMS = 50
@@ -74,7 +75,7 @@ def _log_losses(loss_usd: np.ndarray, split: str) -> np.ndarray:
 
 def severity_xgb_params(params: BoosterParams, seed: int, mean_log_loss: float) -> dict:
     """XGBoost parameters of the severity booster (also used by benchmarks)."""
-    xgb_params = params.xgb_params("reg:squarederror", seed)
+    xgb_params = booster_xgb_params(params, "reg:squarederror", seed)
     xgb_params["base_score"] = mean_log_loss  # explicit: never estimated by XGBoost
     xgb_params["eval_metric"] = "rmse"
     return xgb_params

@@ -136,7 +136,7 @@ TEST_SEED = 11
 
 
 def small_params():  # type: ignore[no-untyped-def]
-    from models.frequency import BoosterParams
+    from models.booster_params import BoosterParams
 
     return BoosterParams(max_rounds=40, early_stopping_rounds=10, eta=0.15, nthread=1)
 

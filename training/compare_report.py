@@ -1,6 +1,6 @@
 """The champion/challenger report: summary table, HTML with embedded plots, JSON.
 
-Plots use matplotlib's object API (no pyplot state) and training.report's
+Plots use matplotlib's object API (no pyplot state) and training.plots'
 PNG embedding, so compare.html is one self-contained file.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from training.report import figure_png
+from training.plots import figure_png
 
 _COLOURS = {"challenger": "#1f5fa8", "champion": "#d9822b", "actual": "#222222"}
 

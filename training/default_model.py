@@ -20,7 +20,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from models.frequency import BoosterParams
+from models.booster_params import BoosterParams
 from models.registry import DEFAULT_MODELS_DIR, Registry
 from training.pipeline import train_bundle
 from training.synth import write_portfolio

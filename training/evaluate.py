@@ -99,6 +99,23 @@ def _truth_measures(
     return out
 
 
+def evaluate_model(h: Holdout, model: Predictions) -> dict[str, Any]:
+    """The checks of one model alone: its severity tail and one-way A/E by field.
+
+    They need no baseline, so training runs them (and draws their plots)
+    while the GLM is still being fitted.
+    """
+    tail = tail_check(h.loss_usd, model.mu[h.claim_owner], model.sigma)
+    q99 = next(r["fitted_to_observed"] for r in tail if r["quantile"] == 0.99)
+    return {
+        "summary": {"severity_tail_fitted_to_observed_q99": q99},
+        "tables": {
+            "severity_tail": tail,
+            "one_way": metrics.one_way(h.frame, h.claim_counts, model.rate * h.exposure_years),
+        },
+    }
+
+
 def evaluate_holdout(
     h: Holdout,
     model: Predictions,
@@ -106,8 +123,12 @@ def evaluate_holdout(
     null_rate: float,
     active: Predictions | None = None,
     truth: pd.DataFrame | None = None,
+    model_checks: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Metrics and tables; ``null_rate`` is the training portfolio's claims per year."""
+    """Metrics and tables; ``null_rate`` is the training portfolio's claims per year.
+
+    ``model_checks`` is ``evaluate_model(h, model)`` when already computed.
+    """
     models = [model, glm] + ([active] if active is not None else [])
     expected = {p.name: p.rate * h.exposure_years for p in models}
     counts = h.claim_counts
@@ -148,11 +169,9 @@ def evaluate_holdout(
             summary[f"double_lift_{model.name}_vs_{other.name}_error_{p.name}"] = float(
                 np.mean([abs(r[f"ae_{p.name}"] - 1.0) for r in table])
             )
-    tables["severity_tail"] = tail_check(h.loss_usd, model.mu[h.claim_owner], model.sigma)
-    summary["severity_tail_fitted_to_observed_q99"] = next(
-        r["fitted_to_observed"] for r in tables["severity_tail"] if r["quantile"] == 0.99
-    )
-    tables["one_way"] = metrics.one_way(h.frame, counts, expected[model.name])
+    checks = model_checks if model_checks is not None else evaluate_model(h, model)
+    summary.update(checks["summary"])
+    tables.update(checks["tables"])
     if truth is not None:
         summary.update(_truth_measures(h, models, truth, null_deviance))
     return {"summary": summary, "tables": tables}

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from models.booster_params import BoosterParams
 from models.features import build_features
-from models.frequency import BoosterParams, FrequencyModel, fit_frequency
+from models.frequency import FrequencyModel, fit_frequency
 from models.severity import InsufficientClaimsError, SeverityModel, fit_severity
 from training.balance import Balance, balance_severity, frequency_factor
 from training.errors import TrainingInputError

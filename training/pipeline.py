@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.booster_params import BoosterParams
 from models.bundle import FORMAT_VERSION, BundleError, core_files, library_versions
 from models.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
 from models.fields import spec_hash
-from models.frequency import BoosterParams
 from models.registry import Registry
 from training.baseline import fit_baseline
 from training.bordereau import load_bordereaux
@@ -33,6 +33,7 @@ from training.evaluate import (
     Holdout,
     Predictions,
     evaluate_holdout,
+    evaluate_model,
 )
 from training.fit import (
     SPLIT_FRACTIONS,
@@ -42,6 +43,7 @@ from training.fit import (
     model_data,
     split_policies,
 )
+from training.plot_worker import DrawPlots, draw_here
 from training.report import render_model_card, render_report
 from training.truth import load_truth
 
@@ -129,11 +131,14 @@ def train_bundle(
     created_at: datetime | None = None,
     progress: Progress = lambda message: None,
     compare_active: bool = True,
+    draw_plots: DrawPlots = draw_here,
 ) -> str:
     """Fit, evaluate and write a new bundle version; return its name.
 
     ``compare_active=False`` leaves the active bundle out of the evaluation, so
     that the new bundle depends on the data, seed and code alone.
+    ``draw_plots`` draws the report's plots, here or in a
+    ``training.plot_worker.PlotWorker`` while the bundle is assembled.
     """
     clock = time.perf_counter()
     created = created_at or datetime.now(UTC)
@@ -157,6 +162,16 @@ def train_bundle(
         f"balance x{fitted.balance.frequency_factor:.4f} claims, "
         f"x{fitted.balance.severity_factor:.4f} loss"
     )
+    hold = _holdout(policies, data, split.holdout)
+    hx = data.features[split.holdout]
+    model = Predictions(
+        "xgboost",
+        fitted.frequency.claim_rate_per_year(hx),
+        fitted.severity.mu(hx),
+        fitted.severity.sigma,
+    )
+    checks = evaluate_model(hold, model)
+    model_plots = draw_plots(checks["tables"])  # drawn while the GLM is fitted
     train_x, train_counts = data.features[split.train], data.claim_counts[split.train]
     claim_rows = data.claims_of(split.train)
     glm = fit_baseline(
@@ -164,22 +179,18 @@ def train_bundle(
         (data.features[data.claim_owner[claim_rows]], data.loss_usd[claim_rows]),
     )
     say("baseline: Poisson GLM and lognormal severity GLM fitted")
-    hold = _holdout(policies, data, split.holdout)
-    hx = data.features[split.holdout]
     truth = _truth_rows(truth_path, hold.frame["policy_id"]) if truth_path else None
     evaluation = evaluate_holdout(
         hold,
-        Predictions(
-            "xgboost",
-            fitted.frequency.claim_rate_per_year(hx),
-            fitted.severity.mu(hx),
-            fitted.severity.sigma,
-        ),
+        model,
         Predictions("glm", glm.claim_rate_per_year(hx), glm.severity_mu(hx), glm.sigma),
         null_rate=float(train_counts.sum() / data.exposure_years[split.train].sum()),
         active=_active_predictions(registry, hx, say) if compare_active else None,
         truth=truth,
+        model_checks=checks,
     )
+    comparison = {k: v for k, v in evaluation["tables"].items() if k not in checks["tables"]}
+    comparison_plots = draw_plots(comparison)
     m = evaluation["summary"]
     say(
         f"evaluate: deviance {m['poisson_deviance_xgboost']:.5f} (GLM "
@@ -248,11 +259,14 @@ def train_bundle(
     core = core_files(fitted.frequency, fitted.severity, metadata, sample)
 
     def documents(version: str) -> dict[str, bytes]:
-        say("report: model card and HTML report rendered")
-        return {
+        files = {
             "model_card.md": render_model_card(version, metadata).encode(),
-            "report.html": render_report(version, metadata, evaluation["tables"]).encode(),
+            "report.html": render_report(
+                version, metadata, evaluation["tables"], comparison_plots() + model_plots()
+            ).encode(),
         }
+        say("report: model card and HTML report rendered")
+        return files
 
     version = registry.write_version(core, documents, created)
     say(f"write: bundle {version} in {registry.root}")

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from models.frequency import BoosterParams
+from models.booster_params import BoosterParams
 from models.registry import Registry
 from tests.pipeline_portfolio import TEST_SEED, write_portfolio
 from training import metrics

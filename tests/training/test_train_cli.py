@@ -45,6 +45,9 @@ def test_train_reports_stages_prints_the_version_last_and_promotes(portfolio_dir
     assert registry.active_version() == version
     metrics = registry.load().metadata["metrics"]
     assert 0.0 < metrics["explainable_deviance_captured_xgboost"] <= 1.1
+    # drawn by the plot worker: Lorenz, deciles, double lift vs GLM, severity tail, one-way
+    report = (tmp_path / "a" / version / "report.html").read_text()
+    assert report.count('src="data:image/png;base64,') == 5
     assert metrics["poisson_deviance_xgboost"] < metrics["poisson_deviance_null"]
     # same data and seed: byte-identical boosters (a second, unpromoted version)
     assert _train(portfolio_dir, tmp_path / "b") == 0
