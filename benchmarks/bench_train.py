@@ -190,6 +190,11 @@ def _quality(metadata: dict) -> None:
         "p > 0.05: the deviations are within noise)"
     )
     print(
+        f"  info  the truth itself on this holdout (noise alone): A/E overall "
+        f"{m['ae_overall_truth']:.4f}, max |A/E-1| per decile "
+        f"{m['ae_decile_max_abs_error_truth']:.3f}"
+    )
+    print(
         f"  info  against the true expected counts: A/E overall "
         f"{m['truth_ae_overall_xgboost']:.4f}, max decile error "
         f"{m['truth_ae_decile_max_abs_error_xgboost']:.3f}"

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 class BoosterParams:
     """Hyperparameters shared by the frequency and severity boosters."""
 
-    max_depth: int = 4
+    # depth 3, not 4: on four seeded synthetic portfolios of 100,000 policies the
+    # holdout A/E by decile against the true rates was 40-55% closer to 1 at the
+    # same captured deviance (depth-4 trees overfit the low-count leaves)
+    max_depth: int = 3
     eta: float = 0.05
     max_rounds: int = 600
     early_stopping_rounds: int = 40

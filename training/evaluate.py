@@ -75,8 +75,14 @@ def _truth_measures(
         truth, STANDARD_RETENTION_USD, STANDARD_LIMIT_USD
     )
     out: dict[str, Any] = {"poisson_deviance_truth": d_truth}
-    _, gini_truth = _lorenz_points(h, truth["claim_rate_per_year"].to_numpy())
+    true_rate = truth["claim_rate_per_year"].to_numpy()
+    _, gini_truth = _lorenz_points(h, true_rate)
     out["gini_truth"] = gini_truth
+    # the truth as a model: how far from 1 Poisson noise alone puts the A/E of this holdout
+    out["ae_overall_truth"] = float(h.claim_counts.sum() / true_count.sum())
+    groups = metrics.exposure_groups(true_rate, h.exposure_years)
+    table = metrics.ae_table(groups, h.claim_counts, {"truth": true_count})
+    out["ae_decile_max_abs_error_truth"] = max(abs(r["ae_truth"] - 1.0) for r in table)
     for p in models:
         d_model = metrics.poisson_deviance(h.claim_counts, p.rate * h.exposure_years)
         out[f"explainable_deviance_captured_{p.name}"] = (null_deviance - d_model) / (

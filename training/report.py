@@ -114,6 +114,14 @@ def render_model_card(version: str, metadata: Mapping[str, Any]) -> str:
     ):
         if f"{key}_xgboost" in m:
             lines.append(f"| {key} | {_fmt(m[f'{key}_xgboost'])} | {_fmt(m[f'{key}_glm'])} |")
+    if "ae_decile_max_abs_error_truth" in m:
+        lines += [
+            "",
+            f"The true claim rates themselves score A/E {_fmt(m['ae_overall_truth'])} overall "
+            f"and {_fmt(m['ae_decile_max_abs_error_truth'])} worst |A/E - 1| by decile on this "
+            f"holdout ({_fmt(m['holdout_claims'])} claims): how far Poisson noise alone moves "
+            "the A/E rows above.",
+        ]
     lines += [
         "",
         "## Limitations",

@@ -107,8 +107,14 @@ def test_an_empty_assessment_still_answers_against_the_whole_portfolio(
     assert result["answered_fields"] == []
     assert result["peer_group"]["basis"] == "whole reference portfolio"
     assert result["peer_group"]["cities"] == assessor.reference.size
-    # Peers = the reference sample of the portfolio the risk score ranks against.
-    assert result["peer_percentile"] == pytest.approx(result["risk_score"], abs=5.0)
+    # Peers = the bundle's reference sample of the training portfolio: the city ranks
+    # among them as in the whole portfolio's expected annual loss (the bundle's 101
+    # quantiles), up to 4 sd of a sample percentile (and 1 point of interpolation)
+    quantiles = assessor.engine.bundle.metadata["reference"]["expected_annual_loss_quantiles_usd"]
+    annual = result["expected_annual_ground_up_loss_usd"]
+    share = float(np.interp(annual, quantiles, np.linspace(0.0, 1.0, 101)))
+    noise = 4 * 100 * np.sqrt(share * (1 - share) / assessor.reference.size)
+    assert result["peer_percentile"] == pytest.approx(100 * share, abs=noise + 1.0)
     assert 0 < result["premium_range_usd"]["low"] < result["premium_range_usd"]["high"]
     assert result["recommendations"] and all(r["estimate"] for r in result["recommendations"])
     assert all(not d["answered"] for d in result["drivers"])

@@ -52,7 +52,9 @@ def test_predictions_follow_the_documented_offset_convention(trained_registry):
     expected_rate = np.exp(raw_freq.inplace_predict(x, predict_type="margin", base_margin=offset))
     raw_sev = xgb.Booster(model_file=str(bundle.path / "severity.ubj"))
     expected_mu = raw_sev.inplace_predict(x) + meta["severity"]["mu_shift"]
-    np.testing.assert_allclose(rate, expected_rate, rtol=1e-6)
+    # the oracle adds the offset to the margin in float32 inside XGBoost, the bundle in
+    # float64: a margin near -3 differs by a few float32 ulps (2.4e-7 each)
+    np.testing.assert_allclose(rate, expected_rate, rtol=4e-6)
     np.testing.assert_allclose(mu, expected_mu, rtol=1e-6)
     assert sigma == meta["severity"]["sigma"]
     assert meta["frequency"]["log_rate_offset"] == pytest.approx(

@@ -114,6 +114,9 @@ def test_a_model_that_is_the_truth_captures_all_explainable_deviance(holdout):
     assert m["explainable_deviance_captured_glm"] == pytest.approx(0.0, abs=1e-12)
     assert m["layer_pure_premium_total_error_xgboost"] == pytest.approx(0.0, abs=1e-9)
     assert m["gini_xgboost"] == pytest.approx(m["gini_truth"])
+    # the truth's own A/E (Poisson noise alone) is the exact model's
+    assert m["ae_overall_truth"] == pytest.approx(m["ae_overall_xgboost"])
+    assert m["ae_decile_max_abs_error_truth"] == pytest.approx(m["ae_decile_max_abs_error_xgboost"])
     assert m["ae_overall_glm"] == pytest.approx(1.0)
     assert m["gini_xgboost"] > 0.2 > abs(m["gini_glm"])
     # the double lift shows the flat model's A/E running away across the deciles

@@ -57,7 +57,9 @@ def test_balance_reproduces_observed_totals_on_training_data(data):
     losses = d.loss_usd[d.claims_of(split.train)]
     assert body == pytest.approx(np.minimum(losses, b.body_cap_usd).sum(), rel=1e-6)
     total = body + b.large_loss_factor * ((count * mean).sum() - body)
-    assert total == pytest.approx(losses.sum(), rel=1e-9)
+    # rel 1e-6 as above: these counts come through XGBoost's float32 margin, the
+    # balance's own through float64
+    assert total == pytest.approx(losses.sum(), rel=1e-6)
     assert fitted.severity.mu_shift == b.body_mu_shift
     # on lognormal data there is no large-loss excess beyond sampling noise
     assert 0.6 < b.large_loss_factor < 1.6
