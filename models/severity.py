@@ -76,6 +76,7 @@ def _log_losses(loss_usd: np.ndarray, split: str) -> np.ndarray:
 def severity_xgb_params(params: BoosterParams, seed: int, mean_log_loss: float) -> dict:
     """XGBoost parameters of the severity booster (also used by benchmarks)."""
     xgb_params = booster_xgb_params(params, "reg:squarederror", seed)
+    xgb_params["max_depth"] = params.severity_max_depth
     xgb_params["base_score"] = mean_log_loss  # explicit: never estimated by XGBoost
     xgb_params["eval_metric"] = "rmse"
     return xgb_params

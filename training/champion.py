@@ -87,8 +87,9 @@ def premiums(bundle: ModelBundle, plan: RatingPlan, policies: pd.DataFrame) -> n
     engine = QuoteEngine(bundle, plan)
     records = frame_to_records(policies)
     scores = engine.score(records)
-    limit = layer_column(policies, "limit_usd", STANDARD_LIMIT_USD)
-    retention = layer_column(policies, "retention_usd", STANDARD_RETENTION_USD)
+    n = len(policies)
+    limit = np.broadcast_to(layer_column(policies, "limit_usd", STANDARD_LIMIT_USD), n)
+    retention = np.broadcast_to(layer_column(policies, "retention_usd", STANDARD_RETENTION_USD), n)
     out = np.empty(len(records))
     for i, exposure in enumerate(records):
         terms = PolicyTerms(limit_usd=float(limit[i]), retention_usd=float(retention[i]))

@@ -10,6 +10,7 @@ from models.lognormal import layer_expected_loss
 from tests.pipeline_portfolio import make_portfolio
 from training.cli import main
 from training.evaluate import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
+from training.score import layer_per_claim
 
 COLUMNS = [
     "policy_id",
@@ -96,3 +97,19 @@ def test_unknown_version_and_empty_models_dir_are_clear_errors(
     )
     assert ".csv or .parquet" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("rows", [50, 150_000])  # one thread; two halves on two threads
+def test_layer_per_claim_is_the_lognormal_layer_of_each_policy(rows):
+    rng = np.random.default_rng(4)
+    mu = rng.normal(11.0, 1.0, rows)
+    limit = rng.choice([np.nan, 2e6, 5e6], rows)
+    frame = pd.DataFrame({"limit_usd": limit, "retention_usd": rng.choice([1e4, 2.5e5], rows)})
+    filled = np.where(np.isnan(limit), STANDARD_LIMIT_USD, limit)
+    expected = layer_expected_loss(frame["retention_usd"].to_numpy(), filled, mu, 1.3)
+    np.testing.assert_array_equal(layer_per_claim(frame, mu, 1.3), expected)
+    # no layer columns: the standard layer for every policy
+    standard = layer_expected_loss(STANDARD_RETENTION_USD, STANDARD_LIMIT_USD, mu, 1.3)
+    np.testing.assert_array_equal(
+        layer_per_claim(pd.DataFrame(index=range(rows)), mu, 1.3), standard
+    )
