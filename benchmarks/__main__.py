@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("synth", "validate", "pricing", "train", "score", "service", "assess")
+ORDER = ("synth", "validate", "pricing", "train", "score", "service", "assess", "quality")
 
 
 def main(argv: list[str]) -> int:

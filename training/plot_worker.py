@@ -2,11 +2,12 @@
 
 The plots need only the holdout tables, yet cost one core ~0.3 s to import
 matplotlib and ~0.5 s to draw. ``PlotWorker``, started when ``train`` starts,
-imports matplotlib on the other core while the trainer imports XGBoost, and
-draws while the trainer computes the reference statistics and serialises the
-bundle. It is spawned, not forked: by then the trainer runs OpenMP and Arrow
-thread pools, which a fork would copy in an unknown state. The same
-matplotlib draws the same bytes in either process (test_plot_worker.py).
+imports matplotlib on the other core while the trainer imports XGBoost; it
+draws the model's own plots (severity tail, one-way A/E) while the trainer
+fits the GLM, and the comparison plots while it assembles the bundle. It is
+spawned, not forked: by then the trainer runs OpenMP and Arrow thread pools,
+which a fork would copy in an unknown state. The same matplotlib draws the
+same bytes in either process (tests/training/test_plot_worker.py).
 """
 
 from __future__ import annotations
