@@ -31,7 +31,7 @@ from models.quoting import load_quote_engine
 from service.db import Database
 from service.keys import create_key
 from service.schemas import QuoteRequestSchema
-from tests.e2e.conftest import Server, serve
+from tests.e2e.conftest import CROSS_PROCESS_REL, Server, serve
 from tests.service.city import quote_body
 from tests.service.model_versions import TwoVersions, add_broken_copy, copy_models
 
@@ -126,7 +126,7 @@ def test_promotion_under_load_drops_nothing_and_reaches_every_worker(
 ) -> None:
     a, b = two_versions.a, two_versions.b
     premiums = _premiums(two_versions)
-    assert premiums[a] != premiums[b]
+    assert abs(premiums[a] / premiums[b] - 1.0) > 1000 * CROSS_PROCESS_REL
     registry = copy_models(two_versions, tmp_path / "models")
     with serve(
         tmp_path,
@@ -187,7 +187,9 @@ def test_promotion_under_load_drops_nothing_and_reaches_every_worker(
     for answer in answers:
         # One version per quote: header, body and price all agree.
         assert answer.header_version == answer.body_version in (a, b), answer
-        assert answer.premium_usd == pytest.approx(premiums[answer.body_version], rel=1e-12)
+        assert answer.premium_usd == pytest.approx(
+            premiums[answer.body_version], rel=CROSS_PROCESS_REL
+        )
     assert {x.body_version for x in sent_before} == {a}
     assert {x.body_version for x in sent_after} == {b}
 

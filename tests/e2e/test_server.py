@@ -13,7 +13,7 @@ import requests
 
 from models.quoting import load_quote_engine
 from models.rating_plan import COVERAGE_PARTS
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import CROSS_PROCESS_REL, Server
 from tests.service.city import city_exposure, quote_body
 
 pytestmark = pytest.mark.e2e
@@ -49,7 +49,7 @@ def test_quote_fetch_and_idempotent_replay(server: Server, insurer: dict[str, st
         expected = load_quote_engine().quote(city_exposure(), policy)
         assert quote["model_version"] == load_quote_engine().model_version
         for name in ("premium_usd", "expected_loss_usd", "claim_probability", "risk_score"):
-            assert quote[name] == pytest.approx(expected[name], rel=1e-12)
+            assert quote[name] == pytest.approx(expected[name], rel=CROSS_PROCESS_REL)
         # Several fetches and replays: whichever worker answers, the bytes are the same.
         for _ in range(4):
             fetched = s.get(f"{url}/{quote['quote_id']}", headers=insurer, timeout=TIMEOUT)
