@@ -42,7 +42,7 @@ from training.evaluate import (  # noqa: E402
     STANDARD_RETENTION_USD,
     layer_pure_premium,
 )
-from training.fit import fit_models, model_data, split_policies  # noqa: E402
+from training.fit import ModelData, PolicySplit, fit_models, model_data, split_policies  # noqa: E402
 from training.train import DEFAULT_SEED  # noqa: E402
 from training.truth import load_truth, truth_layer_expected_loss  # noqa: E402
 
@@ -55,7 +55,10 @@ def _portfolio(directory: Path, policies: int, seed: int) -> None:
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
 
 
-def _decile_ae(rate: np.ndarray, exposure: np.ndarray, observed: np.ndarray, expected: np.ndarray):
+def _decile_ae(
+    rate: np.ndarray, exposure: np.ndarray, observed: np.ndarray, expected: np.ndarray
+) -> np.ndarray:
+    """Observed / expected in each decile of ``rate`` (equal exposure)."""
     groups = metrics.exposure_groups(rate, exposure)
     sums = [(observed[groups == g].sum(), expected[groups == g].sum()) for g in range(10)]
     return np.array([o / e for o, e in sums])
@@ -76,7 +79,8 @@ def _measure(h: dict, rate: np.ndarray, mu: np.ndarray, sigma: float) -> dict[st
     }
 
 
-def _holdout(directory: Path) -> tuple[dict, object, object]:
+def _holdout(directory: Path) -> tuple[dict, ModelData, PolicySplit]:
+    """The holdout's arrays and truth measures, with the data and split they come from."""
     b = load_bordereaux(directory / "policies.csv", directory / "claims.csv")
     data = model_data(b.policies, b.claims)
     split = split_policies(len(b.policies), DEFAULT_SEED)

@@ -27,13 +27,16 @@ from typing import Any
 import pytest
 import requests
 
-from models.quoting import load_quote_engine
 from service.db import Database
 from service.keys import create_key
-from service.schemas import QuoteRequestSchema
 from tests.e2e.conftest import CROSS_PROCESS_REL, Server, serve
 from tests.service.city import quote_body
-from tests.service.model_versions import TwoVersions, add_broken_copy, copy_models
+from tests.service.model_versions import (
+    TwoVersions,
+    add_broken_copy,
+    copy_models,
+    premiums_by_version,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -111,21 +114,11 @@ def _keys(server: Server) -> dict[str, str]:
         db.dispose()
 
 
-def _premiums(two_versions: TwoVersions) -> dict[str, float]:
-    body = QuoteRequestSchema().load(quote_body())
-    return {
-        v: load_quote_engine(str(two_versions.root), v).quote(body["exposure"], body["policy"])[
-            "premium_usd"
-        ]
-        for v in (two_versions.a, two_versions.b)
-    }
-
-
 def test_promotion_under_load_drops_nothing_and_reaches_every_worker(
     two_versions: TwoVersions, tmp_path: Path
 ) -> None:
     a, b = two_versions.a, two_versions.b
-    premiums = _premiums(two_versions)
+    premiums = premiums_by_version(two_versions)
     assert abs(premiums[a] / premiums[b] - 1.0) > 1000 * CROSS_PROCESS_REL
     registry = copy_models(two_versions, tmp_path / "models")
     with serve(

@@ -21,8 +21,11 @@ from typing import Any
 import pytest
 
 from models.bundle import FREQUENCY_FILE, MANIFEST_FILE, METADATA_FILE, SEVERITY_FILE
+from models.quoting import load_quote_engine
 from models.registry import Registry
+from service.schemas import QuoteRequestSchema
 from tests.pipeline_portfolio import TEST_SEED, small_params
+from tests.service.city import quote_body
 
 #: A valid version name for a damaged copy (the registry lists it like any other).
 BROKEN_VERSION = "2031-01-01T00-00-00Z-0badc0de"
@@ -56,6 +59,17 @@ def two_versions(
     )
     assert registry.versions() == sorted([a, b]) and registry.active_version() == a
     return TwoVersions(registry.root, a, b)
+
+
+def premiums_by_version(versions: TwoVersions) -> dict[str, float]:
+    """The premium of the test city under each version, priced in this process (the oracle)."""
+    body = QuoteRequestSchema().load(quote_body())
+    return {
+        v: load_quote_engine(str(versions.root), v).quote(body["exposure"], body["policy"])[
+            "premium_usd"
+        ]
+        for v in (versions.a, versions.b)
+    }
 
 
 def copy_models(source: TwoVersions, target: Path) -> Registry:

@@ -20,10 +20,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from models.quoting import load_quote_engine
 from models.registry import Registry
 from service.db import get_db
-from service.schemas import QuoteRequestSchema
 from service.tables import ModelPromotion
 from tests import pipeline_portfolio
 from tests.service.apps import make_app
@@ -34,19 +32,14 @@ from tests.service.model_versions import (
     TwoVersions,
     add_broken_copy,
     copy_models,
+    premiums_by_version,
 )
 
 
 @pytest.fixture(scope="module")
 def premiums(two_versions: TwoVersions) -> dict[str, float]:
     """The premium of the test city under each version (the oracle)."""
-    body = QuoteRequestSchema().load(quote_body())
-    return {
-        v: load_quote_engine(str(two_versions.root), v).quote(body["exposure"], body["policy"])[
-            "premium_usd"
-        ]
-        for v in (two_versions.a, two_versions.b)
-    }
+    return premiums_by_version(two_versions)
 
 
 @pytest.fixture

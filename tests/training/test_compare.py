@@ -45,24 +45,26 @@ def two_bundles(trained_registry, portfolio_dir, tmp_path_factory):
     return registry, good, worse, book
 
 
+def _compare_argv(registry, challenger, champion, book, out):
+    return [
+        "compare",
+        "--challenger",
+        challenger,
+        "--champion",
+        champion,
+        "--policies",
+        str(book / "policies.csv"),
+        "--claims",
+        str(book / "claims.csv"),
+        "--models-dir",
+        str(registry.root),
+        "--out",
+        str(out),
+    ]
+
+
 def _compare(registry, challenger, champion, book, out, capsys):
-    code = main(
-        [
-            "compare",
-            "--challenger",
-            challenger,
-            "--champion",
-            champion,
-            "--policies",
-            str(book / "policies.csv"),
-            "--claims",
-            str(book / "claims.csv"),
-            "--models-dir",
-            str(registry.root),
-            "--out",
-            str(out),
-        ]
-    )
+    code = main(_compare_argv(registry, challenger, champion, book, out))
     captured = capsys.readouterr()
     assert code == 0, captured.err
     return captured.out.strip().splitlines(), json.loads((out / "compare.json").read_text())
@@ -118,23 +120,7 @@ def test_json_numbers_equal_the_metric_functions(two_bundles, tmp_path, capsys):
 
 def test_unknown_version_names_the_versions_that_exist(two_bundles, tmp_path, capsys):
     registry, good, worse, book = two_bundles
-    code = main(
-        [
-            "compare",
-            "--challenger",
-            "2030-01-01T00-00-00Z-deadbeef",
-            "--champion",
-            good,
-            "--policies",
-            str(book / "policies.csv"),
-            "--claims",
-            str(book / "claims.csv"),
-            "--models-dir",
-            str(registry.root),
-            "--out",
-            str(tmp_path),
-        ]
-    )
+    code = main(_compare_argv(registry, "2030-01-01T00-00-00Z-deadbeef", good, book, tmp_path))
     err = capsys.readouterr().err
     assert code == 1
     assert "--challenger 2030-01-01T00-00-00Z-deadbeef: no such bundle version" in err
