@@ -55,7 +55,7 @@ class Registry:
         self.root = resolve_models_dir(root)
 
     def versions(self) -> list[str]:
-        """Every complete version, oldest first."""
+        """Every complete version, oldest first (within one second, by content hash)."""
         if not self.root.is_dir():
             return []
         return sorted(
