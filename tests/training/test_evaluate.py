@@ -26,6 +26,20 @@ def test_poisson_deviance_matches_sklearn():
     assert metrics.poisson_deviance(y, mu) == pytest.approx(mean_poisson_deviance(y, mu))
 
 
+def test_expected_excess_deviance_is_the_mean_deviance_gap_over_poisson_draws():
+    # oracle: simulate the counts; D(y, m) - D(y, t) is linear in y, so its
+    # average over draws converges to the closed form at the rate of a mean
+    rng = np.random.default_rng(5)
+    truth = rng.uniform(0.01, 0.5, 200)
+    model = truth * rng.uniform(0.6, 1.6, 200)
+    draws = rng.poisson(truth, size=(20_000, 200)).astype(float)
+    gaps = [metrics.poisson_deviance(y, model) - metrics.poisson_deviance(y, truth) for y in draws]
+    closed = metrics.expected_excess_deviance(truth, model)
+    assert closed > 0
+    assert abs(np.mean(gaps) - closed) < 4 * np.std(gaps) / np.sqrt(len(gaps))
+    assert metrics.expected_excess_deviance(truth, truth) == 0.0
+
+
 def test_gini_of_hand_computed_lorenz_curves():
     counts, exposure = np.array([0.0, 0.0, 1.0, 1.0]), np.ones(4)
     _, y, gini = metrics.lorenz_curve(counts, np.array([1, 2, 3, 4]), exposure)
