@@ -6,7 +6,7 @@ One seed's 212-claim holdout cannot tell two models apart; several seeded
 portfolios of 100,000 policies (written with ``python -m training synth``
 into DIR/seed-S unless there) can. For each portfolio the pipeline's split
 (seed 2026), its GLM baseline and, for each frequency tree depth, its
-XGBoost models are fitted, and the holdout is scored against the truth file:
+XGBoost models are fitted and balanced alike, and the holdout is scored against the truth file:
 
 - captured: share of explainable frequency deviance (D_null - D) / (D_null - D_truth);
 - expected captured: the same share in expectation over the holdout's counts,

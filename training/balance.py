@@ -53,15 +53,15 @@ def frequency_factor(observed_claims: float, predicted_claims: np.ndarray) -> fl
     return float(observed_claims / np.sum(predicted_claims))
 
 
-def balance_severity(
-    severity: SeverityModel, expected_counts: np.ndarray, mu: np.ndarray, losses: np.ndarray
-) -> tuple[SeverityModel, dict[str, float]]:
-    """Shift ``severity`` to the observed body of ``losses`` (USD); report the excess load.
+def body_balance(
+    expected_counts: np.ndarray, mu: np.ndarray, sigma: float, losses: np.ndarray
+) -> dict[str, float]:
+    """The location shift that balances the observed body of ``losses`` (USD); the excess load.
 
     ``expected_counts`` and ``mu`` are per training policy (balanced counts,
-    unshifted location); ``losses`` are the training claims.
+    unshifted location); ``losses`` are the training claims. Any lognormal
+    severity (the XGBoost model, the GLM baseline) is balanced by this.
     """
-    sigma = severity.sigma
     total = float(np.sum(losses))
     cap = float(np.quantile(losses, BODY_QUANTILE))
     body = float(np.sum(np.minimum(losses, cap)))
@@ -74,10 +74,18 @@ def balance_severity(
     shift = float(brentq(body_gap, -SHIFT_BRACKET, SHIFT_BRACKET, xtol=1e-9))
     mean_after = float(np.sum(expected_counts * np.exp(mu + shift + 0.5 * sigma**2)))
     excess = mean_after - body
-    balanced = SeverityModel(severity.booster, sigma, shift, severity.best_iteration)
-    return balanced, {
+    return {
         "severity_factor": total / mean_before,
         "body_cap_usd": cap,
         "body_mu_shift": shift,
         "large_loss_factor": (total - body) / excess,
     }
+
+
+def balance_severity(
+    severity: SeverityModel, expected_counts: np.ndarray, mu: np.ndarray, losses: np.ndarray
+) -> tuple[SeverityModel, dict[str, float]]:
+    """``severity`` shifted to the observed body of ``losses`` (see body_balance); the report."""
+    report = body_balance(expected_counts, mu, severity.sigma, losses)
+    shift = report["body_mu_shift"]
+    return SeverityModel(severity.booster, severity.sigma, shift, severity.best_iteration), report

@@ -8,17 +8,25 @@ standardisation. Frequency: sklearn ``PoissonRegressor`` on the claim rate
 has exactly the likelihood of a Poisson GLM with a log(exposure) offset.
 Severity: lognormal by least squares on log(loss_usd) (ridge, to absorb the
 collinear one-hot columns), sigma from the training residuals.
+
+Balance: ``fit_baseline`` applies the XGBoost models' balance
+(training/balance.py) to the fitted GLM, so that both price a layer on the
+same footing: the claim rates scaled to the observed training claims, the
+severity location shifted so the capped training losses balance. Unbalanced,
+the GLM's location is the mean log loss, and its layer prices and severity
+likelihood would not be comparable with the balanced XGBoost model's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.linear_model import PoissonRegressor, Ridge
 
 from models.features import DERIVED_FEATURES, FEATURES
 from models.fields import FIELDS_BY_NAME
+from training.balance import body_balance, frequency_factor
 
 DERIVED_NAMES = frozenset(d.name for d in DERIVED_FEATURES)
 
@@ -72,22 +80,30 @@ class GlmBaseline:
     frequency: PoissonRegressor
     severity: Ridge
     sigma: float
+    frequency_factor: float = 1.0  # the balance (fit_baseline); 1 and 0 as fitted
+    mu_shift: float = 0.0
 
     def claim_rate_per_year(self, features: np.ndarray) -> np.ndarray:
         """Expected claims per policy-year."""
-        return self.frequency.predict(self.preprocessor.transform(features))
+        rate = self.frequency.predict(self.preprocessor.transform(features))
+        return rate * self.frequency_factor
 
     def severity_mu(self, features: np.ndarray) -> np.ndarray:
         """Lognormal location (log USD) of one ground-up loss."""
-        return self.severity.predict(self.preprocessor.transform(features))
+        return self.severity.predict(self.preprocessor.transform(features)) + self.mu_shift
 
 
 def fit_baseline(
     train: tuple[np.ndarray, np.ndarray, np.ndarray],
     claims_train: tuple[np.ndarray, np.ndarray],
     alpha: float = 1e-4,
+    balance: bool = True,
 ) -> GlmBaseline:
-    """Fit on (features, claim counts, exposure_years) and (claim features, loss_usd)."""
+    """Fit on (features, claim counts, exposure_years) and (claim features, loss_usd).
+
+    With ``balance`` (the default) the fit is then balanced to those training
+    totals as the XGBoost models are; without it the GLM is returned as fitted.
+    """
     features, counts, exposure = train
     pre, x = GlmPreprocessor.fit_transform(features)
     # tol 1e-6: the coefficients agree with tol 1e-8 to 6 digits in half the time
@@ -95,8 +111,16 @@ def fit_baseline(
     frequency.fit(x, counts / exposure, sample_weight=exposure)
     claim_x, loss = claims_train
     log_loss = np.log(loss)
-    severity = Ridge(alpha=1.0).fit(pre.transform(claim_x), log_loss)
-    residual = log_loss - severity.predict(pre.transform(claim_x))
+    claim_z = pre.transform(claim_x)
+    severity = Ridge(alpha=1.0).fit(claim_z, log_loss)
+    residual = log_loss - severity.predict(claim_z)
     # degrees of freedom: the fitted coefficients absorb part of the spread
     dof = max(len(residual) - claim_x.shape[1] - 1, 1)
-    return GlmBaseline(pre, frequency, severity, float(np.sqrt(np.sum(residual**2) / dof)))
+    glm = GlmBaseline(pre, frequency, severity, float(np.sqrt(np.sum(residual**2) / dof)))
+    if not balance:
+        return glm
+    # the training policies are already transformed: predict on x, not features
+    expected = frequency.predict(x) * exposure
+    factor = frequency_factor(float(np.sum(counts)), expected)
+    report = body_balance(expected * factor, severity.predict(x), glm.sigma, loss)
+    return replace(glm, frequency_factor=factor, mu_shift=report["body_mu_shift"])

@@ -178,7 +178,7 @@ def train_bundle(
         (train_x, train_counts, data.exposure_years[split.train]),
         (data.features[data.claim_owner[claim_rows]], data.loss_usd[claim_rows]),
     )
-    say("baseline: Poisson GLM and lognormal severity GLM fitted")
+    say("baseline: Poisson GLM and lognormal severity GLM fitted and balanced")
     truth = _truth_rows(truth_path, hold.frame["policy_id"]) if truth_path else None
     evaluation = evaluate_holdout(
         hold,
@@ -249,6 +249,10 @@ def train_bundle(
             "large_loss_factor x the lognormal's (training/balance.py)",
         },
         "balance": asdict(fitted.balance),
+        "baseline_balance": {
+            "frequency_factor": glm.frequency_factor,
+            "body_mu_shift": glm.mu_shift,
+        },
         "metrics": _json_safe(m),
         "standard_layer": {
             "limit_usd": STANDARD_LIMIT_USD,

@@ -53,6 +53,8 @@ def render_report(
         + images
         + "<h2>Balance corrections (training data)</h2>"
         + _table([(k, _fmt(v)) for k, v in balance])
+        + "<h2>The GLM baseline's balance (the same corrections)</h2>"
+        + _table([(k, _fmt(v)) for k, v in sorted(metadata["baseline_balance"].items())])
         + "<h2>One-way A/E: largest |A/E - 1| per field (bands with >= 20 expected claims)</h2>"
         + _table(one_way)
         + "</body></html>\n"
@@ -92,6 +94,9 @@ def render_model_card(version: str, metadata: Mapping[str, Any]) -> str:
         f"${metadata['balance']['body_cap_usd']:,.0f} balance; the observed excess above it "
         f"is x{metadata['balance']['large_loss_factor']:.3f} the lognormal's (large-loss "
         "factor, for pricing to load high layers)",
+        f"- the GLM baseline is balanced the same way: claim rates "
+        f"x{metadata['baseline_balance']['frequency_factor']:.4f}, severity location "
+        f"{metadata['baseline_balance']['body_mu_shift']:+.4f}",
         "- monotone constraints from the field spec's risk directions",
         "",
         "## Holdout performance (XGBoost vs GLM)",

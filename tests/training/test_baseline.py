@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from models.features import FEATURE_NAMES, build_features
+from models.lognormal import lognormal_lev
 from tests.pipeline_portfolio import make_portfolio
+from training.balance import BODY_QUANTILE
 from training.baseline import fit_baseline, heavy_tailed_columns
 
 
@@ -31,7 +34,9 @@ def test_rate_with_exposure_weights_is_the_poisson_offset_mle():
     counts = rng.poisson(np.where(x[:, j] == 1, 0.1, 0.3) * exposure).astype(float)
     owner = np.repeat(np.arange(n), counts.astype(int))
     log_loss = np.where(x[owner, j] == 1, 9.0, 11.0) + rng.standard_normal(len(owner))
-    glm = fit_baseline((x, counts, exposure), (x[owner], np.exp(log_loss)), alpha=1e-10)
+    glm = fit_baseline(
+        (x, counts, exposure), (x[owner], np.exp(log_loss)), alpha=1e-10, balance=False
+    )
     for group in (0, 1):
         rows = x[:, j] == group
         mle = counts[rows].sum() / exposure[rows].sum()
@@ -52,3 +57,28 @@ def test_recovers_the_known_truth_roughly():
     )
     assert np.corrcoef(np.log(glm.claim_rate_per_year(x)), np.log(p.true_rate))[0, 1] > 0.85
     assert np.corrcoef(glm.severity_mu(x), p.true_mu)[0, 1] > 0.6
+
+
+def test_balanced_baseline_reproduces_the_training_claims_and_loss_body():
+    # oracle: the balance's own definition (training/balance.py), on the
+    # training data: expected claims = observed claims, and the expected
+    # losses capped at the 90th percentile = the observed capped losses
+    p = make_portfolio(3000, 13)
+    x = build_features(p.policies)
+    owner = p.policies["policy_id"].searchsorted(p.claims["policy_id"])
+    counts = np.bincount(owner, minlength=len(x)).astype(float)
+    exposure = p.policies["exposure_years"].to_numpy()
+    losses = p.claims["loss_usd"].to_numpy()
+    fitted = fit_baseline((x, counts, exposure), (x[owner], losses), balance=False)
+    glm = fit_baseline((x, counts, exposure), (x[owner], losses))
+    expected = glm.claim_rate_per_year(x) * exposure
+    assert expected.sum() == pytest.approx(counts.sum(), rel=1e-12)
+    cap = np.quantile(losses, BODY_QUANTILE)
+    body = np.sum(expected * lognormal_lev(cap, glm.severity_mu(x), glm.sigma))
+    assert body == pytest.approx(np.minimum(losses, cap).sum(), rel=1e-7)
+    # the corrections move the fit, never the shape: one factor, one shift
+    assert glm.claim_rate_per_year(x) / fitted.claim_rate_per_year(x) == pytest.approx(
+        glm.frequency_factor, rel=1e-12
+    )
+    assert glm.severity_mu(x) - fitted.severity_mu(x) == pytest.approx(glm.mu_shift, abs=1e-12)
+    assert glm.sigma == fitted.sigma
