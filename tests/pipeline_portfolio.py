@@ -36,6 +36,16 @@ class Portfolio:
     true_rate: np.ndarray
     true_mu: np.ndarray
 
+    @property
+    def claim_owner(self) -> np.ndarray:
+        """The policy row of each claim (policies are sorted by policy_id)."""
+        return np.asarray(self.policies["policy_id"].searchsorted(self.claims["policy_id"]))
+
+    @property
+    def claim_counts(self) -> np.ndarray:
+        """Claims per policy row."""
+        return np.bincount(self.claim_owner, minlength=len(self.policies)).astype(float)
+
 
 def _numeric(name: str, unit: str, n: int, rng: np.random.Generator) -> np.ndarray:
     if unit == "%":

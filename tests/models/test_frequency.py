@@ -17,8 +17,7 @@ from tests.pipeline_portfolio import make_portfolio, small_params
 def fitted():
     p = make_portfolio(4000, 21)
     x = build_features(p.policies)
-    owner = p.policies["policy_id"].searchsorted(p.claims["policy_id"])
-    counts = np.bincount(owner, minlength=len(x)).astype(float)
+    counts = p.claim_counts
     t = p.policies["exposure_years"].to_numpy()
     tr, va = np.arange(3000), np.arange(3000, 4000)
     model = fit_frequency((x[tr], counts[tr], t[tr]), (x[va], counts[va], t[va]), small_params(), 5)

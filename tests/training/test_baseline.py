@@ -46,31 +46,31 @@ def test_rate_with_exposure_weights_is_the_poisson_offset_mle():
     assert abs(glm.sigma - 1.0) < 0.05
 
 
-def test_recovers_the_known_truth_roughly():
+@pytest.fixture(scope="module")
+def portfolio():
+    """(portfolio, features, training arrays, claims arrays) of one synthetic book."""
     p = make_portfolio(3000, 13)
     x = build_features(p.policies)
-    owner = p.policies["policy_id"].searchsorted(p.claims["policy_id"])
-    counts = np.bincount(owner, minlength=len(x)).astype(float)
-    glm = fit_baseline(
-        (x, counts, p.policies["exposure_years"].to_numpy()),
-        (x[owner], p.claims["loss_usd"].to_numpy()),
-    )
+    train = (x, p.claim_counts, p.policies["exposure_years"].to_numpy())
+    return p, x, train, (x[p.claim_owner], p.claims["loss_usd"].to_numpy())
+
+
+def test_recovers_the_known_truth_roughly(portfolio):
+    p, x, train, claims = portfolio
+    glm = fit_baseline(train, claims)
     assert np.corrcoef(np.log(glm.claim_rate_per_year(x)), np.log(p.true_rate))[0, 1] > 0.85
     assert np.corrcoef(glm.severity_mu(x), p.true_mu)[0, 1] > 0.6
 
 
-def test_balanced_baseline_reproduces_the_training_claims_and_loss_body():
+def test_balanced_baseline_reproduces_the_training_claims_and_loss_body(portfolio):
     # oracle: the balance's own definition (training/balance.py), on the
     # training data: expected claims = observed claims, and the expected
     # losses capped at the 90th percentile = the observed capped losses
-    p = make_portfolio(3000, 13)
-    x = build_features(p.policies)
-    owner = p.policies["policy_id"].searchsorted(p.claims["policy_id"])
-    counts = np.bincount(owner, minlength=len(x)).astype(float)
-    exposure = p.policies["exposure_years"].to_numpy()
-    losses = p.claims["loss_usd"].to_numpy()
-    fitted = fit_baseline((x, counts, exposure), (x[owner], losses), balance=False)
-    glm = fit_baseline((x, counts, exposure), (x[owner], losses))
+    _, x, train, claims = portfolio
+    counts, exposure = train[1], train[2]
+    losses = claims[1]
+    fitted = fit_baseline(train, claims, balance=False)
+    glm = fit_baseline(train, claims)
     expected = glm.claim_rate_per_year(x) * exposure
     assert expected.sum() == pytest.approx(counts.sum(), rel=1e-12)
     cap = np.quantile(losses, BODY_QUANTILE)

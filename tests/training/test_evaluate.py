@@ -104,8 +104,7 @@ def test_one_way_bands_numbers_levels_and_sets():
 @pytest.fixture(scope="module")
 def holdout():
     p = make_portfolio(4000, 77)
-    owner = p.policies["policy_id"].searchsorted(p.claims["policy_id"])
-    counts = np.bincount(owner, minlength=len(p.policies)).astype(float)
+    owner, counts = p.claim_owner, p.claim_counts
     h = Holdout(
         p.policies,
         counts,

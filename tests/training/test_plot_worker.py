@@ -19,12 +19,11 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def evaluation():
     p = make_portfolio(2000, 31)
-    owner = p.policies["policy_id"].searchsorted(p.claims["policy_id"])
     h = Holdout(
         p.policies,
-        np.bincount(owner, minlength=len(p.policies)).astype(float),
+        p.claim_counts,
         p.policies["exposure_years"].to_numpy(),
-        owner,
+        p.claim_owner,
         p.claims["loss_usd"].to_numpy(),
     )
     model = Predictions("xgboost", p.true_rate, p.true_mu, SIGMA)
