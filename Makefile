@@ -46,7 +46,7 @@ format: $(DEV_STAMP) ## apply ruff formatting and safe fixes
 	$(BIN)/ruff format .
 
 docs: $(DEV_STAMP) ## regenerate docs/fields.md from the field spec
-	$(BIN)/python -m models.field_docs > docs/fields.md
+	$(BIN)/python -m models.spec.field_docs > docs/fields.md
 
 model: $(DEV_STAMP) ## retrain the shipped default model bundle from the seeded synthetic portfolio
 	$(BIN)/python -m training.default_model

@@ -3,7 +3,7 @@
     python benchmarks/bench_assess.py [--runs 30] [--models-dir D]
 
 Uses the active bundle of --models-dir (default models/bundles); when there is
-none, trains the small test portfolio's bundle (tests/pipeline_portfolio.py)
+none, trains the small test portfolio's bundle (tests/support/portfolio.py)
 into a temporary directory. Times, median of ``--runs``, with one XGBoost
 thread as in a gunicorn worker: a quote of a fully answered city (the bare
 floor: one prediction, one pricing), and assessments with every field, a
@@ -26,11 +26,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # as service/gunicorn_conf.py set
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.assessment import CityAssessor, reference_policy_dict  # noqa: E402
-from models.fields import MODEL_FIELDS  # noqa: E402
-from models.quoting import load_quote_engine  # noqa: E402
-from models.registry import Registry, resolve_models_dir  # noqa: E402
-from tests.service.city import city_exposure  # noqa: E402
+from models.scoring.registry import Registry, resolve_models_dir  # noqa: E402
+from models.spec.fields import MODEL_FIELDS  # noqa: E402
+from models.underwriting.assessment import CityAssessor, reference_policy_dict  # noqa: E402
+from models.underwriting.quote_engine import load_quote_engine  # noqa: E402
+from tests.support.city import city_exposure  # noqa: E402
 
 
 def _median_ms(runs: int, work) -> float:  # type: ignore[no-untyped-def]
@@ -44,7 +44,7 @@ def _median_ms(runs: int, work) -> float:  # type: ignore[no-untyped-def]
 
 
 def _test_bundle(directory: Path) -> Path:
-    from tests.pipeline_portfolio import TEST_SEED, small_params, write_portfolio
+    from tests.support.portfolio import TEST_SEED, small_params, write_portfolio
     from training.pipeline import train_bundle
 
     write_portfolio(directory / "data")

@@ -25,15 +25,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models.aggregate import layer_aggregate_loss  # noqa: E402
-from models.decision import decide  # noqa: E402
-from models.pricing import (  # noqa: E402
+from models.pricing.aggregate import layer_aggregate_loss  # noqa: E402
+from models.pricing.decision import decide  # noqa: E402
+from models.pricing.premium import (  # noqa: E402
     PolicyTerms,
     covered_loss_for,
     premium_from_aggregate,
     price_policy,
 )
-from models.rating_plan import COVERAGE_PARTS, shipped_rating_plan  # noqa: E402
+from models.pricing.rating_plan import COVERAGE_PARTS, shipped_rating_plan  # noqa: E402
 
 EXPOSURE: dict[str, Any] = {
     "annual_revenue_usd": 300e6,

@@ -11,7 +11,7 @@ XGBoost models are fitted and balanced alike, and the holdout is scored against 
 - captured: share of explainable frequency deviance (D_null - D) / (D_null - D_truth);
 - expected captured: the same share in expectation over the holdout's counts,
   (X_null - X) / X_null with X the expected deviance above the truth's
-  (training.metrics.expected_excess_deviance): free of the Poisson noise that
+  (training.evaluation.metrics.expected_excess_deviance): free of the Poisson noise that
   moves the observed-count deviance of a 200-claim holdout;
 - deviance: holdout Poisson deviance (lower is better);
 - truth A/E: true / predicted expected claims, overall and worst decile of
@@ -37,18 +37,18 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models.booster_params import BoosterParams  # noqa: E402
-from training import metrics  # noqa: E402
-from training.baseline import fit_baseline  # noqa: E402
-from training.bordereau import load_bordereaux  # noqa: E402
-from training.evaluate import (  # noqa: E402
+from models.scoring.booster_params import BoosterParams  # noqa: E402
+from training.bordereau.reader import load_bordereaux  # noqa: E402
+from training.commands.train import DEFAULT_SEED  # noqa: E402
+from training.evaluation import metrics  # noqa: E402
+from training.evaluation.holdout import (  # noqa: E402
     STANDARD_LIMIT_USD,
     STANDARD_RETENTION_USD,
     layer_pure_premium,
 )
-from training.fit import ModelData, PolicySplit, fit_models, model_data, split_policies  # noqa: E402
-from training.train import DEFAULT_SEED  # noqa: E402
-from training.truth import load_truth, truth_layer_expected_loss  # noqa: E402
+from training.fitting.baseline import fit_baseline  # noqa: E402
+from training.fitting.boosters import ModelData, PolicySplit, fit_models, model_data, split_policies  # noqa: E402
+from training.world.truth import load_truth, truth_layer_expected_loss  # noqa: E402
 
 
 def _portfolio(directory: Path, policies: int, seed: int) -> None:

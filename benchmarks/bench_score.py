@@ -10,7 +10,7 @@ temporary directory when there is none). Then measures, in the same run:
 
 - bare: ``booster.inplace_predict`` of the frequency booster on the ready
   float32 feature matrix of all rows (the floor any scoring path pays);
-- scoring: ``training.score.score_policies`` on the validated frame:
+- scoring: ``training.commands.score.score_policies`` on the validated frame:
   features + both boosters + the layer expected loss + risk percentiles;
 - CLI: ``python -m training score --policies F.parquet --out S.parquet``
   end to end (reading and validating the file, scoring, writing).
@@ -33,10 +33,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models.features import build_features  # noqa: E402
-from models.registry import Registry, resolve_models_dir  # noqa: E402
-from training.bordereau import read_policies  # noqa: E402
-from training.score import score_policies  # noqa: E402
+from models.scoring.features import build_features  # noqa: E402
+from models.scoring.registry import Registry, resolve_models_dir  # noqa: E402
+from training.bordereau.reader import read_policies  # noqa: E402
+from training.commands.score import score_policies  # noqa: E402
 
 
 def _run(*args: str) -> str:

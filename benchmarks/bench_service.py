@@ -37,9 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from tests.service.city import city_exposure  # noqa: E402
+from tests.support.city import city_exposure  # noqa: E402
 
-DEFAULT_ENGINE = "models.quoting:load_quote_engine"
+DEFAULT_ENGINE = "models.underwriting.quote_engine:load_quote_engine"
 
 
 def _free_port() -> int:
@@ -146,12 +146,12 @@ def start_server(tmp: Path, engine: str) -> tuple[subprocess.Popen[bytes], str, 
 def in_process_split(engine_spec: str, bodies: list[dict[str, Any]], tmp: Path) -> dict[str, float]:
     """Mean milliseconds per quote of validation, engine and storage, in this process."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from service.db import Database
-    from service.engine import resolve_factory
-    from service.keys import create_key
-    from service.migrate import upgrade_database
-    from service.quote_store import issue_quote
-    from service.schemas import QuoteRequestSchema
+    from service.access.keys import create_key
+    from service.engine.slot import resolve_factory
+    from service.quotes.schemas import QuoteRequestSchema
+    from service.quotes.store import issue_quote
+    from service.storage.db import Database
+    from service.storage.migrate import upgrade_database
 
     url = f"sqlite:///{tmp / 'split.sqlite3'}"
     upgrade_database(url)

@@ -42,15 +42,15 @@ import xgboost as xgb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models.features import FEATURE_NAMES  # noqa: E402
-from models.frequency import (  # noqa: E402
+from models.scoring.features import FEATURE_NAMES  # noqa: E402
+from models.scoring.frequency import (  # noqa: E402
     BoosterParams,
     frequency_xgb_params,
     portfolio_intercept,
 )
-from models.severity import severity_xgb_params  # noqa: E402
-from training.bordereau import load_bordereaux  # noqa: E402
-from training.fit import model_data, split_policies  # noqa: E402
+from models.scoring.severity import severity_xgb_params  # noqa: E402
+from training.bordereau.reader import load_bordereaux  # noqa: E402
+from training.fitting.boosters import model_data, split_policies  # noqa: E402
 
 
 def _portfolio(directory: Path, policies: int, seed: int) -> None:

@@ -29,7 +29,7 @@ import pyarrow.csv as pacsv
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models.fields import CROSS_FIELD_RULES, MODEL_FIELDS, SET_SEPARATOR  # noqa: E402
+from models.spec.fields import CROSS_FIELD_RULES, MODEL_FIELDS, SET_SEPARATOR  # noqa: E402
 
 SEED_ROWS = 2_000  # distinct drawn rows; the rest repeat them with perturbed numbers
 CLAIM_SHARE = 0.05
@@ -96,8 +96,8 @@ def _child(task: str, policies: str, claims: str) -> None:
     """Run one measured task in this (fresh) process and print its figures as JSON."""
     start = time.perf_counter()
     if task == "validate":
-        from training.bordereau import validate_bordereaux
-        from training.defects import ValidationReport
+        from training.bordereau.defects import ValidationReport
+        from training.bordereau.reader import validate_bordereaux
 
         report = ValidationReport()
         validate_bordereaux(policies, claims, report)

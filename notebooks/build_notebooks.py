@@ -40,14 +40,14 @@ def setup(numpy: bool = True) -> str:
 PORTFOLIO = [
     new_markdown_cell(
         "# 01 Portfolio exploration\n\nThe documented synthetic smart-city portfolio "
-        "(`training.world_portfolio`, the generator behind `python -m training synth`): "
+        "(`training.world.portfolio`, the generator behind `python -m training synth`): "
         "who the cities are, how often they claim and how much."
     ),
     new_code_cell(setup()),
     new_code_cell(
-        "from training import metrics\n"
-        "from training.fit import model_data\n"
-        "from training.world_portfolio import generate_portfolio\n\n"
+        "from training.evaluation import metrics\n"
+        "from training.fitting.boosters import model_data\n"
+        "from training.world.portfolio import generate_portfolio\n\n"
         "portfolio = generate_portfolio(N_POLICIES, SEED)\n"
         "policies, claims = portfolio.policies, portfolio.claims\n"
         "data = model_data(policies, claims)\n"
@@ -74,7 +74,7 @@ PORTFOLIO = [
     ),
     new_markdown_cell(
         "## Claim frequency by band of each field\n\nActual claims over the portfolio "
-        "average (`training.metrics.one_way` against a flat rate): above 1 = more claims "
+        "average (`training.evaluation.metrics.one_way` against a flat rate): above 1 = more claims "
         "than an average city."
     ),
     new_code_cell(
@@ -102,13 +102,13 @@ VALIDATION = [
     ),
     new_code_cell(setup(numpy=False)),
     new_code_cell(
-        "from models.explain import field_log_effects\n"
-        "from models.features import build_features\n"
-        "from models.fields import FIELDS_BY_NAME, MODEL_FIELDS\n"
-        "from models.registry import Registry\n"
-        "from training import metrics\n"
-        "from training.fit import model_data\n"
-        "from training.world_portfolio import generate_portfolio\n\n"
+        "from models.scoring.explain import field_log_effects\n"
+        "from models.scoring.features import build_features\n"
+        "from models.spec.fields import FIELDS_BY_NAME, MODEL_FIELDS\n"
+        "from models.scoring.registry import Registry\n"
+        "from training.evaluation import metrics\n"
+        "from training.fitting.boosters import model_data\n"
+        "from training.world.portfolio import generate_portfolio\n\n"
         "bundle = Registry().load()\n"
         "portfolio = generate_portfolio(N_POLICIES, SEED)\n"
         "policies = portfolio.policies\n"
@@ -148,7 +148,7 @@ VALIDATION = [
     ),
     new_markdown_cell(
         "## Monotone effects\n\nEach field's contribution to log expected loss (TreeSHAP, "
-        "`models.explain.field_log_effects`) against its value: the spec's risk direction "
+        "`models.scoring.explain.field_log_effects`) against its value: the spec's risk direction "
         "(+1 raises, -1 lowers) is a monotone constraint of the boosters."
     ),
     new_code_cell(
@@ -171,16 +171,16 @@ VALIDATION = [
 PRICING = [
     new_markdown_cell(
         "# 03 Pricing walk-through\n\nOne city from exposure to premium, layer by layer, "
-        "with the same functions the quote API calls (`models.quoting`, `models.pricing`)."
+        "with the same functions the quote API calls (`models.underwriting.quote_engine`, `models.pricing.premium`)."
     ),
     new_code_cell(setup(numpy=False)),
     new_code_cell(
-        "from models.aggregate import layer_aggregate_loss\n"
-        "from models.exposure import frame_to_records\n"
-        "from models.lognormal import layer_expected_loss, lognormal_mean, lognormal_quantile\n"
-        "from models.pricing import PolicyTerms, covered_loss_for, premium_from_aggregate\n"
-        "from models.quoting import load_quote_engine, risk_grade\n"
-        "from training.world_portfolio import generate_portfolio\n\n"
+        "from models.pricing.aggregate import layer_aggregate_loss\n"
+        "from models.spec.exposure import frame_to_records\n"
+        "from models.pricing.lognormal import layer_expected_loss, lognormal_mean, lognormal_quantile\n"
+        "from models.pricing.premium import PolicyTerms, covered_loss_for, premium_from_aggregate\n"
+        "from models.underwriting.quote_engine import load_quote_engine, risk_grade\n"
+        "from training.world.portfolio import generate_portfolio\n\n"
         "engine = load_quote_engine()\n"
         "city = frame_to_records(generate_portfolio(20, SEED).policies)[0]\n"
         "terms = PolicyTerms(limit_usd=2_000_000, retention_usd=50_000)\n"

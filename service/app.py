@@ -21,22 +21,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from service import (
-        assess_page,
-        assessments,
-        cli,
-        db,
-        docs,
-        drift_metrics,
-        engine,
-        health,
-        logs,
-        metrics,
-        models_api,
-        quotes,
-        ratelimit,
-    )
-    from service.api import init_api
+    from service import cli
+    from service.access import ratelimit
+    from service.assessments import page as assess_page
+    from service.assessments import views as assessments
+    from service.engine import slot as engine
+    from service.http import docs
+    from service.http.api import init_api
+    from service.model_versions import views as models_api
+    from service.ops import drift_metrics, health, logs, metrics
+    from service.quotes import views as quotes
+    from service.storage import db
 
     # Order matters: timing and request ids first, so a 429 is timed and logged too.
     metrics.init_app(app)

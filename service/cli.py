@@ -12,9 +12,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from service.db import get_db
-from service.keys import ROLES, create_key, list_keys, revoke_key
-from service.migrate import current_revision, head_revision, upgrade_database
+from service.access.keys import ROLES, create_key, list_keys, revoke_key
+from service.storage.db import get_db
+from service.storage.migrate import current_revision, head_revision, upgrade_database
 
 keys_cli = AppGroup("keys", help="Issue, list and revoke API keys.")
 db_cli = AppGroup("db", help="Database schema migrations (Alembic).")

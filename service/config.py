@@ -18,7 +18,7 @@ MAX_BODY_BYTES = 256 * 1024
 
 
 def default_database_url(instance_path: Path = DEFAULT_INSTANCE_PATH) -> str:
-    """SQLite file under the instance folder (opened in WAL mode by service.db)."""
+    """SQLite file under the instance folder (opened in WAL mode by service.storage.db)."""
     return f"sqlite:///{instance_path / 'polisure.sqlite3'}"
 
 
@@ -36,7 +36,9 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "POLISURE_MODELS_DIR": env.get("POLISURE_MODELS_DIR") or None,
         "POLISURE_REDIS_URL": env.get("POLISURE_REDIS_URL") or None,
         # "module:callable" building the quote engine from the models directory.
-        "POLISURE_ENGINE": env.get("POLISURE_ENGINE", "models.quoting:load_quote_engine"),
+        "POLISURE_ENGINE": env.get(
+            "POLISURE_ENGINE", "models.underwriting.quote_engine:load_quote_engine"
+        ),
         # Per API key (or per client address without a key); "a;b" for several.
         "POLISURE_RATE_LIMIT": env.get("POLISURE_RATE_LIMIT", "600 per minute;30 per second"),
         # The public self-assessment (no key, ~30 ms of model work each): per client address.

@@ -31,14 +31,14 @@ timeout = 30
 # under Docker's default 10 s stop timeout, so a quote in flight is never cut.
 graceful_timeout = 9
 keepalive = 5
-# The app logs every request as JSON with its request id (service.logs);
+# The app logs every request as JSON with its request id (service.ops.logs);
 # gunicorn's own lines (boot, signals, worker deaths) use the same JSON format.
 accesslog = None
 loglevel = "info"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "service.logs.JsonFormatter"}},
+    "formatters": {"json": {"()": "service.ops.logs.JsonFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -59,7 +59,7 @@ control_socket_disable = True
 
 def on_starting(server):  # type: ignore[no-untyped-def]
     from service.config import database_url_from_env
-    from service.migrate import upgrade_database
+    from service.storage.migrate import upgrade_database
 
     upgrade_database(database_url_from_env())
     server.log.info("database schema is up to date")

@@ -10,8 +10,8 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from service import create_app
-from service.engine import engine_slot
-from service.logs import configure_logging
+from service.engine.slot import engine_slot
+from service.ops.logs import configure_logging
 
 configure_logging()
 app = create_app()

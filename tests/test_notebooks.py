@@ -3,7 +3,7 @@
 Each runs in a fresh kernel of this interpreter (the "python3" kernel that
 ipykernel provides is the Python running the tests, i.e. the project's
 .venv) with POLISURE_NB_POLICIES small, from the repository root, on the test
-bundle of tests/pipeline_portfolio.py (POLISURE_MODELS_DIR).
+bundle of tests/support/portfolio.py (POLISURE_MODELS_DIR).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     for name, help_text in VERBS.items():
         verb_parser = sub.add_parser(name, help=help_text, description=help_text)
         if name == verb:
-            importlib.import_module(f"training.{name}").add_arguments(verb_parser)
+            importlib.import_module(f"training.commands.{name}").add_arguments(verb_parser)
     return parser
 
 
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     verb = next((a for a in argv if not a.startswith("-")), None)
     args = build_parser(verb).parse_args(argv)
-    module = importlib.import_module(f"training.{args.verb}")
+    module = importlib.import_module(f"training.commands.{args.verb}")
     try:
         return int(module.main(args))
     except TrainingInputError as exc:

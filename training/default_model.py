@@ -20,11 +20,11 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from models.booster_params import BoosterParams
-from models.registry import DEFAULT_MODELS_DIR, Registry
+from models.scoring.booster_params import BoosterParams
+from models.scoring.registry import DEFAULT_MODELS_DIR, Registry
+from training.commands.synth import write_portfolio
 from training.pipeline import train_bundle
-from training.synth import write_portfolio
-from training.world_portfolio import generate_portfolio
+from training.world.portfolio import generate_portfolio
 
 DEFAULT_POLICIES = 100_000
 DEFAULT_SEED = 2026

@@ -19,15 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.booster_params import BoosterParams
-from models.bundle import FORMAT_VERSION, BundleError, core_files, library_versions
-from models.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
-from models.fields import spec_hash
-from models.registry import Registry
-from training.baseline import fit_baseline
-from training.bordereau import load_bordereaux
+from models.scoring.booster_params import BoosterParams
+from models.scoring.bundle import FORMAT_VERSION, BundleError, core_files, library_versions
+from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
+from models.scoring.registry import Registry
+from models.spec.fields import spec_hash
+from training.bordereau.reader import load_bordereaux
 from training.errors import TrainingInputError
-from training.evaluate import (
+from training.evaluation.holdout import (
     STANDARD_LIMIT_USD,
     STANDARD_RETENTION_USD,
     Holdout,
@@ -35,7 +34,8 @@ from training.evaluate import (
     evaluate_holdout,
     evaluate_model,
 )
-from training.fit import (
+from training.fitting.baseline import fit_baseline
+from training.fitting.boosters import (
     SPLIT_FRACTIONS,
     FittedModels,
     ModelData,
@@ -43,9 +43,9 @@ from training.fit import (
     model_data,
     split_policies,
 )
-from training.plot_worker import DrawPlots, draw_here
-from training.report import render_model_card, render_report
-from training.truth import load_truth
+from training.reports.plot_worker import DrawPlots, draw_here
+from training.reports.report import render_model_card, render_report
+from training.world.truth import load_truth
 
 REFERENCE_SAMPLE_ROWS = 2_000
 Progress = Callable[[str], None]
@@ -138,7 +138,7 @@ def train_bundle(
     ``compare_active=False`` leaves the active bundle out of the evaluation, so
     that the new bundle depends on the data, seed and code alone.
     ``draw_plots`` draws the report's plots, here or in a
-    ``training.plot_worker.PlotWorker`` while the bundle is assembled.
+    ``training.reports.plot_worker.PlotWorker`` while the bundle is assembled.
     """
     clock = time.perf_counter()
     created = created_at or datetime.now(UTC)
@@ -246,7 +246,7 @@ def train_bundle(
             "sigma = RMS residual on the validation claims; mu_shift balances the body "
             "(losses capped at large_loss_threshold_usd) to the training data; the "
             "expected excess over the threshold observed in training was "
-            "large_loss_factor x the lognormal's (training/balance.py)",
+            "large_loss_factor x the lognormal's (training/fitting/balance.py)",
         },
         "balance": asdict(fitted.balance),
         "baseline_balance": {

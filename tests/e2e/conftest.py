@@ -26,7 +26,7 @@ START_TIMEOUT_S = 60
 #: A server worker and the test process price the same quote with BLAS sums split
 #: by their own thread counts: equal to ~1e-12 relative, not to the last bit.
 CROSS_PROCESS_REL = 1e-9
-ENGINE = os.environ.get("E2E_ENGINE", "models.quoting:load_quote_engine")
+ENGINE = os.environ.get("E2E_ENGINE", "models.underwriting.quote_engine:load_quote_engine")
 
 
 @dataclass

@@ -3,7 +3,7 @@
 The app runs on a free 127.0.0.1 port (werkzeug in a thread) with a real
 model bundle: the project's active one (models/bundles or
 POLISURE_MODELS_DIR) when there is one, else the small bundle trained from
-tests/pipeline_portfolio.py. Screenshots of
+tests/support/portfolio.py. Screenshots of
 the form and the result (desktop, phone, print) and the printed PDF are saved
 under test-artifacts/assess/ for people to look at. The browser is the system
 Chromium (/usr/bin/chromium); nothing is downloaded.
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from models.quoting import QuoteEngine, load_quote_engine
-from models.registry import Registry, resolve_models_dir
-from tests.service.apps import make_app
+from models.scoring.registry import Registry, resolve_models_dir
+from models.underwriting.quote_engine import QuoteEngine, load_quote_engine
+from tests.support.apps import make_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "assess"

@@ -1,7 +1,7 @@
 """Zero-downtime promotion on the real server: gunicorn, 3 workers, continuous quotes.
 
 A models directory holds two versions trained on the tiny test portfolio
-(A active, B not; tests/service/model_versions.py). Client threads quote
+(A active, B not; tests/support/model_versions.py). Client threads quote
 without pause while an admin promotes B through the API. Oracles:
 
 - every request is a 201 (no failed request during the swap);
@@ -27,11 +27,11 @@ from typing import Any
 import pytest
 import requests
 
-from service.db import Database
-from service.keys import create_key
+from service.access.keys import create_key
+from service.storage.db import Database
 from tests.e2e.conftest import CROSS_PROCESS_REL, Server, serve
-from tests.service.city import quote_body
-from tests.service.model_versions import (
+from tests.support.city import quote_body
+from tests.support.model_versions import (
     TwoVersions,
     add_broken_copy,
     copy_models,
@@ -124,7 +124,7 @@ def test_promotion_under_load_drops_nothing_and_reaches_every_worker(
     with serve(
         tmp_path,
         POLISURE_MODELS_DIR=str(registry.root),
-        POLISURE_ENGINE="models.quoting:load_quote_engine",
+        POLISURE_ENGINE="models.underwriting.quote_engine:load_quote_engine",
         POLISURE_RATE_LIMIT="100000 per minute",
         WEB_CONCURRENCY=str(WORKERS),
     ) as server:

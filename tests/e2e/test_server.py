@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import requests
 
-from models.quoting import load_quote_engine
-from models.rating_plan import COVERAGE_PARTS
+from models.pricing.rating_plan import COVERAGE_PARTS
+from models.underwriting.quote_engine import load_quote_engine
 from tests.e2e.conftest import CROSS_PROCESS_REL, Server
-from tests.service.city import city_exposure, quote_body
+from tests.support.city import city_exposure, quote_body
 
 pytestmark = pytest.mark.e2e
 TIMEOUT = 10

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.service.apps import make_app
+from tests.support.apps import make_app
 
 BACKENDS = ["sqlite", "postgresql"]
 

@@ -1,0 +1,230 @@
+"""The premium of one policy: layer loss, aggregate loss, loadings, decision.
+
+    claim_probability      = 1 - exp(-lambda t)     (ground-up claims, t = days / 365)
+    expected_loss_usd      = E[min(S, L)]            (models.pricing.aggregate; the pure premium)
+    risk_load              = share x max(R - E[min(S, L)], 0),
+                             R = TVaR_p or VaR_p of min(S, L) (rating plan ``risk_load``)
+    technical premium      = (expected loss + risk load) / (1 - expense ratio - profit margin)
+    premium_usd            = max(technical premium, minimum premium)
+
+The premium is concave in the limit while the minimum does not bind: with
+R = TVaR_p(min(S, L)) = (1/(1-p)) int_p^1 min(VaR_u(S), L) du every term is
+concave in L, and with R = VaR_p the premium is (1 - share) E[min(S, L)] +
+share min(VaR_p(S), L), concave for share < 1 (the plan enforces share < 1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from models.pricing.aggregate import AggregateLoss, layer_aggregate_loss
+from models.pricing.covered_loss import CoveredLoss
+from models.pricing.decision import Decision, DecisionReason, decide
+from models.pricing.rating_plan import COVERAGE_PARTS, FINES_PART, RatingPlan
+
+DAYS_PER_YEAR = 365.0  # period_days = 365 is one policy year
+RETURN_PERIODS = (10, 100, 200)  # loss_exceedance: the 1-in-10, 1-in-100, 1-in-200 loss
+MAX_CLAIM_RATE = 1000.0  # claims per year; above this the input is surely wrong
+
+
+class PricingInputError(ValueError):
+    """An input to pricing that breaks a rule; the message names the field."""
+
+
+@dataclass(frozen=True)
+class PolicyTerms:
+    """Policy terms (CONTRACT §5): aggregate limit and per-claim retention in USD."""
+
+    limit_usd: float
+    retention_usd: float = 0.0
+    coverages: tuple[str, ...] = COVERAGE_PARTS
+    period_days: int = 365
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.limit_usd) and self.limit_usd > 0):
+            raise PricingInputError(f"limit_usd must be a positive amount (got {self.limit_usd})")
+        if not (math.isfinite(self.retention_usd) and 0 <= self.retention_usd < self.limit_usd):
+            raise PricingInputError(
+                f"retention_usd must be >= 0 and < limit_usd (got {self.retention_usd})"
+            )
+        unknown = sorted(set(self.coverages) - set(COVERAGE_PARTS))
+        if unknown or not self.coverages:
+            raise PricingInputError(
+                f"coverages must be a non-empty subset of {list(COVERAGE_PARTS)} (got {unknown or 'none'})"
+            )
+        # one canonical order, so that equal terms store and compare equal
+        canonical = tuple(p for p in COVERAGE_PARTS if p in set(self.coverages))
+        object.__setattr__(self, "coverages", canonical)
+        if not 1 <= self.period_days <= 1096:
+            raise PricingInputError(f"period_days must be in [1, 1096] (got {self.period_days})")
+
+    @property
+    def period_years(self) -> float:
+        return self.period_days / DAYS_PER_YEAR
+
+
+@dataclass(frozen=True)
+class PremiumBreakdown:
+    """How the premium is built, in USD; the parts add up to ``premium_usd``."""
+
+    expected_loss_usd: float
+    risk_load_usd: float
+    expense_load_usd: float
+    profit_load_usd: float
+    technical_premium_usd: float
+    minimum_premium_usd: float
+    minimum_premium_applied: bool
+    minimum_premium_uplift_usd: float
+    coverage_expected_loss_usd: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PricingResult:
+    """Everything a quote reports about price and decision (USD, probabilities 0-1)."""
+
+    claim_probability: float
+    expected_claim_count: float
+    expected_claims_in_layer: float
+    expected_loss_usd: float
+    premium_usd: float
+    premium_breakdown: PremiumBreakdown
+    loss_exceedance: dict[str, float]
+    limit_exhaustion_probability: float
+    fines_cap_usd: float | None
+    decision: Decision
+    decision_reasons: tuple[DecisionReason, ...]
+    rating_plan_version: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (reasons as dicts)."""
+        out = asdict(self)
+        out["decision_reasons"] = [r.to_dict() for r in self.decision_reasons]
+        return out
+
+
+def _level(probability: float) -> float:
+    """Probability levels as keys: 1 - 1/200 and a plan's 0.995 are the same level."""
+    return round(probability, 12)
+
+
+def covered_loss_for(
+    plan: RatingPlan,
+    coverages: tuple[str, ...],
+    severity_mu: float,
+    severity_sigma: float,
+    exposure: Mapping[str, Any],
+) -> CoveredLoss:
+    """The covered part of one loss for the bought parts (and the fines cap, if any)."""
+    if not (
+        math.isfinite(severity_mu) and math.isfinite(severity_sigma) and 0 < severity_sigma <= 10
+    ):
+        raise PricingInputError(
+            f"severity_mu must be finite and severity_sigma in (0, 10] (got {severity_mu}, {severity_sigma})"
+        )
+    bought = set(coverages)
+    shares = plan.coverage_shares
+    other = sum(shares[p] for p in bought if p != FINES_PART)
+    fines = shares[FINES_PART] if FINES_PART in bought else 0.0
+    if other + fines <= 0:
+        raise PricingInputError(
+            "coverages: the bought parts carry no share of loss in the rating plan"
+        )
+    cap = None
+    regime = str(exposure.get("privacy_regime"))
+    if fines > 0 and regime in plan.fines_caps:
+        revenue = exposure.get("annual_revenue_usd")
+        if not isinstance(revenue, (int, float)) or isinstance(revenue, bool) or not revenue > 0:
+            raise PricingInputError("exposure.annual_revenue_usd: required to cap regulatory fines")
+        cap = plan.fines_caps[regime].cap_usd(float(revenue))
+    return CoveredLoss(severity_mu, severity_sigma, other, fines, cap)
+
+
+def premium_from_aggregate(
+    plan: RatingPlan, aggregate: AggregateLoss, covered: CoveredLoss, coverages: tuple[str, ...]
+) -> PremiumBreakdown:
+    """Apply the plan's loads to the aggregate insured loss."""
+    loads = plan.loads
+    expected = aggregate.expected_usd
+    i = aggregate.probabilities.index(_level(loads.risk_probability))
+    measure = (
+        aggregate.tail_means_usd[i] if loads.risk_measure == "tvar" else aggregate.quantiles_usd[i]
+    )
+    risk_load = loads.risk_load_share * max(measure - expected, 0.0)
+    technical = (expected + risk_load) / (1.0 - loads.expense_ratio - loads.profit_margin)
+    premium = max(technical, loads.minimum_premium_usd)
+    # No unique split of a layer and an aggregate limit across parts exists; the
+    # convention is pro rata to each bought part's expected covered loss.
+    ground_up_mean, (_, fines_mean) = covered.ground_up_mean(), covered.part_means()
+    weights = {
+        p: fines_mean if p == FINES_PART else plan.coverage_shares[p] * ground_up_mean
+        for p in COVERAGE_PARTS
+        if p in coverages
+    }
+    total = sum(weights.values())
+    split = {p: expected * w / total if total > 0 else 0.0 for p, w in weights.items()}
+    return PremiumBreakdown(
+        expected_loss_usd=expected,
+        risk_load_usd=risk_load,
+        expense_load_usd=loads.expense_ratio * technical,
+        profit_load_usd=loads.profit_margin * technical,
+        technical_premium_usd=technical,
+        minimum_premium_usd=loads.minimum_premium_usd,
+        minimum_premium_applied=technical < loads.minimum_premium_usd,
+        minimum_premium_uplift_usd=premium - technical,
+        coverage_expected_loss_usd=split,
+    )
+
+
+def price_policy(
+    claim_rate_per_year: float,
+    severity_mu: float,
+    severity_sigma: float,
+    terms: PolicyTerms,
+    exposure: Mapping[str, Any],
+    risk_score: float,
+    plan: RatingPlan,
+) -> PricingResult:
+    """Price one policy.
+
+    ``claim_rate_per_year``: expected ground-up claims per year (lambda);
+    ``severity_mu``, ``severity_sigma``: lognormal parameters of one ground-up
+    loss in USD; ``exposure``: the exposure record (fields used by the fines
+    cap and the decision rules); ``risk_score``: 0-100, higher = riskier.
+    """
+    if not (math.isfinite(claim_rate_per_year) and 0 <= claim_rate_per_year <= MAX_CLAIM_RATE):
+        raise PricingInputError(
+            f"claim_rate_per_year must be in [0, {MAX_CLAIM_RATE:g}] (got {claim_rate_per_year})"
+        )
+    if not (math.isfinite(risk_score) and 0 <= risk_score <= 100):
+        raise PricingInputError(f"risk_score must be in [0, 100] (got {risk_score})")
+    covered = covered_loss_for(plan, terms.coverages, severity_mu, severity_sigma, exposure)
+    claim_count = claim_rate_per_year * terms.period_years
+    levels = {_level(1.0 - 1.0 / n) for n in RETURN_PERIODS} | {_level(plan.loads.risk_probability)}
+    probabilities = tuple(sorted(levels))
+    aggregate = layer_aggregate_loss(
+        covered, claim_count, terms.retention_usd, terms.limit_usd, probabilities
+    )
+    breakdown = premium_from_aggregate(plan, aggregate, covered, terms.coverages)
+    premium = max(breakdown.technical_premium_usd, plan.loads.minimum_premium_usd)
+    decision, reasons = decide(plan.decision, risk_score, terms.limit_usd, exposure, premium)
+    exceedance = {
+        f"1_in_{n}": aggregate.quantiles_usd[aggregate.probabilities.index(_level(1.0 - 1.0 / n))]
+        for n in RETURN_PERIODS
+    }
+    return PricingResult(
+        claim_probability=-math.expm1(-claim_count),
+        expected_claim_count=claim_count,
+        expected_claims_in_layer=aggregate.claims_in_layer,
+        expected_loss_usd=aggregate.expected_usd,
+        premium_usd=premium,
+        premium_breakdown=breakdown,
+        loss_exceedance=exceedance,
+        limit_exhaustion_probability=aggregate.limit_exhaustion_probability,
+        fines_cap_usd=covered.fines_cap_usd,
+        decision=decision,
+        decision_reasons=reasons,
+        rating_plan_version=plan.version,
+    )

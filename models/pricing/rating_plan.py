@@ -1,0 +1,157 @@
+"""The rating plan: every actuarial number of the premium, in a versioned YAML file.
+
+Actuaries edit models/rating_plans/<version>.yaml; :func:`load_rating_plan`
+validates it completely (models/pricing/rating_plan_reader.py) and raises
+:class:`RatingPlanError` listing every problem, each naming its key
+(``loads.expense_ratio: ...``). A quote stores
+``plan.version`` and ``plan.to_dict()`` so that it can be explained and
+reproduced after the plan changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from models.pricing.decision import DecisionRules
+from models.spec.fields import FIELDS_BY_NAME
+
+RATING_PLANS_DIR = Path(__file__).resolve().parents[1] / "rating_plans"
+DEFAULT_RATING_PLAN_VERSION = "2026.1"
+COVERAGE_PARTS: tuple[str, ...] = (
+    "breach_response",
+    "business_interruption",
+    "dependent_business_interruption",
+    "cyber_extortion",
+    "data_restoration",
+    "privacy_liability",
+    "network_security_liability",
+    "regulatory_fines",
+    "media_liability",
+)
+FINES_PART = "regulatory_fines"
+PRIVACY_REGIMES: tuple[str, ...] = FIELDS_BY_NAME["privacy_regime"].values
+RISK_MEASURES = ("tvar", "var")
+
+
+class RatingPlanError(ValueError):
+    """A rating plan file that breaks a rule; ``problems`` name key and rule."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source, self.problems = source, problems
+        super().__init__(
+            f"{source}: invalid rating plan\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+@dataclass(frozen=True)
+class Loads:
+    """Premium loadings: ratios of gross premium, risk load share, minimum (USD)."""
+
+    expense_ratio: float
+    profit_margin: float
+    risk_measure: str  # "tvar" (mean of the worst 1 - p periods) or "var" (1-in-1/(1-p))
+    risk_probability: float
+    risk_load_share: float  # risk load = share x (risk measure - expected loss)
+    minimum_premium_usd: float
+
+
+@dataclass(frozen=True)
+class FinesCap:
+    """Legal maximum fine: max (``higher``) or min (``lower``) of a fixed amount and a revenue share."""
+
+    fixed_usd: float
+    revenue_pct: float
+    combine: str
+
+    def cap_usd(self, annual_revenue_usd: float) -> float:
+        share = self.revenue_pct / 100.0 * annual_revenue_usd
+        return (
+            max(self.fixed_usd, share) if self.combine == "higher" else min(self.fixed_usd, share)
+        )
+
+
+@dataclass(frozen=True)
+class RatingPlan:
+    """A validated rating plan; see models/rating_plans/*.yaml for the meaning of each number."""
+
+    version: str
+    effective_from: str
+    description: str
+    loads: Loads
+    coverage_shares: Mapping[str, float]
+    fines_caps: Mapping[str, FinesCap]
+    decision: DecisionRules
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as plain data, in the file's layout (``from_dict`` reads it back)."""
+        ld = self.loads
+        return {
+            "version": self.version,
+            "effective_from": self.effective_from,
+            "description": self.description,
+            "loads": {
+                "expense_ratio": ld.expense_ratio,
+                "profit_margin": ld.profit_margin,
+                "minimum_premium_usd": ld.minimum_premium_usd,
+            },
+            "risk_load": {
+                "measure": ld.risk_measure,
+                "probability": ld.risk_probability,
+                "share": ld.risk_load_share,
+            },
+            "coverages": dict(self.coverage_shares),
+            "fines_caps": {
+                r: {"fixed_usd": c.fixed_usd, "revenue_pct": c.revenue_pct, "combine": c.combine}
+                for r, c in self.fines_caps.items()
+            },
+            "decision": self.decision.to_dict(),
+        }
+
+    def content_sha256(self) -> str:
+        """SHA-256 of the plan's numbers and rules (canonical JSON of ``to_dict``).
+
+        Stored in every quote beside the version, so a plan file edited in
+        place instead of versioned shows up as a different hash.
+        """
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "rating plan") -> RatingPlan:
+        """Validate plain data; raise :class:`RatingPlanError` with every problem."""
+        from models.pricing.rating_plan_reader import PlanReader  # the reader builds RatingPlans
+
+        return PlanReader(source).read(data)
+
+
+def load_rating_plan(path: str | Path) -> RatingPlan:
+    """Read and validate one rating plan YAML file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RatingPlanError(str(path), [f"cannot read YAML: {exc}"]) from exc
+    plan = RatingPlan.from_dict(data, source=str(path))
+    if plan.version != path.stem:
+        raise RatingPlanError(
+            str(path), [f"version: {plan.version!r} must match the file name {path.stem!r}"]
+        )
+    return plan
+
+
+@lru_cache(maxsize=16)
+def shipped_rating_plan(version: str = DEFAULT_RATING_PLAN_VERSION) -> RatingPlan:
+    """A plan shipped in models/rating_plans/ (cached: plans are immutable)."""
+    path = RATING_PLANS_DIR / f"{version}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in RATING_PLANS_DIR.glob("*.yaml"))
+        raise RatingPlanError(str(path), [f"no rating plan version {version!r}; shipped: {known}"])
+    return load_rating_plan(path)

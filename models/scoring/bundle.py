@@ -1,0 +1,225 @@
+"""A model bundle: one immutable version directory with everything to score.
+
+Files (all listed with their SHA-256 in ``MANIFEST.sha256``):
+
+- ``frequency.ubj``, ``severity.ubj``: the boosters in XGBoost's UBJSON format;
+- ``metadata.json``: field spec hash, library versions, data hash, seed,
+  hyperparameters, the offset convention (models/scoring/frequency.py), balance
+  corrections, metrics and reference portfolio statistics;
+- ``reference_exposures.csv``: a seeded sample of training exposures;
+- ``model_card.md`` and ``report.html``: for people.
+
+Loading refuses a bundle with a missing or altered file, or one trained on
+another field spec; it warns when library versions differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from models.scoring.features import build_features
+from models.scoring.frequency import FrequencyModel
+from models.scoring.severity import SeverityModel
+from models.spec.fields import MODEL_FIELDS, spec_hash
+
+FREQUENCY_FILE = "frequency.ubj"
+SEVERITY_FILE = "severity.ubj"
+METADATA_FILE = "metadata.json"
+REFERENCE_FILE = "reference_exposures.csv"
+MODEL_CARD_FILE = "model_card.md"
+REPORT_FILE = "report.html"
+MANIFEST_FILE = "MANIFEST.sha256"
+REQUIRED_FILES = (
+    FREQUENCY_FILE,
+    SEVERITY_FILE,
+    METADATA_FILE,
+    REFERENCE_FILE,
+    MODEL_CARD_FILE,
+    REPORT_FILE,
+)
+FORMAT_VERSION = 1
+
+
+class BundleError(Exception):
+    """A bundle that must not be used: missing, altered or for another spec."""
+
+
+class BundleVersionWarning(UserWarning):
+    """The bundle was written with other library versions than those loaded."""
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that can change what a saved booster predicts."""
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "xgboost": xgb.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def sha256_bytes(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
+
+
+def core_files(
+    frequency: FrequencyModel,
+    severity: SeverityModel,
+    metadata: Mapping[str, Any],
+    reference_exposures: pd.DataFrame,
+) -> dict[str, bytes]:
+    """The bytes of every file that determines predictions (hashed into the version)."""
+    meta = json.dumps(metadata, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    names = [f.name for f in MODEL_FIELDS]
+    return {
+        FREQUENCY_FILE: bytes(frequency.booster.save_raw("ubj")),
+        SEVERITY_FILE: bytes(severity.booster.save_raw("ubj")),
+        METADATA_FILE: meta.encode(),
+        REFERENCE_FILE: reference_exposures[names].to_csv(index=False).encode(),
+    }
+
+
+def content_hash(files: Mapping[str, bytes]) -> str:
+    """SHA-256 over the names and bytes of ``files``, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + sha256_bytes(files[name]).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def write_bundle_files(directory: Path, files: Mapping[str, bytes]) -> None:
+    """Write ``files`` and the manifest of all of them into ``directory``."""
+    missing = set(REQUIRED_FILES) - set(files)
+    if missing:
+        raise BundleError(f"refusing to write an incomplete bundle: missing {sorted(missing)}")
+    lines = []
+    for name in sorted(files):
+        (directory / name).write_bytes(files[name])
+        lines.append(f"{sha256_bytes(files[name])}  {name}\n")
+    (directory / MANIFEST_FILE).write_text("".join(lines))
+
+
+def _verify(directory: Path) -> None:
+    manifest_path = directory / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise BundleError(f"bundle {directory}: {MANIFEST_FILE} is missing")
+    listed: dict[str, str] = {}
+    for line in manifest_path.read_text().splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    for name in REQUIRED_FILES:
+        if name not in listed:
+            raise BundleError(f"bundle {directory}: {name} is not in {MANIFEST_FILE}")
+    for name, digest in listed.items():
+        path = directory / name
+        if not path.is_file():
+            raise BundleError(f"bundle {directory}: {name} is missing")
+        if sha256_bytes(path.read_bytes()) != digest:
+            raise BundleError(f"bundle {directory}: {name} fails its SHA-256 check")
+    extra = {p.name for p in directory.iterdir()} - set(listed) - {MANIFEST_FILE}
+    if extra:
+        raise BundleError(f"bundle {directory}: files not in the manifest: {sorted(extra)}")
+
+
+def _read_reference(path: Path) -> pd.DataFrame:
+    text_fields = {f.name: str for f in MODEL_FIELDS if f.kind in ("set", "ordinal", "category")}
+    # keep_default_na=False: an empty set is the empty string, not a missing value
+    return pd.read_csv(path, dtype=text_fields, keep_default_na=False)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ModelBundle:
+    """A loaded, verified bundle version; immutable."""
+
+    version: str
+    path: Path
+    frequency: FrequencyModel
+    severity: SeverityModel
+    metadata: Mapping[str, Any]
+    reference_exposures: pd.DataFrame
+
+    @classmethod
+    def load(cls, directory: Path, nthread: int | None = None) -> ModelBundle:
+        """Verify and load the bundle in ``directory`` (its name is the version)."""
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise BundleError(f"no model bundle at {directory}")
+        _verify(directory)
+        metadata = json.loads((directory / METADATA_FILE).read_text())
+        if metadata.get("spec_hash") != spec_hash():
+            raise BundleError(
+                f"bundle {directory.name} was trained on another field spec "
+                f"(spec hash {str(metadata.get('spec_hash'))[:12]}, this code "
+                f"{spec_hash()[:12]}); retrain it with `python -m training train`"
+            )
+        saved = metadata.get("libraries", {})
+        differing = {
+            k: (saved.get(k), v) for k, v in library_versions().items() if saved.get(k) != v
+        }
+        if differing:
+            warnings.warn(
+                f"bundle {directory.name} was written with other library versions "
+                f"(saved, loaded): {differing}",
+                BundleVersionWarning,
+                stacklevel=2,
+            )
+        threads = int(nthread or metadata["hyperparameters"]["nthread"])
+        boosters = []
+        for name in (FREQUENCY_FILE, SEVERITY_FILE):
+            booster = xgb.Booster(model_file=str(directory / name))
+            booster.set_param({"nthread": threads})
+            boosters.append(booster)
+        freq, sev = metadata["frequency"], metadata["severity"]
+        frequency = FrequencyModel(
+            boosters[0], freq["intercept_log_rate"], freq["balance_factor"], freq["best_iteration"]
+        )
+        severity = SeverityModel(boosters[1], sev["sigma"], sev["mu_shift"], sev["best_iteration"])
+        reference = _read_reference(directory / REFERENCE_FILE)
+        return cls(directory.name, directory, frequency, severity, metadata, reference)
+
+    def predict_features(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """(claim_rate_per_year, severity_mu in log USD, severity_sigma) from features."""
+        return (
+            self.frequency.claim_rate_per_year(features),
+            self.severity.mu(features),
+            self.severity.sigma,
+        )
+
+    def predict(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, float]:
+        """(claim_rate_per_year, severity_mu, severity_sigma) for an exposure frame."""
+        return self.predict_features(build_features(frame))
+
+    def expected_annual_loss(self, rate: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """Expected ground-up loss per year (USD): rate x exp(mu + sigma^2 / 2)."""
+        return rate * np.exp(mu + 0.5 * self.severity.sigma**2)
+
+    def risk_score(
+        self, expected_annual_loss_usd: np.ndarray, annual_revenue_usd: np.ndarray
+    ) -> np.ndarray:
+        """Risk score 0-100: percentile of the loss cost in the training portfolio.
+
+        Loss cost is expected annual ground-up loss per USD of annual budget,
+        the exposure base: a big, well-run city is not riskier than a small,
+        careless one just for being big (its expected loss in USD is larger,
+        and the premium says so).
+        """
+        quantiles = np.asarray(self.metadata["reference"]["loss_cost_quantiles"])
+        levels = np.linspace(0.0, 100.0, len(quantiles))
+        loss_cost = np.asarray(expected_annual_loss_usd, dtype=np.float64) / np.asarray(
+            annual_revenue_usd, dtype=np.float64
+        )
+        return np.interp(loss_cost, quantiles, levels)

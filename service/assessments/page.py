@@ -1,0 +1,118 @@
+"""GET/POST /assess: the city self-assessment web page (server-rendered, no JavaScript).
+
+The form posts to the same URL; invalid answers re-render the form with each
+message next to its question and status 422; a valid post renders the result
+above the pre-filled form, so a city can change answers and see the effect.
+Nothing is stored: the answers live in the page the browser holds. Every
+response carries a strict policy: no script at all, styles only from this
+app's own stylesheet, no framing, no referrer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, url_for
+
+from models.spec.fields import FIELDS_BY_NAME
+from service.assessments.charts import drivers_chart, peer_plot
+from service.assessments.form import empty_form, parse_answers, value_label
+from service.assessments.views import assess
+from service.http.errors import ApiError
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+blp = Blueprint(
+    "assess_page",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/assess/static",
+)
+
+
+@blp.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def _page(status: int = 200, **context: Any) -> Response:
+    context.setdefault("areas", empty_form())
+    css = url_for("assess_page.static", filename="assess.css")
+    html = render_template("assess.html", css=css, usd=usd, **context)
+    return Response(html, status=status, mimetype="text/html")
+
+
+@blp.get("/assess")
+def form() -> Response:
+    """The empty questionnaire."""
+    return _page()
+
+
+@blp.post("/assess")
+def result() -> Response:
+    """Score the posted answers; 422 with messages beside the questions if any is invalid."""
+    areas, answers = parse_answers(request.form)
+    if answers is None:
+        bad = [q for _, qs in areas for q in qs if q.errors]
+        return _page(422, areas=areas, invalid=bad)
+    try:
+        outcome = assess(answers, channel="web")
+    except ApiError as exc:
+        return _page(exc.status, areas=areas, unavailable=exc.message)
+    return _page(200, areas=areas, result=_view(outcome))
+
+
+def usd(amount: float) -> str:
+    """Whole dollars with separators; a sign only for changes (e.g. -$1,418)."""
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.0f}"
+
+
+def _view(outcome: dict[str, Any]) -> dict[str, Any]:
+    """What the result template shows, formatted for people."""
+    group = outcome["peer_group"]
+    drivers = outcome["drivers"]
+    shown = [
+        value_label(d["field"], d["value"], assumed=not d["answered"])
+        + ("" if d["answered"] else " (assumed)")
+        for d in drivers
+    ]
+    recommendations = [
+        {
+            **r,
+            "label": FIELDS_BY_NAME[r["field"]].label,
+            "current_text": value_label(r["field"], r["current_value"], assumed=r["estimate"]),
+            "value_text": value_label(r["field"], r["value"]),
+        }
+        for r in outcome["recommendations"]
+    ]
+    return {
+        **outcome,
+        "recommendations": recommendations,
+        "peer_svg": peer_plot(
+            group["expected_annual_loss_quantiles_usd"],
+            outcome["expected_annual_ground_up_loss_usd"],
+            outcome["peer_percentile"],
+        ),
+        "drivers_svg": drivers_chart(drivers, shown) if drivers else None,
+        "peer_basis": {
+            "population": "population",
+            "annual_revenue_usd": "annual budget",
+            "employee_count": "number of staff",
+        }.get(group["basis"]),
+        "answered_count": len(outcome["answered_fields"]),
+        "question_count": len(outcome["answered_fields"]) + len(outcome["unanswered_fields"]),
+        "single_figure": outcome["premium_range_usd"]["low"]
+        == outcome["premium_range_usd"]["high"],
+    }

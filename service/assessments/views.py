@@ -1,0 +1,137 @@
+"""POST /v1/assessments: the city self-assessment API (CONTRACT §5).
+
+No API key: any city may ask. Requests are rate-limited per client address
+(service.access.ratelimit counts requests without a key per address). Nothing is
+stored, and nothing the city sends is logged: the access log keeps method,
+path, status and timing, and ``polisure_assessments_total`` counts requests
+by channel. The domain work is one call to models.underwriting.assessment.CityAssessor,
+built once per quote engine (it scores the reference sample for the peers).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify
+from flask.views import MethodView
+from marshmallow import Schema, fields
+from prometheus_client import Counter
+
+from models.spec.schemas import PartialExposureSchema
+from models.underwriting.assessment import CityAssessor
+from models.underwriting.quote_engine import QuoteEngine as ModelQuoteEngine
+from service.engine.slot import get_engine
+from service.http.api import Blueprint, document_errors
+from service.http.errors import ApiError, ErrorSchema
+
+EXTENSION_KEY = "polisure.assessor"
+ASSESSMENTS = Counter(
+    "polisure_assessments_total", "City self-assessments answered, by channel.", ["channel"]
+)
+#: Headers of every self-assessment answer: results are private to the browser.
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+blp = Blueprint(
+    "assessments", __name__, url_prefix="/v1/assessments", description="City self-assessment"
+)
+
+
+class AssessmentRequestSchema(Schema):
+    exposure = fields.Nested(
+        PartialExposureSchema,
+        required=True,
+        metadata={"description": "any subset of the exposure fields; omitted or null = don't know"},
+    )
+
+
+class RangeSchema(Schema):
+    low = fields.Float(required=True)
+    high = fields.Float(required=True)
+
+
+class RecommendationSchema(Schema):
+    field = fields.String(required=True)
+    label = fields.String()
+    action = fields.String(metadata={"description": "what to do, in plain language"})
+    current_value = fields.Raw(metadata={"description": "the answer, or the assumed value"})
+    value = fields.Raw(required=True, metadata={"description": "the suggested answer"})
+    answered = fields.Boolean()
+    estimate = fields.Boolean(metadata={"description": "true: measured from an assumed value"})
+    expected_loss_change_usd = fields.Float(required=True)
+    premium_change_usd = fields.Float(required=True)
+
+
+class AssessmentSchema(Schema):
+    """A self-assessment (USD figures are for the reference policy over one year)."""
+
+    risk_score = fields.Float(required=True, metadata={"description": "0-100, higher = riskier"})
+    risk_grade = fields.String(required=True)
+    peer_percentile = fields.Float(required=True)
+    peer_group = fields.Dict()
+    expected_annual_ground_up_loss_usd = fields.Float()
+    expected_loss_usd = fields.Float(required=True)
+    premium_usd = fields.Float()
+    premium_range_usd = fields.Nested(RangeSchema, required=True)
+    reference_policy = fields.Dict(required=True)
+    drivers = fields.List(fields.Dict(), required=True)
+    recommendations = fields.List(fields.Nested(RecommendationSchema), required=True)
+    answered_fields = fields.List(fields.String(), required=True)
+    unanswered_fields = fields.List(fields.String(), required=True)
+    method = fields.Dict()
+    model_version = fields.String()
+    rating_plan_version = fields.String()
+
+
+class _AssessorCache:
+    """One CityAssessor for the app's current engine; rebuilt when the engine changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._engine: object | None = None
+        self._assessor: CityAssessor | None = None
+
+    def get(self, engine: object) -> CityAssessor:
+        with self._lock:
+            if self._assessor is None or self._engine is not engine:
+                if not isinstance(engine, ModelQuoteEngine):
+                    raise ApiError(
+                        503, "The self-assessment needs the model engine, which is not loaded."
+                    )
+                self._assessor, self._engine = CityAssessor(engine), engine
+            return self._assessor
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION_KEY] = _AssessorCache()
+
+
+def assess(answers: dict[str, Any], channel: str) -> dict[str, Any]:
+    """Assess validated answers with the app's engine; counts the request, stores nothing."""
+    cache: _AssessorCache = current_app.extensions[EXTENSION_KEY]
+    result = cache.get(get_engine()).assess(answers)
+    ASSESSMENTS.labels(channel=channel).inc()
+    return result
+
+
+@blp.route("")
+class Assessments(MethodView):
+    @blp.arguments(AssessmentRequestSchema)
+    @blp.response(200, AssessmentSchema)
+    @blp.alt_response(503, schema=ErrorSchema, description="No model loaded.")
+    @document_errors(blp, 400, 413, 422, 429)
+    def post(self, body: dict[str, Any]) -> Response:
+        """Score a city from what it knows: range, peers, drivers and ranked fixes
+
+        Any exposure field may be omitted ("don't know"): it is filled from
+        reference cities of similar size, and the premium range for the
+        reference policy shows how much those unknowns matter (all answered:
+        low == high). Not stored; no API key needed; rate-limited per address.
+        """
+        response = jsonify(assess(body["exposure"], channel="api"))
+        response.headers.update(PRIVATE_HEADERS)
+        return response

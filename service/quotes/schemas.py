@@ -1,0 +1,148 @@
+"""HTTP schemas of the quote API: request (policy + exposure) and response.
+
+The exposure schema is generated from the field spec (models.spec.schemas); only
+the policy terms and the quote envelope are written here. Numbers refuse
+booleans, NaN and Infinity; enums refuse unknown values; unknown keys are
+errors, so a misspelt field never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from models.pricing.rating_plan import COVERAGE_PARTS
+from models.spec.schemas import ExposureSchema, FiniteNumber, WholeNumber
+
+#: Coverage parts, in the rating plan's order (= CONTRACT §5's); quotes echo this order.
+COVERAGES: tuple[str, ...] = COVERAGE_PARTS
+LIMIT_MIN_USD, LIMIT_MAX_USD = 100_000, 500_000_000
+PERIOD_MIN_DAYS, PERIOD_MAX_DAYS = 1, 1_096
+IDEMPOTENCY_KEY_MAX = 255
+
+
+class StrictString(fields.String):
+    """A string that refuses numbers and booleans rather than stringifying them."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _distinct(members: list[str]) -> None:
+    if len(set(members)) != len(members):
+        raise ValidationError("Coverages must be distinct.")
+
+
+class PolicySchema(Schema):
+    """The policy terms to price."""
+
+    limit_usd = FiniteNumber(
+        required=True,
+        validate=validate.Range(min=LIMIT_MIN_USD, max=LIMIT_MAX_USD),
+        metadata={"description": "aggregate limit over the period, USD"},
+    )
+    retention_usd = FiniteNumber(
+        required=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "retention per claim, USD; 0 <= retention < limit"},
+    )
+    coverages = fields.List(
+        StrictString(validate=validate.OneOf(COVERAGES)),
+        validate=[validate.Length(min=1), _distinct],
+        load_default=lambda: list(COVERAGES),
+        metadata={"description": "coverage parts bought (a set); default: all"},
+    )
+    period_days = WholeNumber(
+        load_default=365,
+        validate=validate.Range(min=PERIOD_MIN_DAYS, max=PERIOD_MAX_DAYS),
+        metadata={"description": "policy period, days"},
+    )
+
+    # Also when other fields failed: a 422 should name every offending field.
+    @validates_schema(skip_on_field_errors=False)
+    def _retention_below_limit(self, data: dict[str, Any], **kwargs: Any) -> None:
+        limit, retention = data.get("limit_usd"), data.get("retention_usd")
+        if limit is not None and retention is not None and retention >= limit:
+            raise ValidationError(
+                f"retention_usd must be < limit_usd (got {retention:g} >= {limit:g}).",
+                "retention_usd",
+            )
+
+    @post_load
+    def _canonical(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        # A set: the same parts in any order are the same policy (and hash).
+        chosen = set(data["coverages"])
+        data["coverages"] = [c for c in COVERAGES if c in chosen]
+        data["limit_usd"] = float(data["limit_usd"])
+        data["retention_usd"] = float(data["retention_usd"])
+        return data
+
+
+class QuoteRequestSchema(Schema):
+    """A quote request: the city's exposure and the policy terms."""
+
+    exposure = fields.Nested(ExposureSchema, required=True)
+    policy = fields.Nested(PolicySchema, required=True)
+
+
+class IdempotencyHeaderSchema(Schema):
+    idempotency_key = StrictString(
+        data_key="Idempotency-Key",
+        validate=[
+            validate.Length(min=1, max=IDEMPOTENCY_KEY_MAX),
+            validate.Regexp(r"^[\x21-\x7e]+$", error="Use printable ASCII without spaces."),
+        ],
+        metadata={
+            "description": "Retry safely: the same key and body return the same quote "
+            "(replayed with header Idempotent-Replayed: true); the same key with "
+            "another body is a 409. Keys are scoped to the tenant."
+        },
+    )
+
+
+class DecisionReasonSchema(Schema):
+    code = fields.String(metadata={"description": "machine-readable reason code"})
+    message = fields.String(metadata={"description": "plain-language reason"})
+
+
+class DriverSchema(Schema):
+    field = fields.String(metadata={"description": "exposure field name"})
+    label = fields.String(metadata={"description": "plain-language label of the field"})
+    effect_usd = fields.Float(
+        metadata={"description": "effect on expected loss, USD (negative lowers it)"}
+    )
+
+
+class QuoteSchema(Schema):
+    """A quote, exactly as stored (GET returns the same body)."""
+
+    quote_id = fields.String(required=True)
+    created_at = fields.String(required=True, metadata={"description": "UTC, ISO 8601"})
+    model_version = fields.String(required=True)
+    rating_plan_version = fields.String(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(("quote", "refer", "decline")))
+    decision_reasons = fields.List(fields.Nested(DecisionReasonSchema), required=True)
+    risk_score = fields.Float(required=True, metadata={"description": "0-100, higher = riskier"})
+    risk_grade = fields.String(required=True, validate=validate.OneOf(tuple("ABCDE")))
+    claim_probability = fields.Float(
+        required=True, metadata={"description": "P(at least one claim in the period)"}
+    )
+    expected_claim_count = fields.Float(required=True, metadata={"description": "over the period"})
+    expected_loss_usd = fields.Float(
+        required=True, metadata={"description": "expected insured loss in the layer (pure premium)"}
+    )
+    premium_usd = fields.Float(required=True, metadata={"description": "gross premium, USD"})
+    premium_breakdown = fields.Dict(
+        keys=fields.String(), required=True, metadata={"description": "loadings and parts, USD"}
+    )
+    drivers = fields.List(fields.Nested(DriverSchema), required=True)
+    loss_exceedance = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        required=True,
+        metadata={"description": "annual insured loss at 1-in-10, 1-in-100, 1-in-200, USD"},
+    )
+    policy = fields.Nested(PolicySchema, required=True)

@@ -1,0 +1,88 @@
+"""POST /v1/quotes and GET /v1/quotes/{quote_id}: decode, call the domain, encode."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+
+from service.access.auth import SECURITY, current_principal, require_role
+from service.engine.slot import get_engine
+from service.http.api import Blueprint, document_errors
+from service.http.errors import ApiError, ErrorSchema
+from service.ops.metrics import count_quote
+from service.quotes.schemas import IdempotencyHeaderSchema, QuoteRequestSchema, QuoteSchema
+from service.quotes.store import find_quote, issue_quote
+from service.storage.db import get_db
+
+blp = Blueprint("quotes", __name__, url_prefix="/v1/quotes", description="Insurer quotes")
+
+
+def _json(text: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(text, status=status, mimetype="application/json", headers=headers)
+
+
+@blp.route("")
+class Quotes(MethodView):
+    @blp.doc(security=SECURITY)
+    @require_role("insurer")
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.arguments(QuoteRequestSchema)
+    @blp.response(201, QuoteSchema)
+    @blp.alt_response(
+        409, schema=ErrorSchema, description="Idempotency-Key reused with another body."
+    )
+    @document_errors(blp, 400, 401, 403, 413, 429)
+    def post(self, headers: dict[str, Any], body: dict[str, Any]) -> Response:
+        """Price a policy for a city and store the quote
+
+        201 with the quote. A retry with the same Idempotency-Key and body
+        returns the stored quote again (also 201, same body, header
+        Idempotent-Replayed: true); no second quote is made. Header
+        X-Model-Version names the model version that priced the quote.
+        """
+        # Taken once: this quote is priced, stamped and stored by one model version,
+        # even if a promotion swaps the app's engine while it is being priced.
+        engine = get_engine()
+        issued = issue_quote(
+            get_db(),
+            engine,
+            current_principal().tenant_id,
+            body["exposure"],
+            body["policy"],
+            headers.get("idempotency_key"),
+        )
+        if issued.replayed:
+            model_version = json.loads(issued.response_json)["model_version"]
+        else:
+            count_quote(issued.decision)
+            model_version = engine.model_version
+        return _json(
+            issued.response_json,
+            201,
+            {
+                "Location": f"/v1/quotes/{issued.quote_id}",
+                "Idempotent-Replayed": "true" if issued.replayed else "false",
+                "X-Model-Version": model_version,
+            },
+        )
+
+
+@blp.route("/<string:quote_id>")
+class QuoteById(MethodView):
+    @blp.doc(security=SECURITY)
+    @require_role("insurer", "admin")
+    @blp.response(200, QuoteSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="No such quote for this tenant.")
+    @document_errors(blp, 401, 429)
+    def get(self, quote_id: str) -> Response:
+        """Fetch a stored quote exactly as it was first returned
+
+        Another tenant's quote is a 404, the same as a quote that never existed.
+        """
+        text = find_quote(get_db(), current_principal().tenant_id, quote_id)
+        if text is None:
+            raise ApiError(404, f"No quote {quote_id[:64]!r} for this tenant.")
+        return _json(text, 200)

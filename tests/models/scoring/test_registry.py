@@ -1,0 +1,113 @@
+"""Registry: version names, atomic writes that leave nothing behind, the ACTIVE pointer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from models.scoring.bundle import MODEL_CARD_FILE, REPORT_FILE, BundleError
+from models.scoring.registry import (
+    DEFAULT_MODELS_DIR,
+    VERSION_PATTERN,
+    ActiveModel,
+    Registry,
+    resolve_models_dir,
+    version_name,
+)
+
+CORE = ("frequency.ubj", "severity.ubj", "metadata.json", "reference_exposures.csv")
+
+
+@pytest.fixture()
+def core(trained_registry):
+    path = trained_registry.root / trained_registry.active_version()
+    return {name: (path / name).read_bytes() for name in CORE}
+
+
+def _documents(version):
+    return {MODEL_CARD_FILE: f"# {version}\n".encode(), REPORT_FILE: b"<html></html>\n"}
+
+
+def test_version_names_sort_by_time_and_carry_the_hash():
+    name = version_name(datetime(2026, 11, 29, 1, 2, 3, tzinfo=UTC), "1a2b3c4d" + "0" * 56)
+    assert name == "2026-11-29T01-02-03Z-1a2b3c4d"
+    assert VERSION_PATTERN.match(name)
+    later = version_name(datetime(2026, 11, 29, 10, 0, 0, tzinfo=UTC), "0" * 64)
+    assert sorted([later, name]) == [name, later]
+
+
+def test_write_promote_and_load(tmp_path, core):
+    registry = Registry(tmp_path / "bundles")
+    assert registry.versions() == [] and registry.active_version() is None
+    first = registry.write_version(core, _documents, datetime(2026, 1, 1, tzinfo=UTC))
+    second = registry.write_version(core, _documents, datetime(2026, 1, 2, tzinfo=UTC))
+    assert registry.versions() == [first, second]
+    # the same content at the same time is the same version, written once
+    assert registry.write_version(core, _documents, datetime(2026, 1, 1, tzinfo=UTC)) == first
+    with pytest.raises(BundleError, match="no active model"):
+        registry.load()
+    registry.promote(first)
+    assert (registry.root / "ACTIVE").read_text() == first + "\n"
+    assert registry.load().version == first
+    assert registry.load(second).version == second
+    assert sorted(p.name for p in registry.root.iterdir()) == sorted(["ACTIVE", first, second])
+
+
+def test_a_failed_write_leaves_nothing(tmp_path, core):
+    registry = Registry(tmp_path)
+
+    def broken(version):
+        raise RuntimeError("report failed")
+
+    with pytest.raises(RuntimeError):
+        registry.write_version(core, broken)
+    assert list(tmp_path.iterdir()) == []
+    bad_core = {**core, "frequency.ubj": b"not a booster"}
+    with pytest.raises(Exception):  # noqa: B017  (xgboost's own error type)
+        registry.write_version(bad_core, _documents)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_promoting_an_unknown_or_broken_version_keeps_the_active_one(tmp_path, core):
+    registry = Registry(tmp_path)
+    good = registry.write_version(core, _documents)
+    registry.promote(good)
+    with pytest.raises(BundleError, match="no bundle version"):
+        registry.promote("2030-01-01T00-00-00Z-00000000")
+    with pytest.raises(BundleError, match="not a bundle version name"):
+        registry.promote("../elsewhere")
+    assert registry.active_version() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ACTIVE", good])
+
+
+def test_temporary_directories_are_never_versions(tmp_path, core):
+    registry = Registry(tmp_path)
+    (tmp_path / ".tmp-123-abcd").mkdir()
+    (tmp_path / "notes").mkdir()
+    assert registry.versions() == []
+
+
+def test_models_dir_resolution(monkeypatch, tmp_path):
+    monkeypatch.delenv("POLISURE_MODELS_DIR", raising=False)
+    assert resolve_models_dir() == DEFAULT_MODELS_DIR
+    assert DEFAULT_MODELS_DIR.parts[-2:] == ("models", "bundles")
+    monkeypatch.setenv("POLISURE_MODELS_DIR", str(tmp_path))
+    assert resolve_models_dir() == tmp_path
+    assert resolve_models_dir(tmp_path / "cli") == tmp_path / "cli"
+
+
+def test_active_model_follows_promotions(tmp_path, core):
+    registry = Registry(tmp_path)
+    first = registry.write_version(core, _documents, datetime(2026, 1, 1, tzinfo=UTC))
+    second = registry.write_version(core, _documents, datetime(2026, 1, 2, tzinfo=UTC))
+    active = ActiveModel(registry)
+    with pytest.raises(BundleError, match="no active model"):
+        active.get()
+    registry.promote(first)
+    bundle = active.get()
+    assert bundle.version == first and active.get() is bundle  # cached, not reloaded
+    registry.promote(second)
+    assert active.get().version == second
+    (tmp_path / "ACTIVE").unlink()  # a vanished pointer keeps the last good model serving
+    assert active.get().version == second

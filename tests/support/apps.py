@@ -1,0 +1,24 @@
+"""Building a test app: a migrated database, the test engine, a lifted rate limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from service import create_app
+from service.storage.migrate import upgrade_database
+from tests.support.fake_engine import FakeQuoteEngine
+
+
+def make_app(database_url: str, **config: Any) -> Flask:
+    upgrade_database(database_url)
+    settings = {
+        "TESTING": True,
+        "POLISURE_DATABASE_URL": database_url,
+        "POLISURE_QUOTE_ENGINE": FakeQuoteEngine(),
+        "POLISURE_RATE_LIMIT": "1000 per second",
+        "POLISURE_ASSESSMENT_RATE_LIMIT": "1000 per second",
+    }
+    settings.update(config)
+    return create_app(settings)

@@ -1,0 +1,69 @@
+"""Report plots drawn in a spawned worker: the same bytes as drawn here, in report order."""
+
+from __future__ import annotations
+
+import base64
+import multiprocessing
+
+import numpy as np
+import pytest
+
+from tests.support.portfolio import SIGMA, make_portfolio
+from training.evaluation.holdout import Holdout, Predictions, evaluate_holdout, evaluate_model
+from training.reports.plot_worker import PlotWorker, draw_here
+from training.reports.plots import holdout_plots
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def evaluation():
+    p = make_portfolio(2000, 31)
+    h = Holdout(
+        p.policies,
+        p.claim_counts,
+        p.policies["exposure_years"].to_numpy(),
+        p.claim_owner,
+        p.claims["loss_usd"].to_numpy(),
+    )
+    model = Predictions("xgboost", p.true_rate, p.true_mu, SIGMA)
+    flat = np.full(len(h.claim_counts), h.claim_counts.sum() / h.exposure_years.sum())
+    glm = Predictions("glm", flat, p.true_mu + 0.1, SIGMA)
+    checks = evaluate_model(h, model)
+    result = evaluate_holdout(h, model, glm, null_rate=float(flat[0]), model_checks=checks)
+    return checks, result, evaluate_holdout(h, model, glm, null_rate=float(flat[0]))
+
+
+def test_model_checks_given_or_computed_give_the_same_evaluation(evaluation):
+    checks, given, computed = evaluation
+    assert given == computed
+    for name, table in checks["tables"].items():
+        assert given["tables"][name] == table
+
+
+def test_plots_of_a_part_of_the_tables_are_that_part_of_the_report(evaluation):
+    checks, result, _ = evaluation
+    every = holdout_plots(result["tables"])
+    # Lorenz, deciles, double lift vs GLM, severity tail, one-way
+    assert len(every) == 5
+    assert all(base64.b64decode(image).startswith(PNG_SIGNATURE) for image in every)
+    comparison = {k: v for k, v in result["tables"].items() if k not in checks["tables"]}
+    assert holdout_plots(comparison) + holdout_plots(checks["tables"]) == every
+
+
+def test_the_worker_draws_the_same_bytes_as_this_process(evaluation):
+    _, result, _ = evaluation
+    with PlotWorker() as worker:
+        pending = worker.draw(result["tables"])
+        assert pending() == draw_here(result["tables"])()
+
+
+def test_a_worker_that_died_is_replaced_by_drawing_here(evaluation):
+    checks, _, _ = evaluation
+    with PlotWorker() as worker:
+        children = multiprocessing.active_children()
+        assert children  # the worker starts with the PlotWorker, before any draw
+        for child in children:
+            child.kill()
+            child.join()
+        assert worker.draw(checks["tables"])() == holdout_plots(checks["tables"])

@@ -1,0 +1,183 @@
+"""Holdout evaluation of a fitted model against the GLM, the active bundle and the truth.
+
+Everything is measured on the holdout policies and their claims, which no
+fit has seen. ``summary`` holds the scalar metrics stored in the bundle
+metadata; ``tables`` holds what the report plots. With a truth file
+(synthetic data) it also gives the share of explainable frequency deviance
+captured, (D_null - D_model) / (D_null - D_truth), and the error of the
+predicted pure premium of the standard layer ($1M xs $50k, per claim).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.pricing.lognormal import layer_expected_loss
+from models.scoring.severity import tail_check
+from training.evaluation import metrics
+from training.world.truth import truth_expected_count, truth_layer_expected_loss
+
+#: The standard layer of evaluation and default scoring: $1M xs $50k per claim (USD).
+STANDARD_LIMIT_USD = 1_000_000.0
+STANDARD_RETENTION_USD = 50_000.0
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """One model's holdout predictions: claims per year, severity mu (log USD), sigma."""
+
+    name: str
+    rate: np.ndarray
+    mu: np.ndarray
+    sigma: float
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Holdout policies (exposure frame rows), claim counts and their claims."""
+
+    frame: pd.DataFrame
+    claim_counts: np.ndarray
+    exposure_years: np.ndarray
+    claim_owner: np.ndarray  # row in ``frame`` of each holdout claim
+    loss_usd: np.ndarray
+
+
+def layer_pure_premium(rate: np.ndarray, mu: np.ndarray, sigma: float) -> np.ndarray:
+    """Expected annual loss in the standard layer (USD per policy-year)."""
+    per_claim = layer_expected_loss(STANDARD_RETENTION_USD, STANDARD_LIMIT_USD, mu, sigma)
+    return rate * per_claim
+
+
+def lognormal_nll(loss_usd: np.ndarray, mu: np.ndarray, sigma: float) -> float:
+    """Mean negative log-likelihood of the claims under their lognormals (lower = better)."""
+    log_loss = np.log(loss_usd)
+    z = (log_loss - mu) / sigma
+    return float(np.mean(log_loss + np.log(sigma) + 0.5 * np.log(2 * np.pi) + 0.5 * z**2))
+
+
+def _lorenz_points(h: Holdout, rate: np.ndarray) -> tuple[list[float], float]:
+    x, y, gini = metrics.lorenz_curve(h.claim_counts, rate, h.exposure_years)
+    grid = np.linspace(0.0, 1.0, 51)
+    return [round(float(v), 5) for v in np.interp(grid, x, y)], gini
+
+
+def _truth_measures(
+    h: Holdout, models: list[Predictions], truth: pd.DataFrame, null_deviance: float
+) -> dict[str, Any]:
+    true_count = truth_expected_count(truth, h.exposure_years)
+    d_truth = metrics.poisson_deviance(h.claim_counts, true_count)
+    true_pp = truth["claim_rate_per_year"].to_numpy() * truth_layer_expected_loss(
+        truth, STANDARD_RETENTION_USD, STANDARD_LIMIT_USD
+    )
+    out: dict[str, Any] = {"poisson_deviance_truth": d_truth}
+    true_rate = truth["claim_rate_per_year"].to_numpy()
+    _, gini_truth = _lorenz_points(h, true_rate)
+    out["gini_truth"] = gini_truth
+    # the truth as a model: how far from 1 Poisson noise alone puts the A/E of this holdout
+    out["ae_overall_truth"] = float(h.claim_counts.sum() / true_count.sum())
+    groups = metrics.exposure_groups(true_rate, h.exposure_years)
+    table = metrics.ae_table(groups, h.claim_counts, {"truth": true_count})
+    out["ae_decile_max_abs_error_truth"] = max(abs(r["ae_truth"] - 1.0) for r in table)
+    for p in models:
+        d_model = metrics.poisson_deviance(h.claim_counts, p.rate * h.exposure_years)
+        out[f"explainable_deviance_captured_{p.name}"] = (null_deviance - d_model) / (
+            null_deviance - d_truth
+        )
+        # calibration against the true expected counts: free of Poisson noise
+        groups = metrics.exposure_groups(p.rate, h.exposure_years)
+        table = metrics.ae_table(groups, true_count, {p.name: p.rate * h.exposure_years})
+        out[f"truth_ae_decile_max_abs_error_{p.name}"] = max(
+            abs(r[f"ae_{p.name}"] - 1.0) for r in table
+        )
+        out[f"truth_ae_overall_{p.name}"] = float(
+            true_count.sum() / (p.rate * h.exposure_years).sum()
+        )
+        pp = layer_pure_premium(p.rate, p.mu, p.sigma)
+        out[f"layer_pure_premium_total_error_{p.name}"] = float(pp.sum() / true_pp.sum() - 1.0)
+        out[f"layer_pure_premium_mean_abs_error_{p.name}"] = float(
+            np.mean(np.abs(pp / true_pp - 1.0))
+        )
+    return out
+
+
+def evaluate_model(h: Holdout, model: Predictions) -> dict[str, Any]:
+    """The checks of one model alone: its severity tail and one-way A/E by field.
+
+    They need no baseline, so training runs them (and draws their plots)
+    while the GLM is still being fitted.
+    """
+    tail = tail_check(h.loss_usd, model.mu[h.claim_owner], model.sigma)
+    q99 = next(r["fitted_to_observed"] for r in tail if r["quantile"] == 0.99)
+    return {
+        "summary": {"severity_tail_fitted_to_observed_q99": q99},
+        "tables": {
+            "severity_tail": tail,
+            "one_way": metrics.one_way(h.frame, h.claim_counts, model.rate * h.exposure_years),
+        },
+    }
+
+
+def evaluate_holdout(
+    h: Holdout,
+    model: Predictions,
+    glm: Predictions,
+    null_rate: float,
+    active: Predictions | None = None,
+    truth: pd.DataFrame | None = None,
+    model_checks: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Metrics and tables; ``null_rate`` is the training portfolio's claims per year.
+
+    ``model_checks`` is ``evaluate_model(h, model)`` when already computed.
+    """
+    models = [model, glm] + ([active] if active is not None else [])
+    expected = {p.name: p.rate * h.exposure_years for p in models}
+    counts = h.claim_counts
+    null_deviance = metrics.poisson_deviance(counts, null_rate * h.exposure_years)
+    summary: dict[str, Any] = {
+        "holdout_policies": len(counts),
+        "holdout_claims": float(counts.sum()),
+        "holdout_exposure_years": float(h.exposure_years.sum()),
+        "poisson_deviance_null": null_deviance,
+    }
+    tables: dict[str, Any] = {"lorenz": {}}
+    for p in models:
+        summary[f"poisson_deviance_{p.name}"] = metrics.poisson_deviance(counts, expected[p.name])
+        tables["lorenz"][p.name], summary[f"gini_{p.name}"] = _lorenz_points(h, p.rate)
+        summary[f"ae_overall_{p.name}"] = float(counts.sum() / expected[p.name].sum())
+        low, high = metrics.ae_interval(float(counts.sum()), float(expected[p.name].sum()))
+        summary[f"ae_overall_low95_{p.name}"], summary[f"ae_overall_high95_{p.name}"] = low, high
+        groups = metrics.exposure_groups(p.rate, h.exposure_years)
+        deciles = metrics.ae_table(groups, counts, {p.name: expected[p.name]})
+        tables[f"deciles_{p.name}"] = deciles
+        summary[f"ae_decile_max_abs_error_{p.name}"] = max(
+            abs(r[f"ae_{p.name}"] - 1.0) for r in deciles
+        )
+        summary[f"ae_decile_chi2_pvalue_{p.name}"] = metrics.ae_chi2_pvalue(deciles, p.name)
+        top = deciles[-1]
+        summary[f"lift_top_decile_{p.name}"] = (top["actual"] / counts.sum()) * 10.0
+        summary[f"severity_nll_per_claim_{p.name}"] = lognormal_nll(
+            h.loss_usd, p.mu[h.claim_owner], p.sigma
+        )
+    for other in models[1:]:
+        ratio = model.rate / other.rate
+        groups = metrics.exposure_groups(ratio, h.exposure_years)
+        table = metrics.ae_table(
+            groups, counts, {model.name: expected[model.name], other.name: expected[other.name]}
+        )
+        tables[f"double_lift_{model.name}_vs_{other.name}"] = table
+        for p in (model, other):
+            summary[f"double_lift_{model.name}_vs_{other.name}_error_{p.name}"] = float(
+                np.mean([abs(r[f"ae_{p.name}"] - 1.0) for r in table])
+            )
+    checks = model_checks if model_checks is not None else evaluate_model(h, model)
+    summary.update(checks["summary"])
+    tables.update(checks["tables"])
+    if truth is not None:
+        summary.update(_truth_measures(h, models, truth, null_deviance))
+    return {"summary": summary, "tables": tables}

@@ -1,0 +1,92 @@
+"""Draw a bundle report's plots in a second process while training goes on.
+
+The plots need only the holdout tables, yet cost one core ~0.3 s to import
+matplotlib and ~0.5 s to draw. ``PlotWorker``, started when ``train`` starts,
+imports matplotlib on the other core while the trainer imports XGBoost; it
+draws the model's own plots (severity tail, one-way A/E) while the trainer
+fits the GLM, and the comparison plots while it assembles the bundle. It is
+spawned, not forked: by then the trainer runs OpenMP and Arrow thread pools,
+which a fork would copy in an unknown state. The same matplotlib draws the
+same bytes in either process (tests/training/reports/test_plot_worker.py).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from types import TracebackType
+from typing import Any
+
+Tables = Mapping[str, Any]
+#: Plots being drawn: call it for the base64 PNGs (waits for them).
+PendingPlots = Callable[[], list[str]]
+DrawPlots = Callable[[Tables], PendingPlots]
+
+
+def _holdout_plots(tables: Tables) -> list[str]:
+    # imported here: importing matplotlib is the cost this module moves off the trainer
+    from training.reports.plots import holdout_plots
+
+    return holdout_plots(tables)
+
+
+def _import_plots() -> None:
+    import training.reports.plots  # noqa: F401
+
+
+def draw_here(tables: Tables) -> PendingPlots:
+    """Draw in this process (library calls, ``make model``)."""
+    images = _holdout_plots(tables)
+    return lambda: images
+
+
+class PlotWorker:
+    """One spawned process that imports matplotlib now and draws on request."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        try:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_import_plots,
+            )
+            self._pool.submit(int)  # start the process, and so its import, now
+        except OSError:  # no process or semaphore to be had: draw in this process
+            self.close()
+
+    def draw(self, tables: Tables) -> PendingPlots:
+        # a worker that died (killed, out of memory, failed to start) leaves the
+        # pool broken; the same plots are then drawn here
+        if self._pool is None:
+            return draw_here(tables)
+        try:
+            future = self._pool.submit(_holdout_plots, dict(tables))
+        except BrokenProcessPool:
+            return draw_here(tables)
+
+        def result() -> list[str]:
+            try:
+                return future.result()
+            except BrokenProcessPool:
+                return _holdout_plots(tables)
+
+        return result
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> PlotWorker:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
