@@ -1,1 +1,1 @@
-"""models/scoring."""
+"""From exposures to claim rates and severities: features, boosters, bundles, registry, explanations, drift."""

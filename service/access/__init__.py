@@ -1,1 +1,1 @@
-"""service/access."""
+"""Who may call what: API keys (hashed), tenants and roles, rate limits."""

@@ -1,1 +1,1 @@
-"""service/engine."""
+"""The worker's quote engine: loading it, and hot reload when the ACTIVE pointer changes."""

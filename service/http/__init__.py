@@ -1,1 +1,1 @@
-"""service/http."""
+"""The HTTP frame: the flask-smorest Api, one JSON error shape, strict JSON, interactive docs."""

@@ -1,1 +1,1 @@
-"""service/model_versions."""
+"""/v1/models: the registry over HTTP, promotions and their audit trail."""

@@ -1,1 +1,1 @@
-"""service/ops."""
+"""Operations: health and readiness, Prometheus metrics, JSON logs, drift gauges."""

@@ -1,1 +1,1 @@
-"""service/quotes."""
+"""POST and GET /v1/quotes: views, request schemas and the quote store."""

@@ -1,1 +1,1 @@
-"""service/storage."""
+"""The database: SQLAlchemy engine and sessions, tables, Alembic migrations."""

@@ -1,1 +1,1 @@
-"""training/commands."""
+"""One module per CLI verb of `python -m training`: its arguments and main, nothing else."""

@@ -1,1 +1,1 @@
-"""training/evaluation."""
+"""Holdout metrics, evaluation against the GLM and the truth, champion against challenger."""

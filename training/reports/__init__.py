@@ -1,1 +1,1 @@
-"""training/reports."""
+"""What an actuary reads: model card, HTML report, plots (drawn in a worker), comparison report."""
