@@ -21,6 +21,9 @@ RUN pip install -r requirements.txt
 
 RUN useradd --create-home --uid 10001 --user-group polisure
 COPY --chown=polisure:polisure . .
+# Then the project itself, as `make run` installs it: editable, so the default
+# database stays in /app/instance, and without dependencies (the pins above).
+RUN pip install --no-deps -e .
 # The default SQLite database lives in instance/ (mount a volume there to keep it).
 RUN mkdir -p instance && chown polisure:polisure instance
 

@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 RUNTIME_STAMP := $(VENV)/.runtime-installed
+PROJECT_STAMP := $(VENV)/.project-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
 .DEFAULT_GOAL := help
@@ -20,13 +21,19 @@ $(RUNTIME_STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(DEV_STAMP): requirements.txt requirements-dev.txt $(RUNTIME_STAMP)
+# The project itself, editable: models/, training/ and service/ import from this
+# checkout without any path patching. Its dependencies are the pins above.
+$(PROJECT_STAMP): pyproject.toml $(RUNTIME_STAMP)
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt $(PROJECT_STAMP)
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-venv: $(DEV_STAMP) ## create .venv with the pinned runtime and dev requirements
+venv: $(DEV_STAMP) ## create .venv with the pinned runtime and dev requirements and the project (editable)
 
-run: $(RUNTIME_STAMP) ## serve the active model on 127.0.0.1:$(PORT) with gunicorn
+run: $(PROJECT_STAMP) ## serve the active model on 127.0.0.1:$(PORT) with gunicorn
 	PORT=$(PORT) $(BIN)/gunicorn -c service/gunicorn_conf.py service.wsgi:app
 
 test: lint typecheck pytest ## lint, type-check and run the whole test suite
@@ -51,13 +58,13 @@ docs: $(DEV_STAMP) ## regenerate docs/fields.md from the field spec
 model: $(DEV_STAMP) ## retrain the shipped default model bundle from the seeded synthetic portfolio
 	$(BIN)/python -m training.default_model
 
-notebooks: $(DEV_STAMP) ## regenerate notebooks/*.ipynb (outputs cleared) from notebooks/build_notebooks.py
+notebooks: $(DEV_STAMP) ## regenerate notebooks/*.ipynb (outputs cleared) from their jupytext sources notebooks/NN_*.py
 	$(BIN)/python notebooks/build_notebooks.py
 
 bench: $(DEV_STAMP) ## run the benchmarks (prints ratios against bare baselines)
 	$(BIN)/python -m benchmarks
 
 clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache polisure.egg-info
 
 .PHONY: help venv run test pytest lint typecheck format docs model notebooks bench clean

@@ -1,8 +1,10 @@
 """``python -m benchmarks [NAME ...]``: run the benchmarks one after another.
 
-Each benchmark is also a script of its own (``python benchmarks/bench_NAME.py
---help``) with options for sizes and durations. They run one at a time so
-that none competes with another for the two cores.
+Each benchmark also runs on its own (``python -m benchmarks.bench_NAME --help``,
+from the repository root) with options for sizes and durations. They import
+the installed project (``make venv``) and, for a few, the test helpers of
+tests/support/. They run one at a time so that none competes with another
+for the two cores.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent
 ORDER = ("synth", "validate", "pricing", "train", "score", "service", "assess", "quality")
 
 
@@ -24,7 +26,8 @@ def main(argv: list[str]) -> int:
     status = 0
     for name in names:
         print(f"\n=== bench_{name} ===", flush=True)
-        done = subprocess.run([sys.executable, str(HERE / f"bench_{name}.py")], check=False)
+        command = [sys.executable, "-m", f"benchmarks.bench_{name}"]
+        done = subprocess.run(command, cwd=ROOT, check=False)
         status = status or done.returncode
     return status
 

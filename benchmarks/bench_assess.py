@@ -1,6 +1,6 @@
 """Self-assessment speed: one ``CityAssessor.assess`` against one ``QuoteEngine.quote``.
 
-    python benchmarks/bench_assess.py [--runs 30] [--models-dir D]
+    python -m benchmarks.bench_assess [--runs 30] [--models-dir D]
 
 Uses the active bundle of --models-dir (default models/bundles); when there is
 none, trains the small test portfolio's bundle (tests/support/portfolio.py)
@@ -17,20 +17,17 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # as service/gunicorn_conf.py sets it
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from models.scoring.registry import Registry, resolve_models_dir  # noqa: E402
-from models.spec.fields import MODEL_FIELDS  # noqa: E402
-from models.underwriting.assessment import CityAssessor, reference_policy_dict  # noqa: E402
-from models.underwriting.quote_engine import load_quote_engine  # noqa: E402
-from tests.support.city import city_exposure  # noqa: E402
+from models.scoring.registry import Registry, resolve_models_dir
+from models.spec.fields import MODEL_FIELDS
+from models.underwriting.assessment import CityAssessor, reference_policy_dict
+from models.underwriting.quote_engine import load_quote_engine
+from tests.support.city import city_exposure
 
 
 def _median_ms(runs: int, work) -> float:  # type: ignore[no-untyped-def]

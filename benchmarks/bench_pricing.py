@@ -14,26 +14,21 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from models.pricing.aggregate import layer_aggregate_loss  # noqa: E402
-from models.pricing.decision import decide  # noqa: E402
-from models.pricing.premium import (  # noqa: E402
+from models.pricing.aggregate import layer_aggregate_loss
+from models.pricing.decision import decide
+from models.pricing.premium import (
     PolicyTerms,
     covered_loss_for,
     premium_from_aggregate,
     price_policy,
 )
-from models.pricing.rating_plan import COVERAGE_PARTS, shipped_rating_plan  # noqa: E402
+from models.pricing.rating_plan import COVERAGE_PARTS, shipped_rating_plan
 
 EXPOSURE: dict[str, Any] = {
     "annual_revenue_usd": 300e6,

@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from models.scoring.booster_params import BoosterParams  # noqa: E402
 from training.bordereau.reader import load_bordereaux  # noqa: E402

@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from models.scoring.features import build_features  # noqa: E402
 from models.scoring.registry import Registry, resolve_models_dir  # noqa: E402

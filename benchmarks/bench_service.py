@@ -1,6 +1,6 @@
 """Service throughput: POST /v1/quotes per second as a ratio of GET /healthz per second.
 
-    python benchmarks/bench_service.py [--seconds 10] [--clients 4] [--engine module:callable]
+    python -m benchmarks.bench_service [--seconds 10] [--clients 4] [--engine module:callable]
 
 Starts one gunicorn server with the project's config and 2 workers on a free
 127.0.0.1 port (temporary SQLite database, a key made with the CLI, rate
@@ -23,29 +23,17 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import requests
 
-import requests  # noqa: E402
-
-from tests.support.city import city_exposure  # noqa: E402
+from tests.support.city import city_exposure
+from tests.support.server import serve
 
 DEFAULT_ENGINE = "models.underwriting.quote_engine:load_quote_engine"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def quote_bodies(n: int, seed: int) -> list[dict[str, Any]]:
@@ -108,41 +96,6 @@ def run_phase(
     }
 
 
-def start_server(tmp: Path, engine: str) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "POLISURE_DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-        "POLISURE_ENGINE": engine,
-        "POLISURE_RATE_LIMIT": "1000000 per second",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "2",
-        "PYTHONPATH": str(ROOT),
-    }
-    log = open(tmp / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "service/gunicorn_conf.py", "service.wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited; see {tmp / 'server.log'}")
-        try:
-            ready = requests.get(f"{base}/readyz", timeout=2)
-            if ready.status_code == 200:
-                return process, base, env
-        except requests.RequestException:  # not listening yet, or workers still booting
-            pass
-        time.sleep(0.25)
-    process.kill()
-    raise SystemExit(f"gunicorn not ready in 120 s; see {tmp / 'server.log'}")
-
-
 def in_process_split(engine_spec: str, bodies: list[dict[str, Any]], tmp: Path) -> dict[str, float]:
     """Mean milliseconds per quote of validation, engine and storage, in this process."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -194,41 +147,20 @@ def main() -> None:
     bodies = quote_bodies(200, args.seed)
     with tempfile.TemporaryDirectory(prefix="polisure-bench-") as tmpdir:
         tmp = Path(tmpdir)
-        process, base, env = start_server(tmp, args.engine)
-        try:
-            key = (
-                subprocess.run(
-                    [
-                        sys.executable,
-                        "-m",
-                        "service",
-                        "keys",
-                        "create",
-                        "--tenant",
-                        "bench",
-                        "--role",
-                        "insurer",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    timeout=60,
-                )
-                .stdout.strip()
-                .splitlines()[-1]
-            )
-            auth = {"Authorization": f"Bearer {key}"}
+        with serve(
+            tmp,
+            start_timeout_s=120,
+            POLISURE_ENGINE=args.engine,
+            POLISURE_RATE_LIMIT="1000000 per second",
+        ) as server:
+            base = server.base_url
+            auth = {"Authorization": f"Bearer {server.create_key('bench', 'insurer')}"}
             ready = requests.get(f"{base}/readyz", timeout=5).json()
             run_phase("POST", f"{base}/v1/quotes", auth, bodies, 1.0, args.clients)  # warm-up
             health = run_phase("GET", f"{base}/healthz", {}, [], args.seconds, args.clients)
             quotes = run_phase(
                 "POST", f"{base}/v1/quotes", auth, bodies, args.seconds, args.clients
             )
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
         split = in_process_split(args.engine, bodies, tmp)
 
     print(f"server : gunicorn, 2 sync workers x 1 thread, engine {args.engine}")

@@ -40,7 +40,6 @@ import numpy as np
 import xgboost as xgb
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from models.scoring.features import FEATURE_NAMES  # noqa: E402
 from models.scoring.frequency import (  # noqa: E402

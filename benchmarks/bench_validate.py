@@ -27,7 +27,6 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from models.spec.fields import CROSS_FIELD_RULES, MODEL_FIELDS, SET_SEPARATOR  # noqa: E402
 

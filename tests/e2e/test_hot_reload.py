@@ -29,7 +29,6 @@ import requests
 
 from service.access.keys import create_key
 from service.storage.db import Database
-from tests.e2e.conftest import CROSS_PROCESS_REL, Server, serve
 from tests.support.city import quote_body
 from tests.support.model_versions import (
     TwoVersions,
@@ -37,6 +36,7 @@ from tests.support.model_versions import (
     copy_models,
     premiums_by_version,
 )
+from tests.support.server import CROSS_PROCESS_REL, Server, serve
 
 pytestmark = pytest.mark.e2e
 

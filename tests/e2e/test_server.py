@@ -13,8 +13,8 @@ import requests
 
 from models.pricing.rating_plan import COVERAGE_PARTS
 from models.underwriting.quote_engine import load_quote_engine
-from tests.e2e.conftest import CROSS_PROCESS_REL, Server
 from tests.support.city import city_exposure, quote_body
+from tests.support.server import CROSS_PROCESS_REL, Server
 
 pytestmark = pytest.mark.e2e
 TIMEOUT = 10
