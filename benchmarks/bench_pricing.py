@@ -33,7 +33,8 @@ from models.pricing.premium import (  # noqa: E402
     premium_from_aggregate,
     price_policy,
 )
-from models.pricing.rating_plan import COVERAGE_PARTS, shipped_rating_plan  # noqa: E402
+from models.pricing.rating_plan import COVERAGE_PARTS  # noqa: E402
+from models.pricing.rating_plan_reader import shipped_rating_plan  # noqa: E402
 
 EXPOSURE: dict[str, Any] = {
     "annual_revenue_usd": 300e6,
