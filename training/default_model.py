@@ -22,9 +22,8 @@ from pathlib import Path
 
 from models.scoring.booster_params import BoosterParams
 from models.scoring.registry import DEFAULT_MODELS_DIR, Registry
-from training.commands.synth import write_portfolio
 from training.pipeline import train_bundle
-from training.world.portfolio import generate_portfolio
+from training.world.portfolio import generate_portfolio, write_portfolio
 
 DEFAULT_POLICIES = 100_000
 DEFAULT_SEED = 2026

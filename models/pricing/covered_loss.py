@@ -33,7 +33,7 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import ArrayLike
 
-from models.pricing.lognormal import unchecked_lev
+from models.pricing.lognormal import unchecked_lev, unchecked_mean
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class CoveredLoss:
 
     def ground_up_mean(self) -> float:
         """E[X] in USD, the uncovered ground-up loss."""
-        return math.exp(self.mu + 0.5 * self.sigma * self.sigma)
+        return unchecked_mean(self.mu, self.sigma)
 
     def lev(self, u: ArrayLike) -> np.ndarray:
         """E[min(Z, u)] in USD for u >= 0 (vectorised over u)."""

@@ -80,6 +80,11 @@ class PremiumBreakdown:
     minimum_premium_uplift_usd: float
     coverage_expected_loss_usd: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def premium_usd(self) -> float:
+        """The gross premium: the technical premium floored at the minimum (USD)."""
+        return floor_at_minimum_premium(self.technical_premium_usd, self.minimum_premium_usd)
+
 
 @dataclass(frozen=True)
 class PricingResult:
@@ -103,6 +108,15 @@ class PricingResult:
         out = asdict(self)
         out["decision_reasons"] = [r.to_dict() for r in self.decision_reasons]
         return out
+
+
+def floor_at_minimum_premium(technical_premium_usd: float, minimum_premium_usd: float) -> float:
+    """The gross premium (USD): the technical premium, raised to the plan's minimum.
+
+    The one place the minimum premium applies; the breakdown and the decision
+    read the premium from here.
+    """
+    return max(technical_premium_usd, minimum_premium_usd)
 
 
 def _level(probability: float) -> float:
@@ -154,7 +168,7 @@ def premium_from_aggregate(
     )
     risk_load = loads.risk_load_share * max(measure - expected, 0.0)
     technical = (expected + risk_load) / (1.0 - loads.expense_ratio - loads.profit_margin)
-    premium = max(technical, loads.minimum_premium_usd)
+    premium = floor_at_minimum_premium(technical, loads.minimum_premium_usd)
     # No unique split of a layer and an aggregate limit across parts exists; the
     # convention is pro rata to each bought part's expected covered loss.
     ground_up_mean, (_, fines_mean) = covered.ground_up_mean(), covered.part_means()
@@ -172,7 +186,7 @@ def premium_from_aggregate(
         profit_load_usd=loads.profit_margin * technical,
         technical_premium_usd=technical,
         minimum_premium_usd=loads.minimum_premium_usd,
-        minimum_premium_applied=technical < loads.minimum_premium_usd,
+        minimum_premium_applied=premium > technical,
         minimum_premium_uplift_usd=premium - technical,
         coverage_expected_loss_usd=split,
     )
@@ -208,7 +222,7 @@ def price_policy(
         covered, claim_count, terms.retention_usd, terms.limit_usd, probabilities
     )
     breakdown = premium_from_aggregate(plan, aggregate, covered, terms.coverages)
-    premium = max(breakdown.technical_premium_usd, plan.loads.minimum_premium_usd)
+    premium = breakdown.premium_usd
     decision, reasons = decide(plan.decision, risk_score, terms.limit_usd, exposure, premium)
     exceedance = {
         f"1_in_{n}": aggregate.quantiles_usd[aggregate.probabilities.index(_level(1.0 - 1.0 / n))]

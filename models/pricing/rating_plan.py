@@ -1,9 +1,11 @@
 """The rating plan: every actuarial number of the premium, in a versioned YAML file.
 
-Actuaries edit models/rating_plans/<version>.yaml; :func:`load_rating_plan`
-validates it completely (models/pricing/rating_plan_reader.py) and raises
-:class:`RatingPlanError` listing every problem, each naming its key
-(``loads.expense_ratio: ...``). A quote stores
+This module holds the plan's frozen data and the names it is checked
+against; models/pricing/rating_plan_reader.py reads and validates plan files
+into it. Actuaries edit models/rating_plans/<version>.yaml;
+:func:`~models.pricing.rating_plan_reader.load_rating_plan` validates it
+completely and raises :class:`RatingPlanError` listing every problem, each
+naming its key (``loads.expense_ratio: ...``). A quote stores
 ``plan.version`` and ``plan.to_dict()`` so that it can be explained and
 reproduced after the plan changes.
 """
@@ -14,17 +16,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from models.pricing.decision import DecisionRules
 from models.spec.fields import FIELDS_BY_NAME
 
-RATING_PLANS_DIR = Path(__file__).resolve().parents[1] / "rating_plans"
-DEFAULT_RATING_PLAN_VERSION = "2026.1"
 COVERAGE_PARTS: tuple[str, ...] = (
     "breach_response",
     "business_interruption",
@@ -91,7 +87,7 @@ class RatingPlan:
     decision: DecisionRules
 
     def to_dict(self) -> dict[str, Any]:
-        """The plan as plain data, in the file's layout (``from_dict`` reads it back)."""
+        """The plan as plain data, in the file's layout (``read_rating_plan`` reads it back)."""
         ld = self.loads
         return {
             "version": self.version,
@@ -123,35 +119,3 @@ class RatingPlan:
         """
         blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
-
-    @classmethod
-    def from_dict(cls, data: Any, source: str = "rating plan") -> RatingPlan:
-        """Validate plain data; raise :class:`RatingPlanError` with every problem."""
-        from models.pricing.rating_plan_reader import PlanReader  # the reader builds RatingPlans
-
-        return PlanReader(source).read(data)
-
-
-def load_rating_plan(path: str | Path) -> RatingPlan:
-    """Read and validate one rating plan YAML file."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RatingPlanError(str(path), [f"cannot read YAML: {exc}"]) from exc
-    plan = RatingPlan.from_dict(data, source=str(path))
-    if plan.version != path.stem:
-        raise RatingPlanError(
-            str(path), [f"version: {plan.version!r} must match the file name {path.stem!r}"]
-        )
-    return plan
-
-
-@lru_cache(maxsize=16)
-def shipped_rating_plan(version: str = DEFAULT_RATING_PLAN_VERSION) -> RatingPlan:
-    """A plan shipped in models/rating_plans/ (cached: plans are immutable)."""
-    path = RATING_PLANS_DIR / f"{version}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in RATING_PLANS_DIR.glob("*.yaml"))
-        raise RatingPlanError(str(path), [f"no rating plan version {version!r}; shipped: {known}"])
-    return load_rating_plan(path)

@@ -1,17 +1,22 @@
-"""Validation of rating plan data: every problem, each with its key path and rule.
+"""Reading rating plans: files, the shipped versions, validation of every rule.
 
 The reader walks the plain data of a plan file once and collects every
 problem (missing key, unknown key, wrong type, number out of range, shares
 that do not sum to 1, a hazard condition that does not fit the field spec)
-before it raises, so that an actuary fixes a file in one round.
+before it raises, so that an actuary fixes a file in one round. The plan it
+builds is the frozen data of models/pricing/rating_plan.py.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+import yaml
 
 from models.pricing.decision import ACTIONS, DecisionRules, HazardRule, condition_problems
 from models.pricing.rating_plan import (
@@ -23,6 +28,42 @@ from models.pricing.rating_plan import (
     RatingPlan,
     RatingPlanError,
 )
+
+RATING_PLANS_DIR = Path(__file__).resolve().parents[1] / "rating_plans"
+DEFAULT_RATING_PLAN_VERSION = "2026.1"
+
+
+def read_rating_plan(data: Any, source: str = "rating plan") -> RatingPlan:
+    """Validate plain data (a plan file's layout, or ``RatingPlan.to_dict()``).
+
+    Raises :class:`RatingPlanError` with every problem, each naming ``source``.
+    """
+    return PlanReader(source).read(data)
+
+
+def load_rating_plan(path: str | Path) -> RatingPlan:
+    """Read and validate one rating plan YAML file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RatingPlanError(str(path), [f"cannot read YAML: {exc}"]) from exc
+    plan = read_rating_plan(data, source=str(path))
+    if plan.version != path.stem:
+        raise RatingPlanError(
+            str(path), [f"version: {plan.version!r} must match the file name {path.stem!r}"]
+        )
+    return plan
+
+
+@lru_cache(maxsize=16)
+def shipped_rating_plan(version: str = DEFAULT_RATING_PLAN_VERSION) -> RatingPlan:
+    """A plan shipped in models/rating_plans/ (cached: plans are immutable)."""
+    path = RATING_PLANS_DIR / f"{version}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in RATING_PLANS_DIR.glob("*.yaml"))
+        raise RatingPlanError(str(path), [f"no rating plan version {version!r}; shipped: {known}"])
+    return load_rating_plan(path)
 
 
 class PlanReader:

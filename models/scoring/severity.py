@@ -21,6 +21,7 @@ import numpy as np
 import xgboost as xgb
 from scipy.special import ndtr
 
+from models.pricing.lognormal import lognormal_mean
 from models.scoring.booster_params import BoosterParams
 from models.scoring.features import FEATURE_NAMES
 from models.scoring.frequency import booster_xgb_params, train_early_stopped
@@ -57,7 +58,7 @@ class SeverityModel:
 
     def mean_loss(self, features: np.ndarray) -> np.ndarray:
         """Expected ground-up loss of one claim (USD): exp(mu + sigma^2 / 2)."""
-        return np.exp(self.mu(features) + 0.5 * self.sigma**2)
+        return lognormal_mean(self.mu(features), self.sigma)
 
     def with_balance(self, factor: float) -> SeverityModel:
         """The same model with every mean loss multiplied by ``factor``."""

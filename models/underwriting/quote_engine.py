@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from models.pricing.premium import PolicyTerms, PricingResult, price_policy
-from models.pricing.rating_plan import RatingPlan, shipped_rating_plan
+from models.pricing.rating_plan import RatingPlan
+from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.scoring.bundle import ModelBundle
 from models.scoring.explain import drivers_for, field_log_effects
 from models.scoring.features import features_from_records

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from models.pricing.rating_plan import shipped_rating_plan
+from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.scoring.bundle import BundleError, ModelBundle
 from models.scoring.registry import Registry
 from training.bordereau.reader import load_bordereaux

@@ -12,11 +12,8 @@ import argparse
 import time
 from pathlib import Path
 
-import pandas as pd
-
-from models.spec.fields import FIELDS
 from training.errors import TrainingInputError
-from training.world.portfolio import Portfolio, generate_portfolio
+from training.world.portfolio import generate_portfolio, write_portfolio
 
 MAX_POLICIES = 10_000_000
 
@@ -25,26 +22,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policies", type=int, required=True, help="number of policies")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
-
-
-def _csv_policies(policies: pd.DataFrame) -> pd.DataFrame:
-    """Booleans as ``true``/``false`` (CONTRACT §1); everything else as generated."""
-    out = policies.copy()
-    for f in FIELDS:
-        if f.kind == "bool":
-            out[f.name] = out[f.name].map({True: "true", False: "false"})
-    return out
-
-
-def write_portfolio(portfolio: Portfolio, out_dir: Path) -> dict[str, Path]:
-    """Write the three CSV files into ``out_dir`` (created if needed); return their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {name: out_dir / f"{name}.csv" for name in ("policies", "claims", "truth")}
-    # "\n" line ends on every platform: the same seed gives the same bytes.
-    _csv_policies(portfolio.policies).to_csv(paths["policies"], index=False, lineterminator="\n")
-    portfolio.claims.to_csv(paths["claims"], index=False, lineterminator="\n")
-    portfolio.truth.to_csv(paths["truth"], index=False, lineterminator="\n")
-    return paths
 
 
 def main(args: argparse.Namespace) -> int:

@@ -31,10 +31,10 @@ import pandas as pd
 
 from models.pricing.premium import PolicyTerms
 from models.pricing.rating_plan import RatingPlan
+from models.scoring.batch import layer_column
 from models.scoring.bundle import ModelBundle
 from models.spec.exposure import frame_to_records
 from models.underwriting.quote_engine import QuoteEngine
-from training.commands.score import layer_column
 from training.evaluation.holdout import (
     STANDARD_LIMIT_USD,
     STANDARD_RETENTION_USD,

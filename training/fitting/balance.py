@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from models.pricing.lognormal import lognormal_lev
+from models.pricing.lognormal import lognormal_lev, lognormal_mean
 from models.scoring.severity import SeverityModel
 
 BODY_QUANTILE = 0.90
@@ -65,14 +65,14 @@ def body_balance(
     total = float(np.sum(losses))
     cap = float(np.quantile(losses, BODY_QUANTILE))
     body = float(np.sum(np.minimum(losses, cap)))
-    mean_before = float(np.sum(expected_counts * np.exp(mu + 0.5 * sigma**2)))
+    mean_before = float(np.sum(expected_counts * lognormal_mean(mu, sigma)))
 
     def body_gap(shift: float) -> float:
         return float(np.sum(expected_counts * lognormal_lev(cap, mu + shift, sigma))) - body
 
     # the capped mean rises strictly with the location, so the root is unique
     shift = float(brentq(body_gap, -SHIFT_BRACKET, SHIFT_BRACKET, xtol=1e-9))
-    mean_after = float(np.sum(expected_counts * np.exp(mu + shift + 0.5 * sigma**2)))
+    mean_after = float(np.sum(expected_counts * lognormal_mean(mu + shift, sigma)))
     excess = mean_after - body
     return {
         "severity_factor": total / mean_before,

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from models.pricing.lognormal import lognormal_mean
 from models.spec.exposure import parse_set
 from training.world.portfolio import Portfolio, generate_portfolio
 from training.world.rates import RECORDS_ELASTICITY, truth_parameters
@@ -77,37 +78,47 @@ def control_cut(p: Portfolio, field: str, value: object) -> float:
     return float(np.max(1.0 - after / before))
 
 
-def measure(p: Portfolio) -> list[Target]:
-    """Every calibration target measured on ``p``."""
-    pol, truth, claims = p.policies, p.truth, _claims_with_policy(p)
-    years = pol["exposure_years"].to_numpy()
-    rate = truth["claim_rate_per_year"].to_numpy()
-    sme = claims[claims["annual_revenue_usd"] < SME_BUDGET_USD]
-    log_loss = np.log(sme["loss_usd"].to_numpy())
-    budget = pol["annual_revenue_usd"].to_numpy()
-    median_loss = truth_severity_quantile(truth, 0.5)
-    mean_loss = truth_mean_severity(truth)
-    lo, hi = MID_SIZE_POPULATION
-    mid = ((pol["population"] >= lo) & (pol["population"] < hi)).to_numpy()
-    emp = pol["employee_count"].to_numpy()
-    sophos = (emp >= SOPHOS_EMPLOYEES[0]) & (emp <= SOPHOS_EMPLOYEES[1])
-    r_rate = truth["rate_ransomware"].to_numpy()
-    r_mean = np.exp(truth["sev_mu_ransomware"] + 0.5 * truth["sev_sigma_ransomware"] ** 2)
-    large = pol["population"].between(*LARGE_CITY_POPULATION).to_numpy()
-    z17 = (np.log(17e6) - truth["sev_mu_ransomware"]) / truth["sev_sigma_ransomware"]
-    ilf = truth_ilf_curve(truth, list(ILF_BANDS), weights=years)
-    records = np.log(claims.loc[claims["cause"] == "data_breach", "policy_id"].map(
-        pol.set_index("policy_id")["pii_records"]).to_numpy() + 100.0)  # fmt: skip
-    breach_loss = np.log(claims.loc[claims["cause"] == "data_breach", "loss_usd"].to_numpy())
-    slope = float(np.polyfit(records, breach_loss, 1)[0]) if len(records) > 2 else np.nan
-    w = rate * years
-    small = budget < SME_BUDGET_USD
-    out = [
+@dataclass(frozen=True)
+class _Book:
+    """What several targets read, computed once per portfolio."""
+
+    policies: pd.DataFrame
+    truth: pd.DataFrame
+    claims: pd.DataFrame  # each claim with its policy's budget, staff and population
+    years: np.ndarray  # exposure-years per policy
+    rate: np.ndarray  # truth claims per policy-year
+    budget: np.ndarray  # annual_revenue_usd
+    mean_loss: np.ndarray  # truth mean of one ground-up loss, USD
+
+    @classmethod
+    def of(cls, p: Portfolio) -> _Book:
+        pol, truth = p.policies, p.truth
+        return cls(
+            pol,
+            truth,
+            _claims_with_policy(p),
+            pol["exposure_years"].to_numpy(),
+            truth["claim_rate_per_year"].to_numpy(),
+            pol["annual_revenue_usd"].to_numpy(),
+            truth_mean_severity(truth),
+        )
+
+    @property
+    def sme_claims(self) -> pd.DataFrame:
+        return self.claims[self.claims["annual_revenue_usd"] < SME_BUDGET_USD]
+
+
+def _frequency_and_spread(b: _Book) -> list[Target]:
+    """Targets 1 and 3: claims per policy-year, the spread and skew of one loss."""
+    log_loss = np.log(b.sme_claims["loss_usd"].to_numpy())
+    w = b.rate * b.years
+    small = b.budget < SME_BUDGET_USD
+    return [
         Target(
             1,
             "claim frequency per policy-year",
             "all policies",
-            len(claims) / years.sum(),
+            len(b.claims) / b.years.sum(),
             0.010,
             0.020,
         ),
@@ -116,11 +127,23 @@ def measure(p: Portfolio) -> list[Target]:
             3,
             "mean / median one loss (truth mixture)",
             "SME claims (budget < $2B)",
-            _weighted_mean(mean_loss[small], w[small])
-            / truth_portfolio_quantile(truth[small], 0.5, years[small]),
+            _weighted_mean(b.mean_loss[small], w[small])
+            / truth_portfolio_quantile(b.truth[small], 0.5, b.years[small]),
             3.0,
             7.0,
         ),
+    ]
+
+
+def _loss_size(b: _Book) -> list[Target]:
+    """Targets 4 and 5: the size of one loss, in USD and against the budget."""
+    median_loss = truth_severity_quantile(b.truth, 0.5)
+    lo, hi = MID_SIZE_POPULATION
+    population = b.policies["population"]
+    mid = ((population >= lo) & (population < hi)).to_numpy()
+    sme = b.sme_claims
+    w = b.rate * b.years
+    return [
         Target(
             4,
             "median one loss, USD (claim-weighted)",
@@ -133,7 +156,7 @@ def measure(p: Portfolio) -> list[Target]:
             4,
             "mean one loss, USD (truth, claim-weighted)",
             "mid-size cities (20k-100k)",
-            _weighted_mean(mean_loss[mid], w[mid]),
+            _weighted_mean(b.mean_loss[mid], w[mid]),
             100e3,
             350e3,
         ),
@@ -141,7 +164,7 @@ def measure(p: Portfolio) -> list[Target]:
             5,
             "median one loss / budget (median city)",
             "all policies",
-            float(np.median(median_loss / budget)),
+            float(np.median(median_loss / b.budget)),
             0.001,
             0.01,
         ),
@@ -149,17 +172,42 @@ def measure(p: Portfolio) -> list[Target]:
             5,
             "median one loss / budget (median city)",
             "mid-size cities (20k-100k)",
-            float(np.median(median_loss[mid] / budget[mid])),
+            float(np.median(median_loss[mid] / b.budget[mid])),
             0.001,
             0.01,
         ),
+    ]
+
+
+def _records_elasticity(b: _Book) -> list[Target]:
+    """Target 6: the records elasticity of a breach loss, as set and as the claims show."""
+    breaches = b.claims["cause"] == "data_breach"
+    records = np.log(b.claims.loc[breaches, "policy_id"].map(
+        b.policies.set_index("policy_id")["pii_records"]).to_numpy() + 100.0)  # fmt: skip
+    breach_loss = np.log(b.claims.loc[breaches, "loss_usd"].to_numpy())
+    slope = float(np.polyfit(records, breach_loss, 1)[0]) if len(records) > 2 else np.nan
+    return [
         Target(6, "records elasticity (truth)", "data breaches", RECORDS_ELASTICITY, 0.4, 0.8),
         Target(6, "records elasticity (fit to claims)", "data-breach claims", slope, 0.4, 0.8),
+    ]
+
+
+def _ransomware(b: _Book) -> list[Target]:
+    """Targets 7 and 8: the mean ransomware loss by size, and its tail in large cities."""
+    truth, pol = b.truth, b.policies
+    emp = pol["employee_count"].to_numpy()
+    sophos = (emp >= SOPHOS_EMPLOYEES[0]) & (emp <= SOPHOS_EMPLOYEES[1])
+    large = pol["population"].between(*LARGE_CITY_POPULATION).to_numpy()
+    mu, sigma = truth["sev_mu_ransomware"], truth["sev_sigma_ransomware"]
+    r_mean = lognormal_mean(mu, sigma)
+    r_claims = truth["rate_ransomware"].to_numpy() * b.years
+    z17 = ((np.log(17e6) - mu) / sigma).to_numpy()
+    return [
         Target(
             7,
             "ransomware mean, USD (truth)",
             "small towns (< 100 staff)",
-            _weighted_mean(r_mean[emp < 100], (r_rate * years)[emp < 100]),
+            _weighted_mean(r_mean[emp < 100], r_claims[emp < 100]),
             290e3,
             650e3,
         ),
@@ -167,7 +215,7 @@ def measure(p: Portfolio) -> list[Target]:
             8,
             "ransomware mean, USD (truth)",
             "cities of 100-5,000 staff",
-            _weighted_mean(r_mean[sophos], (r_rate * years)[sophos]),
+            _weighted_mean(r_mean[sophos], r_claims[sophos]),
             1.2e6,
             2.9e6,
         ),
@@ -175,21 +223,33 @@ def measure(p: Portfolio) -> list[Target]:
             8,
             "P(ransomware loss > $17M) (truth)",
             "cities of 300k-1M",
-            _weighted_mean(ndtr(-z17.to_numpy())[large], (r_rate * years)[large]),
+            _weighted_mean(ndtr(-z17)[large], r_claims[large]),
             0.005,
             0.10,
         ),
     ]
+
+
+def _layer_prices(b: _Book) -> list[Target]:
+    """Targets 12 and 11: a small entity's pure premium, the portfolio's ILF curve."""
     lo12, hi12 = SMALL_ENTITY_BUDGET_USD
-    small_entity = (budget >= lo12) & (budget < hi12)
-    pure = rate[small_entity] * truth_layer_expected_loss(truth[small_entity], 1e3, 1e6)
+    small_entity = (b.budget >= lo12) & (b.budget < hi12)
+    pure = b.rate[small_entity] * truth_layer_expected_loss(b.truth[small_entity], 1e3, 1e6)
+    ilf = truth_ilf_curve(b.truth, list(ILF_BANDS), weights=b.years)
     # Target 12: $1.2k-2.5k gross at a 40-50% loss ratio = $480-1,250 pure premium.
-    out.append(Target(12, "pure premium $1M xs $1k, USD/yr (median)",
-                      "cities with budget $5M-$20M", float(np.median(pure)), 480.0, 1250.0))  # fmt: skip
+    out = [Target(12, "pure premium $1M xs $1k, USD/yr (median)",
+                  "cities with budget $5M-$20M", float(np.median(pure)), 480.0, 1250.0)]  # fmt: skip
     for limit, (low, high) in ILF_BANDS.items():
         out.append(Target(11, f"ILF at ${limit:,.0f} (base $1M)", "all claims (truth)",
                           float(ilf[limit]), low, high))  # fmt: skip
     return out
+
+
+def measure(p: Portfolio) -> list[Target]:
+    """Every calibration target measured on ``p``."""
+    book = _Book.of(p)
+    steps = (_frequency_and_spread, _loss_size, _records_elasticity, _ransomware, _layer_prices)
+    return [target for step in steps for target in step(book)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,16 +1,18 @@
 """The synthetic world, part 4: a seeded portfolio of policies, claims and truth.
 
-``generate_portfolio(n, seed)`` draws cities (world_exposure), their prior
-incidents and named vendors, policy periods, the truth (world.truth_parameters)
+``generate_portfolio(n, seed)`` draws cities (exposure.py), their prior
+incidents and named vendors, policy periods, the truth (rates.truth_parameters)
 and then the claims: N ~ Poisson(rate x exposure_years) per policy, each
 claim's cause in proportion to the cause rates, and its ground-up loss from
 that cause's lognormal. Independent random streams (one per step, spawned
 from ``seed``) keep each step's draws stable when another step changes.
+``write_portfolio`` writes the files of ``python -m training synth``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -100,3 +102,26 @@ def generate_portfolio(n: int, seed: int) -> Portfolio:
     claim_seed = int(streams[4].integers(0, 2**63 - 1))
     claims = simulate_claims(truth, policies["exposure_years"].to_numpy(), policy_ids, claim_seed)
     return Portfolio(policies=policies, claims=claims, truth=truth)
+
+
+def _csv_policies(policies: pd.DataFrame) -> pd.DataFrame:
+    """Booleans as ``true``/``false`` (CONTRACT §1); everything else as generated."""
+    out = policies.copy()
+    for f in FIELDS:
+        if f.kind == "bool":
+            out[f.name] = out[f.name].map({True: "true", False: "false"})
+    return out
+
+
+def write_portfolio(portfolio: Portfolio, out_dir: Path) -> dict[str, Path]:
+    """Write policies.csv, claims.csv and truth.csv into ``out_dir`` (created if needed).
+
+    Returns their paths by name (``policies``, ``claims``, ``truth``).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {name: out_dir / f"{name}.csv" for name in ("policies", "claims", "truth")}
+    # "\n" line ends on every platform: the same seed gives the same bytes.
+    _csv_policies(portfolio.policies).to_csv(paths["policies"], index=False, lineterminator="\n")
+    portfolio.claims.to_csv(paths["claims"], index=False, lineterminator="\n")
+    portfolio.truth.to_csv(paths["truth"], index=False, lineterminator="\n")
+    return paths

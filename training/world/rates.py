@@ -1,10 +1,10 @@
 """The synthetic world, part 2: claim rates by cause, and the whole truth.
 
 ``truth_parameters(frame)`` is the whole model (rates here, severities in
-world_severity.py): from an exposure frame it
-returns, per policy and per claim cause, the annual claim rate and the
-lognormal (mu, sigma) of one ground-up loss in USD. It is a pure function of
-the exposure fields, so evaluation code can compute the truth for any city.
+severity.py): from an exposure frame it returns, per policy and per claim
+cause, the annual claim rate and the lognormal (mu, sigma) of one ground-up
+loss in USD. It is a pure function of the exposure fields, so evaluation
+code can compute the truth for any city.
 
 Each cause has an exposure base (the thing attackers or accidents scale with)
 and multiplicative effects of the fields; every effect of a directed field
@@ -15,6 +15,9 @@ docs/synthetic-portfolio.md.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -52,105 +55,189 @@ REGIME_RATE = {"gdpr": 0.3, "pipl": 0.2, "ccpa": -0.3, "lgpd": 0.1, "other": -0.
 SEGMENT_REACH = np.array([1.0, 0.7, 0.45, 0.3])
 
 
-def log_rates(f: pd.DataFrame) -> dict[str, np.ndarray]:
-    """ln(annual claim rate) of each cause for every row of the exposure frame."""
-    emp = np.log(num(f, "employee_count") / REF_EMPLOYEES)
-    budget = np.log(num(f, "annual_revenue_usd") / REF_BUDGET_USD)
-    records = np.log((num(f, "pii_records") + 100.0) / REF_RECORDS)
-    pop = np.log(num(f, "population") / 5e4)
-    n_services, n_sensitive = count(f, "critical_services"), count(f, "sensitive_data")
-    mfa_remote, mfa_priv = level(f, "mfa_remote"), level(f, "mfa_privileged")
-    seg, ot_access = level(f, "it_ot_segmentation"), level(f, "ot_remote_access")
-    vendor_access, cross = level(f, "vendor_access_control"), level(f, "cross_border_transfer")
-    email, face = level(f, "email_security"), flag(f, "public_face_recognition")
-    sims = np.minimum(num(f, "phishing_sims_per_year"), 12.0) / 12.0
-    enc, dpia = num(f, "encryption_at_rest_pct") / 100, num(f, "dpia_coverage_pct") / 100
+@dataclass(frozen=True)
+class _Drivers:
+    """Terms of the exposure frame that several causes' log rates share, one per policy."""
+
+    emp: np.ndarray  # ln(staff / reference)
+    budget: np.ndarray  # ln(budget / reference)
+    records: np.ndarray  # ln((records + 100) / reference)
+    n_services: np.ndarray
+    n_sensitive: np.ndarray
+    mfa_remote: np.ndarray
+    mfa_priv: np.ndarray
+    seg: np.ndarray
+    ot_access: np.ndarray
+    vendor_access: np.ndarray
+    cross: np.ndarray
+    email: np.ndarray
+    face: np.ndarray
+    sims: np.ndarray  # phishing simulations a year / 12, capped at 1
+    enc: np.ndarray
+    dpia: np.ndarray
+    default_pw: np.ndarray
+    retention: np.ndarray
+    prior: np.ndarray  # past incidents predict future ones (repeat targeting)
+    exposure_hit: np.ndarray  # exposed devices x default passwords x flat network, bounded
+    in_house: np.ndarray  # the security team's effect
+    devices: np.ndarray
+    patch: np.ndarray
+    eol: np.ndarray
+
+
+def _drivers(f: pd.DataFrame) -> _Drivers:
+    seg = level(f, "it_ot_segmentation")
     default_pw = num(f, "default_credentials_pct") / 100
-    retention = np.log1p(num(f, "data_retention_days") / 30.0)
-    # Past incidents predict future ones (repeat targeting), saturating at 8.
-    prior = 0.5 * np.log1p(0.25 * np.minimum(num(f, "prior_incidents_3y"), 8.0))
-    # Exposed devices x (default passwords) x (flat network), bounded.
     reach = (
         num(f, "internet_exposed_devices") * (0.25 + default_pw) * SEGMENT_REACH[seg.astype(int)]
     )
-    exposure_hit = saturating(reach, 20.0)
     fte_per_1k = 1000.0 * num(f, "security_fte") / num(f, "employee_count")
-    in_house = -0.20 * saturating(fte_per_1k, 5.0)
-    devices = 0.04 * np.log1p(num(f, "iot_device_count") / 100.0)
-    no_mfa_direct_ot = (mfa_remote == 0) & (ot_access == 3)  # the step up (target: issue 2)
-    patch = 0.06 * np.log1p(num(f, "critical_patch_days") / 7.0)
-    eol = num(f, "eol_software_pct") / 100
-    regime = by_category(f, "privacy_regime", REGIME_RATE)
+    return _Drivers(
+        emp=np.log(num(f, "employee_count") / REF_EMPLOYEES),
+        budget=np.log(num(f, "annual_revenue_usd") / REF_BUDGET_USD),
+        records=np.log((num(f, "pii_records") + 100.0) / REF_RECORDS),
+        n_services=count(f, "critical_services"),
+        n_sensitive=count(f, "sensitive_data"),
+        mfa_remote=level(f, "mfa_remote"),
+        mfa_priv=level(f, "mfa_privileged"),
+        seg=seg,
+        ot_access=level(f, "ot_remote_access"),
+        vendor_access=level(f, "vendor_access_control"),
+        cross=level(f, "cross_border_transfer"),
+        email=level(f, "email_security"),
+        face=flag(f, "public_face_recognition"),
+        sims=np.minimum(num(f, "phishing_sims_per_year"), 12.0) / 12.0,
+        enc=num(f, "encryption_at_rest_pct") / 100,
+        dpia=num(f, "dpia_coverage_pct") / 100,
+        default_pw=default_pw,
+        retention=np.log1p(num(f, "data_retention_days") / 30.0),
+        # saturating at 8 past incidents
+        prior=0.5 * np.log1p(0.25 * np.minimum(num(f, "prior_incidents_3y"), 8.0)),
+        exposure_hit=saturating(reach, 20.0),
+        in_house=-0.20 * saturating(fte_per_1k, 5.0),
+        devices=0.04 * np.log1p(num(f, "iot_device_count") / 100.0),
+        patch=0.06 * np.log1p(num(f, "critical_patch_days") / 7.0),
+        eol=num(f, "eol_software_pct") / 100,
+    )
 
-    out = {
-        "ransomware": 0.45 * emp
-        + 0.20 * budget
-        + devices
-        + np.log1p(0.6 * exposure_hit)
-        - 0.10 * mfa_remote
-        - 0.08 * mfa_priv
+
+def _ransomware(f: pd.DataFrame, d: _Drivers) -> np.ndarray:
+    return (
+        0.45 * d.emp
+        + 0.20 * d.budget
+        + d.devices
+        + np.log1p(0.6 * d.exposure_hit)
+        - 0.10 * d.mfa_remote
+        - 0.08 * d.mfa_priv
         - 0.30 * num(f, "edr_coverage_pct") / 100
         - 0.15 * flag(f, "monitoring_24x7")
-        + patch
-        + 0.25 * eol
-        - 0.08 * email
-        - 0.10 * sims
-        + 0.08 * vendor_access
+        + d.patch
+        + 0.25 * d.eol
+        - 0.08 * d.email
+        - 0.10 * d.sims
+        + 0.08 * d.vendor_access
         + 0.05 * np.log1p(num(f, "vendors_with_remote_access"))
-        + in_house
-        + prior,
-        "data_breach": 0.40 * records
-        + 0.15 * emp
-        + 0.06 * n_sensitive
-        + 0.20 * face
-        + 0.06 * retention
-        + 0.12 * cross
-        - 0.25 * enc
-        - 0.10 * dpia
-        - 0.06 * mfa_priv
-        + 0.10 * eol
-        + 0.05 * vendor_access
-        + patch / 2
-        + in_house / 2
-        + prior,
-        "business_email_compromise": 0.45 * emp
-        + 0.15 * budget
-        - 0.18 * email
-        - 0.08 * mfa_remote
-        - 0.20 * sims
-        + in_house / 2
-        + prior,
-        "ot_disruption": 0.30 * np.log((num(f, "ot_device_count") + 1.0) / 100.0)
-        + 0.10 * n_services
-        + np.log1p(0.8 * exposure_hit)
-        + 0.10 * default_pw
+        + d.in_house
+        + d.prior
+    )
+
+
+def _data_breach(f: pd.DataFrame, d: _Drivers) -> np.ndarray:
+    return (
+        0.40 * d.records
+        + 0.15 * d.emp
+        + 0.06 * d.n_sensitive
+        + 0.20 * d.face
+        + 0.06 * d.retention
+        + 0.12 * d.cross
+        - 0.25 * d.enc
+        - 0.10 * d.dpia
+        - 0.06 * d.mfa_priv
+        + 0.10 * d.eol
+        + 0.05 * d.vendor_access
+        + d.patch / 2
+        + d.in_house / 2
+        + d.prior
+    )
+
+
+def _business_email_compromise(f: pd.DataFrame, d: _Drivers) -> np.ndarray:
+    return (
+        0.45 * d.emp
+        + 0.15 * d.budget
+        - 0.18 * d.email
+        - 0.08 * d.mfa_remote
+        - 0.20 * d.sims
+        + d.in_house / 2
+        + d.prior
+    )
+
+
+def _ot_disruption(f: pd.DataFrame, d: _Drivers) -> np.ndarray:
+    no_mfa_direct_ot = (d.mfa_remote == 0) & (d.ot_access == 3)  # the step up (target: issue 2)
+    return (
+        0.30 * np.log((num(f, "ot_device_count") + 1.0) / 100.0)
+        + 0.10 * d.n_services
+        + np.log1p(0.8 * d.exposure_hit)
+        + 0.10 * d.default_pw
         + 0.25 * num(f, "unsupported_device_pct") / 100
         + 0.05 * np.log1p(num(f, "device_patch_days") / 30.0)
-        + devices
-        - 0.08 * seg
-        + 0.10 * ot_access
+        + d.devices
+        - 0.08 * d.seg
+        + 0.10 * d.ot_access
         + 0.50 * no_mfa_direct_ot
-        + in_house / 2,
-        "vendor_outage": 0.30 * np.log1p(num(f, "critical_vendor_count"))
+        + d.in_house / 2
+    )
+
+
+def _vendor_outage(f: pd.DataFrame, d: _Drivers) -> np.ndarray:
+    return (
+        0.30 * np.log1p(num(f, "critical_vendor_count"))
         + 0.05 * np.log1p(num(f, "vendor_count"))
-        + 0.25 * budget
+        + 0.25 * d.budget
         + 0.60 * num(f, "max_provider_concentration_pct") / 100
-        + 0.08 * vendor_access
+        + 0.08 * d.vendor_access
         + 0.04 * np.log1p(num(f, "vendors_with_remote_access"))
         - 0.20 * num(f, "vendor_assessed_pct") / 100
-        - 0.10 * num(f, "sbom_coverage_pct") / 100,
-        "privacy_regulatory": 0.30 * records
-        + 0.20 * budget
-        + 0.10 * n_sensitive
-        + 0.30 * face
-        + 0.15 * cross
-        + 0.08 * retention
-        - 0.20 * dpia
-        - 0.10 * enc
-        + regime,
-        "other": 0.40 * budget + 0.30 * pop + 0.05 * n_services + prior,
-    }
-    return {c: np.log(BASE_RATE[c]) + out[c] for c in CLAIM_CAUSES}
+        - 0.10 * num(f, "sbom_coverage_pct") / 100
+    )
+
+
+def _privacy_regulatory(f: pd.DataFrame, d: _Drivers) -> np.ndarray:
+    return (
+        0.30 * d.records
+        + 0.20 * d.budget
+        + 0.10 * d.n_sensitive
+        + 0.30 * d.face
+        + 0.15 * d.cross
+        + 0.08 * d.retention
+        - 0.20 * d.dpia
+        - 0.10 * d.enc
+        + by_category(f, "privacy_regime", REGIME_RATE)
+    )
+
+
+def _other(f: pd.DataFrame, d: _Drivers) -> np.ndarray:
+    pop = np.log(num(f, "population") / 5e4)
+    return 0.40 * d.budget + 0.30 * pop + 0.05 * d.n_services + d.prior
+
+
+#: ln(rate / BASE_RATE) of each cause: the effects of the exposure fields.
+_LOG_RELATIVITY: dict[str, Callable[[pd.DataFrame, _Drivers], np.ndarray]] = {
+    "ransomware": _ransomware,
+    "data_breach": _data_breach,
+    "business_email_compromise": _business_email_compromise,
+    "ot_disruption": _ot_disruption,
+    "vendor_outage": _vendor_outage,
+    "privacy_regulatory": _privacy_regulatory,
+    "other": _other,
+}
+
+
+def log_rates(f: pd.DataFrame) -> dict[str, np.ndarray]:
+    """ln(annual claim rate) of each cause for every row of the exposure frame."""
+    drivers = _drivers(f)
+    return {c: np.log(BASE_RATE[c]) + _LOG_RELATIVITY[c](f, drivers) for c in CLAIM_CAUSES}
 
 
 def truth_parameters(frame: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from models.pricing.lognormal import lognormal_lev, lognormal_mean
 from training.bordereau.rules import CLAIM_CAUSES  # CONTRACT §2; the truth file keeps its order
 from training.errors import TrainingInputError
 
@@ -70,22 +71,6 @@ def _cause_weights(rates: np.ndarray) -> np.ndarray:
     return np.divide(rates, total, out=np.zeros_like(rates), where=total > 0)
 
 
-def lognormal_lev(u: np.ndarray | float, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """Limited expected value E[min(X, u)] of a lognormal(mu, sigma), USD.
-
-    Closed form: exp(mu + s^2/2) Phi((ln u - mu - s^2)/s) + u (1 - Phi((ln u - mu)/s)).
-    ``u`` = 0 gives 0 and ``u`` = inf gives the mean.
-    """
-    u_arr = np.broadcast_to(np.asarray(u, dtype=np.float64), np.broadcast(mu, u).shape)
-    mean = np.exp(mu + 0.5 * sigma**2)
-    with np.errstate(divide="ignore"):
-        log_u = np.log(u_arr)
-    head = mean * ndtr((log_u - mu - sigma**2) / sigma)
-    finite_u = np.where(np.isinf(u_arr), 0.0, u_arr)  # u * P(X > u) -> 0 as u -> inf
-    tail = finite_u * ndtr(-(log_u - mu) / sigma)
-    return np.asarray(np.where(u_arr <= 0, 0.0, head + tail))
-
-
 def truth_lev(truth: pd.DataFrame, u: np.ndarray | float) -> np.ndarray:
     """Per-policy limited expected value of one ground-up loss (cause mixture), USD."""
     rates, mu, sigma = _arrays(truth)
@@ -94,8 +79,9 @@ def truth_lev(truth: pd.DataFrame, u: np.ndarray | float) -> np.ndarray:
 
 
 def truth_mean_severity(truth: pd.DataFrame) -> np.ndarray:
-    """Per-policy mean of one ground-up loss, USD."""
-    return truth_lev(truth, np.inf)
+    """Per-policy mean of one ground-up loss (cause mixture), USD."""
+    rates, mu, sigma = _arrays(truth)
+    return np.asarray((_cause_weights(rates) * lognormal_mean(mu, sigma)).sum(axis=1))
 
 
 def truth_expected_count(truth: pd.DataFrame, exposure_years: np.ndarray | float) -> np.ndarray:

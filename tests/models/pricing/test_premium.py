@@ -15,8 +15,15 @@ from scipy import integrate
 from scipy.stats import norm
 
 from models.pricing.covered_loss import CoveredLoss
-from models.pricing.premium import PolicyTerms, PricingInputError, covered_loss_for, price_policy
-from models.pricing.rating_plan import COVERAGE_PARTS, shipped_rating_plan
+from models.pricing.premium import (
+    PolicyTerms,
+    PricingInputError,
+    covered_loss_for,
+    floor_at_minimum_premium,
+    price_policy,
+)
+from models.pricing.rating_plan import COVERAGE_PARTS
+from models.pricing.rating_plan_reader import shipped_rating_plan
 
 PLAN = shipped_rating_plan()
 # A mid-size city: 0.3 ground-up claims a year, median loss $300k, sigma 2.0.
@@ -178,6 +185,15 @@ def test_minimum_premium_floors_a_tiny_risk() -> None:
     assert b.minimum_premium_uplift_usd == pytest.approx(
         result.premium_usd - b.technical_premium_usd
     )
+    assert b.premium_usd == result.premium_usd  # one floor for the breakdown and the quote
+
+
+@pytest.mark.parametrize("technical", [0.0, 999.99, 1000.0, 1000.01, 2.5e6])
+def test_the_minimum_premium_is_a_floor(technical: float) -> None:
+    """Oracle: max(technical, minimum); applied exactly when technical < minimum."""
+    premium = floor_at_minimum_premium(technical, 1000.0)
+    assert premium == max(technical, 1000.0)
+    assert (premium > technical) == (technical < 1000.0)
 
 
 def test_a_premium_above_the_rate_on_line_appetite_is_referred() -> None:

@@ -11,13 +11,12 @@ import pytest
 import yaml
 
 from models.pricing.decision import Condition
-from models.pricing.rating_plan import (
-    COVERAGE_PARTS,
+from models.pricing.rating_plan import COVERAGE_PARTS, RatingPlanError
+from models.pricing.rating_plan_reader import (
     DEFAULT_RATING_PLAN_VERSION,
     RATING_PLANS_DIR,
-    RatingPlan,
-    RatingPlanError,
     load_rating_plan,
+    read_rating_plan,
     shipped_rating_plan,
 )
 
@@ -31,7 +30,7 @@ def raw_plan() -> dict[str, Any]:
 
 def _problems(data: Any) -> list[str]:
     with pytest.raises(RatingPlanError) as info:
-        RatingPlan.from_dict(data, source="test.yaml")
+        read_rating_plan(data, source="test.yaml")
     assert "test.yaml" in str(info.value)
     return info.value.problems
 
@@ -43,7 +42,7 @@ def test_shipped_plan_loads_and_round_trips() -> None:
     assert sum(plan.coverage_shares.values()) == pytest.approx(1.0, abs=1e-12)
     data = plan.to_dict()
     json.dumps(data)  # stored with each quote: must be plain JSON
-    assert RatingPlan.from_dict(data) == plan
+    assert read_rating_plan(data) == plan
 
 
 def test_every_shipped_plan_is_valid_and_named_by_its_version() -> None:

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from models.pricing.lognormal import layer_expected_loss
+from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
 from tests.support.portfolio import make_portfolio
 from training.cli import main
-from training.commands.score import layer_per_claim
-from training.evaluation.holdout import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
+from training.evaluation import holdout
 
 COLUMNS = [
     "policy_id",
@@ -99,17 +99,8 @@ def test_unknown_version_and_empty_models_dir_are_clear_errors(
     assert not out.exists()
 
 
-@pytest.mark.parametrize("rows", [50, 150_000])  # one thread; two halves on two threads
-def test_layer_per_claim_is_the_lognormal_layer_of_each_policy(rows):
-    rng = np.random.default_rng(4)
-    mu = rng.normal(11.0, 1.0, rows)
-    limit = rng.choice([np.nan, 2e6, 5e6], rows)
-    frame = pd.DataFrame({"limit_usd": limit, "retention_usd": rng.choice([1e4, 2.5e5], rows)})
-    filled = np.where(np.isnan(limit), STANDARD_LIMIT_USD, limit)
-    expected = layer_expected_loss(frame["retention_usd"].to_numpy(), filled, mu, 1.3)
-    np.testing.assert_array_equal(layer_per_claim(frame, mu, 1.3), expected)
-    # no layer columns: the standard layer for every policy
-    standard = layer_expected_loss(STANDARD_RETENTION_USD, STANDARD_LIMIT_USD, mu, 1.3)
-    np.testing.assert_array_equal(
-        layer_per_claim(pd.DataFrame(index=range(rows)), mu, 1.3), standard
-    )
+def test_the_standard_layer_is_the_one_the_holdout_metrics_use() -> None:
+    """$1M xs $50k: the layer of the training report's holdout figures and of scoring."""
+    scored = (STANDARD_RETENTION_USD, STANDARD_LIMIT_USD)
+    assert scored == (holdout.STANDARD_RETENTION_USD, holdout.STANDARD_LIMIT_USD)
+    assert scored == (50_000.0, 1_000_000.0)

@@ -12,7 +12,6 @@ from training.world.truth import (
     CLAIM_CAUSES,
     TRUTH_COLUMNS,
     load_truth,
-    lognormal_lev,
     truth_expected_count,
     truth_ilf_curve,
     truth_layer_expected_loss,
@@ -44,21 +43,6 @@ def _mixture_survival(truth: pd.DataFrame, row: int):
                                for wi, m, s in zip(w, mus, sig, strict=True)))  # fmt: skip
 
 
-@pytest.mark.parametrize("u", [1e3, 5e4, 1e6, 3e7])
-def test_lognormal_lev_equals_integral_of_survival(u: float) -> None:
-    mu, sigma = 11.0, 1.7
-    expected, _ = integrate.quad(lambda x: stats.lognorm.sf(x, sigma, scale=np.exp(mu)), 0, u,
-                                 limit=200, points=[np.exp(mu)])  # fmt: skip
-    got = lognormal_lev(u, np.array([mu]), np.array([sigma]))[0]
-    assert got == pytest.approx(expected, rel=1e-6)
-
-
-def test_lev_limits_are_zero_and_the_mean() -> None:
-    mu, sigma = np.array([10.0]), np.array([2.0])
-    assert lognormal_lev(0.0, mu, sigma)[0] == 0.0
-    assert lognormal_lev(np.inf, mu, sigma)[0] == pytest.approx(np.exp(10.0 + 2.0))
-
-
 def test_layer_loss_of_the_mixture_equals_integral_of_mixture_survival() -> None:
     truth = _truth([[0.01, 0.02, 0.0, 0.005, 0.0, 0.001, 0.003], [0.1] * 7])
     retention, limit = 25_000.0, 1_000_000.0
@@ -80,6 +64,7 @@ def test_mean_severity_is_rate_weighted_mean_of_cause_means() -> None:
     truth = _truth([[1.0, 3.0, 0, 0, 0, 0, 0]], mu=10.0, sigma=1.0)
     m0, m1 = np.exp(10.0 + 0.5 * 1.0**2), np.exp(10.5 + 0.5 * 1.05**2)
     assert truth_mean_severity(truth)[0] == pytest.approx(0.25 * m0 + 0.75 * m1)
+    assert truth_lev(truth, np.inf)[0] == pytest.approx(0.25 * m0 + 0.75 * m1, rel=1e-14)
 
 
 def test_quantile_inverts_the_cdf() -> None:
