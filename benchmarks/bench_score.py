@@ -10,7 +10,7 @@ temporary directory when there is none). Then measures, in the same run:
 
 - bare: ``booster.inplace_predict`` of the frequency booster on the ready
   float32 feature matrix of all rows (the floor any scoring path pays);
-- scoring: ``training.commands.score.score_policies`` on the validated frame:
+- scoring: ``models.scoring.batch.score_policies`` on the validated frame:
   features + both boosters + the layer expected loss + risk percentiles;
 - CLI: ``python -m training score --policies F.parquet --out S.parquet``
   end to end (reading and validating the file, scoring, writing).
