@@ -1,17 +1,18 @@
 """One retrain, end to end: bordereaux -> fitted, evaluated, written bundle version.
 
-Stages (each reported through ``progress``): validate, split and features,
-frequency + severity + balance, GLM baseline, holdout evaluation, report,
-write (atomically, through the registry), promote. Nothing is written to the
-models directory before every earlier stage has succeeded.
+``train_bundle`` runs the stages in order, one function each, and reports
+each through ``progress``: validate, split (and features), fit (frequency +
+severity + balance), the model's own checks, baseline (GLM), evaluate
+(holdout), describe (the metadata: training/bundle_description.py), report,
+write (atomically, through the registry), promote. Nothing is written to the models directory before every
+earlier stage has succeeded.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,104 +21,69 @@ import numpy as np
 import pandas as pd
 
 from models.scoring.booster_params import BoosterParams
-from models.scoring.bundle import FORMAT_VERSION, BundleError, core_files, library_versions
-from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
+from models.scoring.bundle import BundleError, core_files
+from models.scoring.bundle_metadata import ACTIVE, GLM, XGBOOST, BundleMetadata, Metric
 from models.scoring.registry import Registry
-from models.spec.fields import spec_hash
 from training.bordereau.reader import load_bordereaux
+from training.bundle_description import describe, describe_reference
 from training.errors import TrainingInputError
-from training.evaluation.holdout import (
-    STANDARD_LIMIT_USD,
-    STANDARD_RETENTION_USD,
-    Holdout,
-    Predictions,
-    evaluate_holdout,
-    evaluate_model,
-)
-from training.fitting.baseline import fit_baseline
+from training.evaluation.holdout import Holdout, Predictions, evaluate_holdout, evaluate_model
+from training.fitting.baseline import GlmBaseline, fit_baseline
 from training.fitting.boosters import (
-    SPLIT_FRACTIONS,
     FittedModels,
     ModelData,
+    PolicySplit,
     fit_models,
     model_data,
     split_policies,
 )
-from training.reports.plot_worker import DrawPlots, draw_here
+from training.reports.plot_worker import DrawPlots, PendingPlots, draw_here
 from training.reports.report import render_model_card, render_report
 from training.world.truth import load_truth
 
-REFERENCE_SAMPLE_ROWS = 2_000
 Progress = Callable[[str], None]
 
 
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+@dataclass(frozen=True)
+class TrainingRun:
+    """What one retrain is asked for: the files, the seed, the boosters, the time."""
+
+    policies_path: str | Path
+    claims_path: str | Path
+    seed: int
+    params: BoosterParams
+    truth_path: str | Path | None
+    created_at: datetime
 
 
-def _json_safe(values: dict[str, Any]) -> dict[str, Any]:
-    """NaN (e.g. an A/E with nothing expected) becomes null: JSON has no NaN."""
-    return {
-        k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in values.items()
-    }
+@dataclass(frozen=True)
+class SplitBordereaux:
+    """The validated bordereaux, their model matrix and the seeded split of the policies."""
+
+    policies: pd.DataFrame
+    claims: pd.DataFrame
+    data: ModelData
+    split: PolicySplit
 
 
-def _holdout(policies: pd.DataFrame, data: ModelData, rows: np.ndarray) -> Holdout:
-    claim_rows = data.claims_of(rows)
-    return Holdout(
-        frame=policies.iloc[rows].reset_index(drop=True),
-        claim_counts=data.claim_counts[rows],
-        exposure_years=data.exposure_years[rows],
-        claim_owner=np.searchsorted(rows, data.claim_owner[claim_rows]),
-        loss_usd=data.loss_usd[claim_rows],
-    )
+@dataclass(frozen=True)
+class CheckedModel:
+    """The new model on the holdout: its predictions and its own checks (plots pending)."""
+
+    holdout: Holdout
+    features: np.ndarray  # the holdout policies' feature rows
+    predictions: Predictions
+    checks: dict[str, Any]
+    plots: PendingPlots
 
 
-def _active_predictions(registry: Registry, x: np.ndarray, say: Progress) -> Predictions | None:
-    if registry.active_version() is None:
-        return None
-    try:
-        bundle = registry.load()
-    except BundleError as exc:
-        say(f"evaluate: active bundle not compared ({exc})")
-        return None
-    rate, mu, sigma = bundle.predict_features(x)
-    return Predictions("active", rate, mu, sigma)
+@dataclass(frozen=True)
+class Evaluation:
+    """Holdout metrics and tables, and every plot of the report (pending, in report order)."""
 
-
-def _truth_rows(path: str | Path, policy_ids: pd.Series) -> pd.DataFrame:
-    truth = load_truth(path)
-    # an Index lookup: Series.isin on Arrow strings costs ~1 s per 100k ids
-    rows = pd.Index(truth["policy_id"]).get_indexer(policy_ids)
-    if np.any(rows < 0):
-        missing = policy_ids.iloc[int(np.argmax(rows < 0))]
-        raise TrainingInputError(f"{path}: no truth row for policy_id {missing!r}")
-    return truth.iloc[rows].reset_index(drop=True)
-
-
-def _reference(
-    fitted: FittedModels, data: ModelData, policies: pd.DataFrame, seed: int
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    rate = fitted.frequency.claim_rate_per_year(data.features)
-    annual = rate * fitted.severity.mean_loss(data.features)
-    rng = np.random.default_rng(seed + 1)
-    take = np.sort(rng.choice(len(policies), min(REFERENCE_SAMPLE_ROWS, len(policies)), False))
-    # loss cost: expected annual loss per USD of budget, the exposure base (risk score)
-    loss_cost = annual / policies["annual_revenue_usd"].to_numpy(dtype=np.float64)
-    stats = {
-        "expected_annual_loss_quantiles_usd": np.quantile(annual, np.linspace(0, 1, 101)).tolist(),
-        "loss_cost_quantiles": np.quantile(loss_cost, np.linspace(0, 1, 1001)).tolist(),
-        "claim_rate_quantiles_per_year": np.quantile(rate, np.linspace(0, 1, 11)).tolist(),
-        "portfolio": "every policy of the training bordereau (all splits)",
-        "sample_file": "reference_exposures.csv",
-        "sample_rows": len(take),
-        "sample_seed": seed + 1,
-    }
-    return stats, policies.iloc[take].reset_index(drop=True)
+    summary: dict[str, Any]
+    tables: dict[str, Any]
+    plots: PendingPlots
 
 
 def train_bundle(
@@ -140,141 +106,171 @@ def train_bundle(
     ``draw_plots`` draws the report's plots, here or in a
     ``training.reports.plot_worker.PlotWorker`` while the bundle is assembled.
     """
+    say = _timed(progress)
+    run = TrainingRun(
+        policies_path, claims_path, seed, params, truth_path, created_at or datetime.now(UTC)
+    )
+    book = validate_and_split(run, say)
+    fitted = fit(book, run, say)
+    model = check_model(book, fitted, draw_plots)
+    glm = fit_glm(book, say)
+    active = registry if compare_active else None
+    evaluation = evaluate(book, model, glm, run.truth_path, active, draw_plots, say)
+    reference, sample = describe_reference(book, fitted, run.seed)
+    metadata = describe(run, book, fitted, glm, evaluation.summary, reference)
+    core = core_files(fitted.frequency, fitted.severity, metadata, sample)
+    version = registry.write_version(core, _documents(metadata, evaluation, say), run.created_at)
+    say(f"write: bundle {version} in {registry.root}")
+    if promote:
+        registry.promote(version)
+        say(f"promote: {version} is now active")
+    return version
+
+
+def _timed(progress: Progress) -> Progress:
+    """``progress`` with the seconds since the start appended to each message."""
     clock = time.perf_counter()
-    created = created_at or datetime.now(UTC)
 
     def say(message: str) -> None:
         progress(f"{message} [{time.perf_counter() - clock:.1f} s]")
 
-    bordereaux = load_bordereaux(policies_path, claims_path)
+    return say
+
+
+def validate_and_split(run: TrainingRun, say: Progress) -> SplitBordereaux:
+    """Validate the files, build the features and split the policies (seeded)."""
+    bordereaux = load_bordereaux(run.policies_path, run.claims_path)
     policies, claims = bordereaux.policies, bordereaux.claims
     say(f"validate: {len(policies)} policies, {len(claims)} claims are valid")
     data = model_data(policies, claims)
-    split = split_policies(len(policies), seed)
+    parts = split_policies(len(policies), run.seed)
     say(
-        f"split: {len(split.train)} training, {len(split.valid)} validation, "
-        f"{len(split.holdout)} holdout policies; {data.features.shape[1]} features"
+        f"split: {len(parts.train)} training, {len(parts.valid)} validation, "
+        f"{len(parts.holdout)} holdout policies; {data.features.shape[1]} features"
     )
-    fitted = fit_models(data, split, params, seed)
+    return SplitBordereaux(policies, claims, data, parts)
+
+
+def fit(book: SplitBordereaux, run: TrainingRun, say: Progress) -> FittedModels:
+    """Frequency and severity boosters, balanced to the training data."""
+    fitted = fit_models(book.data, book.split, run.params, run.seed)
     say(
         f"fit: frequency {fitted.frequency.best_iteration + 1} trees, severity "
         f"{fitted.severity.best_iteration + 1} trees, sigma {fitted.severity.sigma:.3f}; "
         f"balance x{fitted.balance.frequency_factor:.4f} claims, "
         f"x{fitted.balance.severity_factor:.4f} loss"
     )
-    hold = _holdout(policies, data, split.holdout)
-    hx = data.features[split.holdout]
+    return fitted
+
+
+def _holdout(book: SplitBordereaux) -> Holdout:
+    data, rows = book.data, book.split.holdout
+    claim_rows = data.claims_of(rows)
+    return Holdout(
+        frame=book.policies.iloc[rows].reset_index(drop=True),
+        claim_counts=data.claim_counts[rows],
+        exposure_years=data.exposure_years[rows],
+        claim_owner=np.searchsorted(rows, data.claim_owner[claim_rows]),
+        loss_usd=data.loss_usd[claim_rows],
+    )
+
+
+def check_model(book: SplitBordereaux, fitted: FittedModels, draw_plots: DrawPlots) -> CheckedModel:
+    """The new model's holdout predictions and checks; their plots start drawing."""
+    hold = _holdout(book)
+    hx = book.data.features[book.split.holdout]
     model = Predictions(
-        "xgboost",
+        XGBOOST,
         fitted.frequency.claim_rate_per_year(hx),
         fitted.severity.mu(hx),
         fitted.severity.sigma,
     )
     checks = evaluate_model(hold, model)
-    model_plots = draw_plots(checks["tables"])  # drawn while the GLM is fitted
-    train_x, train_counts = data.features[split.train], data.claim_counts[split.train]
-    claim_rows = data.claims_of(split.train)
+    # drawn while the GLM is fitted
+    return CheckedModel(hold, hx, model, checks, draw_plots(checks["tables"]))
+
+
+def fit_glm(book: SplitBordereaux, say: Progress) -> GlmBaseline:
+    """The GLM baseline on the training split, balanced as the boosters are."""
+    data, train = book.data, book.split.train
+    claim_rows = data.claims_of(train)
     glm = fit_baseline(
-        (train_x, train_counts, data.exposure_years[split.train]),
+        (data.features[train], data.claim_counts[train], data.exposure_years[train]),
         (data.features[data.claim_owner[claim_rows]], data.loss_usd[claim_rows]),
     )
     say("baseline: Poisson GLM and lognormal severity GLM fitted and balanced")
+    return glm
+
+
+def _truth_rows(path: str | Path, policy_ids: pd.Series) -> pd.DataFrame:
+    truth = load_truth(path)
+    # an Index lookup: Series.isin on Arrow strings costs ~1 s per 100k ids
+    rows = pd.Index(truth["policy_id"]).get_indexer(policy_ids)
+    if np.any(rows < 0):
+        missing = policy_ids.iloc[int(np.argmax(rows < 0))]
+        raise TrainingInputError(f"{path}: no truth row for policy_id {missing!r}")
+    return truth.iloc[rows].reset_index(drop=True)
+
+
+def _active_predictions(registry: Registry, x: np.ndarray, say: Progress) -> Predictions | None:
+    if registry.active_version() is None:
+        return None
+    try:
+        bundle = registry.load()
+    except BundleError as exc:
+        say(f"evaluate: active bundle not compared ({exc})")
+        return None
+    rate, mu, sigma = bundle.predict_features(x)
+    return Predictions(ACTIVE, rate, mu, sigma)
+
+
+def evaluate(
+    book: SplitBordereaux,
+    model: CheckedModel,
+    glm: GlmBaseline,
+    truth_path: str | Path | None,
+    active: Registry | None,
+    draw_plots: DrawPlots,
+    say: Progress,
+) -> Evaluation:
+    """The new model against the GLM, the active bundle of ``active`` and the truth."""
+    hold, hx = model.holdout, model.features
     truth = _truth_rows(truth_path, hold.frame["policy_id"]) if truth_path else None
+    train = book.split.train
+    null_rate = book.data.claim_counts[train].sum() / book.data.exposure_years[train].sum()
     evaluation = evaluate_holdout(
         hold,
-        model,
-        Predictions("glm", glm.claim_rate_per_year(hx), glm.severity_mu(hx), glm.sigma),
-        null_rate=float(train_counts.sum() / data.exposure_years[split.train].sum()),
-        active=_active_predictions(registry, hx, say) if compare_active else None,
+        model.predictions,
+        Predictions(GLM, glm.claim_rate_per_year(hx), glm.severity_mu(hx), glm.sigma),
+        null_rate=float(null_rate),
+        active=_active_predictions(active, hx, say) if active is not None else None,
         truth=truth,
-        model_checks=checks,
+        model_checks=model.checks,
     )
-    comparison = {k: v for k, v in evaluation["tables"].items() if k not in checks["tables"]}
-    comparison_plots = draw_plots(comparison)
+    tables = evaluation["tables"]
+    comparison = draw_plots({k: v for k, v in tables.items() if k not in model.checks["tables"]})
     m = evaluation["summary"]
     say(
-        f"evaluate: deviance {m['poisson_deviance_xgboost']:.5f} (GLM "
-        f"{m['poisson_deviance_glm']:.5f}), Gini {m['gini_xgboost']:.3f} "
-        f"(GLM {m['gini_glm']:.3f}), A/E {m['ae_overall_xgboost']:.3f}"
+        f"evaluate: deviance {m[Metric.POISSON_DEVIANCE.of(XGBOOST)]:.5f} (GLM "
+        f"{m[Metric.POISSON_DEVIANCE.of(GLM)]:.5f}), Gini {m[Metric.GINI.of(XGBOOST)]:.3f} "
+        f"(GLM {m[Metric.GINI.of(GLM)]:.3f}), A/E {m[Metric.AE_OVERALL.of(XGBOOST)]:.3f}"
     )
-    reference, sample = _reference(fitted, data, policies, seed)
-    metadata = {
-        "format": FORMAT_VERSION,
-        "spec_hash": spec_hash(),
-        "created_at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "libraries": library_versions(),
-        "seed": seed,
-        "data": {
-            "policies_file": Path(policies_path).name,
-            "claims_file": Path(claims_path).name,
-            "policies_sha256": file_sha256(policies_path),
-            "claims_sha256": file_sha256(claims_path),
-            "policies": len(policies),
-            "claims": len(claims),
-            "exposure_years": float(data.exposure_years.sum()),
-        },
-        "split": {
-            "fractions": list(SPLIT_FRACTIONS),
-            "train": len(split.train),
-            "valid": len(split.valid),
-            "holdout": len(split.holdout),
-        },
-        "hyperparameters": asdict(params),
-        "feature_names": list(FEATURE_NAMES),
-        "monotone_constraints": list(MONOTONE_CONSTRAINTS),
-        "frequency": {
-            "booster": "frequency.ubj",
-            "objective": "count:poisson",
-            "base_score": 1.0,
-            "intercept_log_rate": fitted.frequency.intercept,
-            "balance_factor": fitted.frequency.balance_factor,
-            "log_rate_offset": fitted.frequency.log_rate_offset,
-            "best_iteration": fitted.frequency.best_iteration,
-            "offset_convention": "log(claims per year) = log_rate_offset + trees(features); "
-            "predict with base_margin = log_rate_offset (+ log(exposure_years) for a count); "
-            "base_margin is not stored in the booster",
-        },
-        "severity": {
-            "booster": "severity.ubj",
-            "distribution": "lognormal",
-            "sigma": fitted.severity.sigma,
-            "mu_shift": fitted.severity.mu_shift,
-            "best_iteration": fitted.severity.best_iteration,
-            "large_loss_factor": fitted.balance.large_loss_factor,
-            "large_loss_threshold_usd": fitted.balance.body_cap_usd,
-            "convention": "ln(loss_usd) ~ Normal(trees(features) + mu_shift, sigma^2); "
-            "sigma = RMS residual on the validation claims; mu_shift balances the body "
-            "(losses capped at large_loss_threshold_usd) to the training data; the "
-            "expected excess over the threshold observed in training was "
-            "large_loss_factor x the lognormal's (training/fitting/balance.py)",
-        },
-        "balance": asdict(fitted.balance),
-        "baseline_balance": {
-            "frequency_factor": glm.frequency_factor,
-            "body_mu_shift": glm.mu_shift,
-        },
-        "metrics": _json_safe(m),
-        "standard_layer": {
-            "limit_usd": STANDARD_LIMIT_USD,
-            "retention_usd": STANDARD_RETENTION_USD,
-        },
-        "reference": reference,
-    }
-    core = core_files(fitted.frequency, fitted.severity, metadata, sample)
+    return Evaluation(m, tables, lambda: comparison() + model.plots())
+
+
+def _documents(
+    metadata: BundleMetadata, evaluation: Evaluation, say: Progress
+) -> Callable[[str], dict[str, bytes]]:
+    """The people-facing files of a version, rendered once its name is known."""
 
     def documents(version: str) -> dict[str, bytes]:
         files = {
             "model_card.md": render_model_card(version, metadata).encode(),
             "report.html": render_report(
-                version, metadata, evaluation["tables"], comparison_plots() + model_plots()
+                version, metadata, evaluation.tables, evaluation.plots()
             ).encode(),
         }
         say("report: model card and HTML report rendered")
         return files
 
-    version = registry.write_version(core, documents, created)
-    say(f"write: bundle {version} in {registry.root}")
-    if promote:
-        registry.promote(version)
-        say(f"promote: {version} is now active")
-    return version
+    return documents

@@ -5,18 +5,19 @@ Files (all listed with their SHA-256 in ``MANIFEST.sha256``):
 - ``frequency.ubj``, ``severity.ubj``: the boosters in XGBoost's UBJSON format;
 - ``metadata.json``: field spec hash, library versions, data hash, seed,
   hyperparameters, the offset convention (models/scoring/frequency.py), balance
-  corrections, metrics and reference portfolio statistics;
+  corrections, metrics and reference portfolio statistics
+  (models/scoring/bundle_metadata.py: ``BundleMetadata``);
 - ``reference_exposures.csv``: a seeded sample of training exposures;
 - ``model_card.md`` and ``report.html``: for people.
 
-Loading refuses a bundle with a missing or altered file, or one trained on
-another field spec; it warns when library versions differ.
+Loading refuses a bundle with a missing or altered file, a metadata.json of
+another format, or one trained on another field spec; it warns when library
+versions differ.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import platform
 import warnings
 from collections.abc import Mapping
@@ -28,6 +29,8 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from models.pricing.lognormal import lognormal_mean
+from models.scoring.bundle_metadata import BundleMetadata, MetadataError
 from models.scoring.features import build_features
 from models.scoring.frequency import FrequencyModel
 from models.scoring.severity import SeverityModel
@@ -48,7 +51,6 @@ REQUIRED_FILES = (
     MODEL_CARD_FILE,
     REPORT_FILE,
 )
-FORMAT_VERSION = 1
 
 
 class BundleError(Exception):
@@ -76,19 +78,27 @@ def sha256_bytes(blob: bytes) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 (hex) of a file, read in 1 MiB chunks (a bordereau may be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def core_files(
     frequency: FrequencyModel,
     severity: SeverityModel,
-    metadata: Mapping[str, Any],
+    metadata: BundleMetadata,
     reference_exposures: pd.DataFrame,
 ) -> dict[str, bytes]:
     """The bytes of every file that determines predictions (hashed into the version)."""
-    meta = json.dumps(metadata, indent=2, sort_keys=True, allow_nan=False) + "\n"
     names = [f.name for f in MODEL_FIELDS]
     return {
         FREQUENCY_FILE: bytes(frequency.booster.save_raw("ubj")),
         SEVERITY_FILE: bytes(severity.booster.save_raw("ubj")),
-        METADATA_FILE: meta.encode(),
+        METADATA_FILE: metadata.to_json().encode(),
         REFERENCE_FILE: reference_exposures[names].to_csv(index=False).encode(),
     }
 
@@ -141,6 +151,35 @@ def _read_reference(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=text_fields, keep_default_na=False)  # type: ignore[arg-type]
 
 
+def _read_metadata(directory: Path) -> BundleMetadata:
+    try:
+        metadata = BundleMetadata.from_json((directory / METADATA_FILE).read_bytes())
+    except MetadataError as exc:
+        raise BundleError(f"bundle {directory.name}: {METADATA_FILE} {exc}") from exc
+    if metadata.spec_hash != spec_hash():
+        raise BundleError(
+            f"bundle {directory.name} was trained on another field spec "
+            f"(spec hash {metadata.spec_hash[:12]}, this code "
+            f"{spec_hash()[:12]}); retrain it with `python -m training train`"
+        )
+    saved = metadata.libraries
+    differing = {k: (saved.get(k), v) for k, v in library_versions().items() if saved.get(k) != v}
+    if differing:
+        warnings.warn(
+            f"bundle {directory.name} was written with other library versions "
+            f"(saved, loaded): {differing}",
+            BundleVersionWarning,
+            stacklevel=3,
+        )
+    return metadata
+
+
+def _booster(path: Path, threads: int) -> xgb.Booster:
+    booster = xgb.Booster(model_file=str(path))
+    booster.set_param({"nthread": threads})
+    return booster
+
+
 @dataclass(frozen=True)
 class ModelBundle:
     """A loaded, verified bundle version; immutable."""
@@ -149,8 +188,13 @@ class ModelBundle:
     path: Path
     frequency: FrequencyModel
     severity: SeverityModel
-    metadata: Mapping[str, Any]
+    meta: BundleMetadata
     reference_exposures: pd.DataFrame
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """metadata.json as a plain JSON object (``meta`` is the typed form)."""
+        return self.meta.to_dict()
 
     @classmethod
     def load(cls, directory: Path, nthread: int | None = None) -> ModelBundle:
@@ -159,37 +203,23 @@ class ModelBundle:
         if not directory.is_dir():
             raise BundleError(f"no model bundle at {directory}")
         _verify(directory)
-        metadata = json.loads((directory / METADATA_FILE).read_text())
-        if metadata.get("spec_hash") != spec_hash():
-            raise BundleError(
-                f"bundle {directory.name} was trained on another field spec "
-                f"(spec hash {str(metadata.get('spec_hash'))[:12]}, this code "
-                f"{spec_hash()[:12]}); retrain it with `python -m training train`"
-            )
-        saved = metadata.get("libraries", {})
-        differing = {
-            k: (saved.get(k), v) for k, v in library_versions().items() if saved.get(k) != v
-        }
-        if differing:
-            warnings.warn(
-                f"bundle {directory.name} was written with other library versions "
-                f"(saved, loaded): {differing}",
-                BundleVersionWarning,
-                stacklevel=2,
-            )
-        threads = int(nthread or metadata["hyperparameters"]["nthread"])
-        boosters = []
-        for name in (FREQUENCY_FILE, SEVERITY_FILE):
-            booster = xgb.Booster(model_file=str(directory / name))
-            booster.set_param({"nthread": threads})
-            boosters.append(booster)
-        freq, sev = metadata["frequency"], metadata["severity"]
+        meta = _read_metadata(directory)
+        threads = int(nthread or meta.hyperparameters.nthread)
+        freq, sev = meta.frequency, meta.severity
         frequency = FrequencyModel(
-            boosters[0], freq["intercept_log_rate"], freq["balance_factor"], freq["best_iteration"]
+            _booster(directory / FREQUENCY_FILE, threads),
+            freq.intercept_log_rate,
+            freq.balance_factor,
+            freq.best_iteration,
         )
-        severity = SeverityModel(boosters[1], sev["sigma"], sev["mu_shift"], sev["best_iteration"])
+        severity = SeverityModel(
+            _booster(directory / SEVERITY_FILE, threads),
+            sev.sigma,
+            sev.mu_shift,
+            sev.best_iteration,
+        )
         reference = _read_reference(directory / REFERENCE_FILE)
-        return cls(directory.name, directory, frequency, severity, metadata, reference)
+        return cls(directory.name, directory, frequency, severity, meta, reference)
 
     def predict_features(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """(claim_rate_per_year, severity_mu in log USD, severity_sigma) from features."""
@@ -204,22 +234,17 @@ class ModelBundle:
         return self.predict_features(build_features(frame))
 
     def expected_annual_loss(self, rate: np.ndarray, mu: np.ndarray) -> np.ndarray:
-        """Expected ground-up loss per year (USD): rate x exp(mu + sigma^2 / 2)."""
-        return rate * np.exp(mu + 0.5 * self.severity.sigma**2)
+        """Expected ground-up loss per year (USD): rate x the lognormal mean."""
+        return rate * lognormal_mean(mu, self.severity.sigma)
 
     def risk_score(
         self, expected_annual_loss_usd: np.ndarray, annual_revenue_usd: np.ndarray
     ) -> np.ndarray:
         """Risk score 0-100: percentile of the loss cost in the training portfolio.
 
-        Loss cost is expected annual ground-up loss per USD of annual budget,
-        the exposure base: a big, well-run city is not riskier than a small,
-        careless one just for being big (its expected loss in USD is larger,
-        and the premium says so).
+        Loss cost is expected annual ground-up loss per USD of annual budget
+        (``RiskScoreScale``, stored in the reference portfolio statistics).
         """
-        quantiles = np.asarray(self.metadata["reference"]["loss_cost_quantiles"])
-        levels = np.linspace(0.0, 100.0, len(quantiles))
-        loss_cost = np.asarray(expected_annual_loss_usd, dtype=np.float64) / np.asarray(
-            annual_revenue_usd, dtype=np.float64
+        return self.meta.reference.risk_score_scale.score(
+            expected_annual_loss_usd, annual_revenue_usd
         )
-        return np.interp(loss_cost, quantiles, levels)

@@ -1,9 +1,10 @@
 """What people read about a model version: creation time, metrics, model card.
 
-Read straight from the bundle's metadata.json and model_card.md without
-verifying the manifest or loading boosters (promotion does that), so listing
-versions stays cheap. A file that cannot be read is reported in ``problem``
-rather than failing the whole list.
+Read straight from the bundle's metadata.json (``BundleMetadata``) and
+model_card.md without verifying the manifest or loading boosters (promotion
+does that), so listing versions stays cheap. A file that cannot be read, or
+a metadata.json this code cannot parse, is reported in ``problem`` rather
+than failing the whole list.
 """
 
 from __future__ import annotations
@@ -12,48 +13,58 @@ import json
 from typing import Any
 
 from models.scoring.bundle import METADATA_FILE, MODEL_CARD_FILE
+from models.scoring.bundle_metadata import (
+    GLM,
+    HOLDOUT_CLAIMS,
+    HOLDOUT_POLICIES,
+    XGBOOST,
+    BundleMetadata,
+    MetadataError,
+    Metric,
+)
 from models.scoring.registry import Registry
 
 #: The holdout metrics GET /v1/models shows per version (all are in the detail).
 HEADLINE_METRICS = (
-    "poisson_deviance_xgboost",
-    "poisson_deviance_glm",
-    "gini_xgboost",
-    "gini_glm",
-    "ae_overall_xgboost",
-    "lift_top_decile_xgboost",
-    "holdout_policies",
-    "holdout_claims",
+    Metric.POISSON_DEVIANCE.of(XGBOOST),
+    Metric.POISSON_DEVIANCE.of(GLM),
+    Metric.GINI.of(XGBOOST),
+    Metric.GINI.of(GLM),
+    Metric.AE_OVERALL.of(XGBOOST),
+    Metric.LIFT_TOP_DECILE.of(XGBOOST),
+    HOLDOUT_POLICIES,
+    HOLDOUT_CLAIMS,
 )
 
 
-def _created_at(version: str, metadata: dict[str, Any]) -> str:
-    stamp = metadata.get("created_at")
-    if isinstance(stamp, str):
-        return stamp
+def _created_at(version: str, metadata: BundleMetadata | None) -> str:
+    if metadata is not None:
+        return metadata.created_at
     # The version name starts with its UTC creation time: 2026-11-29T01-02-03Z.
     day, _, clock = version[:20].partition("T")
     return f"{day}T{clock[:8].replace('-', ':')}Z"
 
 
-def _metadata(registry: Registry, version: str) -> tuple[dict[str, Any], str | None]:
+def _metadata(registry: Registry, version: str) -> tuple[BundleMetadata | None, str | None]:
     path = registry.path(version) / METADATA_FILE
     try:
-        metadata = json.loads(path.read_text())
+        raw = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
-        return {}, f"{METADATA_FILE} unreadable: {type(exc).__name__}"
-    if not isinstance(metadata, dict):
-        return {}, f"{METADATA_FILE} is not a JSON object"
-    return metadata, None
+        return None, f"{METADATA_FILE} unreadable: {type(exc).__name__}"
+    try:
+        return BundleMetadata.from_dict(raw), None
+    except MetadataError as exc:
+        return None, f"{METADATA_FILE} {exc}"
 
 
-def _metrics(metadata: dict[str, Any], names: tuple[str, ...] | None) -> dict[str, float | None]:
-    metrics = metadata.get("metrics")
-    if not isinstance(metrics, dict):
+def _metrics(
+    metadata: BundleMetadata | None, names: tuple[str, ...] | None
+) -> dict[str, float | None]:
+    if metadata is None:
         return {}
     return {
         name: float(value) if isinstance(value, int | float) else None
-        for name, value in metrics.items()
+        for name, value in metadata.metrics.items()
         if names is None or name in names
     }
 
@@ -77,10 +88,9 @@ def detail(registry: Registry, version: str, active: str | None) -> dict[str, An
     metadata, problem = _metadata(registry, version)
     out = summary(registry, version, active)
     out["metrics"] = _metrics(metadata, None)
-    out["spec_hash"] = metadata.get("spec_hash")
-    out["seed"] = metadata.get("seed")
-    data = metadata.get("data")
-    out["training_data"] = data if isinstance(data, dict) else {}
+    out["spec_hash"] = metadata.spec_hash if metadata else None
+    out["seed"] = metadata.seed if metadata else None
+    out["training_data"] = metadata.data.to_dict() if metadata else {}
     try:
         out["model_card"] = (registry.path(version) / MODEL_CARD_FILE).read_text()
     except (OSError, UnicodeDecodeError) as exc:

@@ -46,10 +46,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _progress(message: str) -> None:
-    print(f"[train] {message}", file=sys.stderr, flush=True)
-
-
 def main(args: argparse.Namespace) -> int:
     if args.nthread < 1 or args.max_rounds < 1:
         print("error: --nthread and --max-rounds must be >= 1", file=sys.stderr)
@@ -69,7 +65,7 @@ def main(args: argparse.Namespace) -> int:
             params=params,
             truth_path=args.truth,
             promote=args.promote,
-            progress=_progress,
+            progress=lambda message: print(f"[train] {message}", file=sys.stderr, flush=True),
             draw_plots=plots.draw,
         )
     print(version)

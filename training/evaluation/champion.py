@@ -18,12 +18,15 @@ same functions as the training report):
 Rule of the recommendation: promote when the challenger has a lower Poisson
 deviance AND a higher Gini than the champion; otherwise keep the champion.
 Scored on data either model was trained on, the comparison is in-sample and
-favours that model: compare on a book neither has seen.
+favours that model: compare on a book neither has seen (``compare_files``
+warns when the policies file is either one's training data).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,9 +35,22 @@ import pandas as pd
 from models.pricing.premium import PolicyTerms
 from models.pricing.rating_plan import RatingPlan
 from models.scoring.batch import layer_column
-from models.scoring.bundle import ModelBundle
+from models.scoring.bundle import BundleError, ModelBundle, file_sha256
+from models.scoring.bundle_metadata import (
+    CHALLENGER,
+    CHAMPION,
+    HOLDOUT_CLAIMS,
+    HOLDOUT_EXPOSURE_YEARS,
+    HOLDOUT_POLICIES,
+    NULL,
+    Metric,
+    double_lift_error,
+)
+from models.scoring.registry import Registry
 from models.spec.exposure import frame_to_records
 from models.underwriting.quote_engine import QuoteEngine
+from training.bordereau.reader import load_bordereaux
+from training.errors import TrainingInputError
 from training.evaluation.holdout import (
     STANDARD_LIMIT_USD,
     STANDARD_RETENTION_USD,
@@ -42,6 +58,7 @@ from training.evaluation.holdout import (
     Predictions,
     evaluate_holdout,
 )
+from training.evaluation.table_names import LORENZ, double_lift
 from training.fitting.boosters import model_data
 
 RULE = (
@@ -51,13 +68,15 @@ RULE = (
 PREMIUM_QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 CHANGE_THRESHOLD = 0.10  # "up/down by more than 10%"
 SIDE_BY_SIDE = (
-    "poisson_deviance",
-    "gini",
-    "ae_overall",
-    "ae_decile_max_abs_error",
-    "lift_top_decile",
-    "severity_nll_per_claim",
+    Metric.POISSON_DEVIANCE,
+    Metric.GINI,
+    Metric.AE_OVERALL,
+    Metric.AE_DECILE_MAX_ABS_ERROR,
+    Metric.LIFT_TOP_DECILE,
+    Metric.SEVERITY_NLL_PER_CLAIM,
 )
+#: The side-by-side row of each model's mean |A/E - 1| over the double-lift bands.
+DOUBLE_LIFT_ERROR = "double_lift_mean_abs_ae_error"
 
 
 @dataclass(frozen=True)
@@ -117,9 +136,9 @@ def premium_change(challenger_usd: np.ndarray, champion_usd: np.ndarray) -> dict
 
 def recommend(metrics: dict[str, dict[str, float]]) -> dict[str, str]:
     """The recommendation line for the metrics of "challenger" and "champion" (see RULE)."""
-    ch, cp = metrics["challenger"], metrics["champion"]
-    deviance = ch["poisson_deviance"] < cp["poisson_deviance"]
-    gini = ch["gini"] > cp["gini"]
+    ch, cp = metrics[CHALLENGER], metrics[CHAMPION]
+    deviance = ch[Metric.POISSON_DEVIANCE] < cp[Metric.POISSON_DEVIANCE]
+    gini = ch[Metric.GINI] > cp[Metric.GINI]
     if deviance and gini:
         line = "promote: challenger beats champion on deviance and Gini"
     elif deviance or gini:
@@ -140,19 +159,12 @@ def compare_bundles(
     null_rate = float(h.claim_counts.sum() / h.exposure_years.sum())
     evaluation = evaluate_holdout(
         h,
-        predictions("challenger", challenger, book),
-        predictions("champion", champion, book),
+        predictions(CHALLENGER, challenger, book),
+        predictions(CHAMPION, champion, book),
         null_rate=null_rate,
     )
     summary, tables = evaluation["summary"], evaluation["tables"]
-    metrics = {
-        name: {key: float(summary[f"{key}_{name}"]) for key in SIDE_BY_SIDE}
-        for name in ("challenger", "champion")
-    }
-    for name in ("challenger", "champion"):
-        metrics[name]["double_lift_mean_abs_ae_error"] = float(
-            summary[f"double_lift_challenger_vs_champion_error_{name}"]
-        )
+    metrics = _side_by_side(summary)
     change = premium_change(
         premiums(challenger, plan, book.policies), premiums(champion, plan, book.policies)
     )
@@ -160,14 +172,83 @@ def compare_bundles(
         "challenger": challenger.version,
         "champion": champion.version,
         "book": {
-            "policies": int(summary["holdout_policies"]),
-            "claims": int(summary["holdout_claims"]),
-            "exposure_years": float(summary["holdout_exposure_years"]),
-            "poisson_deviance_null": float(summary["poisson_deviance_null"]),
+            "policies": int(summary[HOLDOUT_POLICIES]),
+            "claims": int(summary[HOLDOUT_CLAIMS]),
+            "exposure_years": float(summary[HOLDOUT_EXPOSURE_YEARS]),
+            "poisson_deviance_null": float(summary[Metric.POISSON_DEVIANCE.of(NULL)]),
         },
         "metrics": metrics,
-        "double_lift": tables["double_lift_challenger_vs_champion"],
-        "lorenz": tables["lorenz"],
+        "double_lift": tables[double_lift(CHALLENGER, CHAMPION)],
+        "lorenz": tables[LORENZ],
         "premium_change": change,
         "recommendation": recommend(metrics),
     }
+
+
+def _side_by_side(summary: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The SIDE_BY_SIDE metrics and the double-lift error of each role."""
+    metrics = {
+        name: {key.value: float(summary[key.of(name)]) for key in SIDE_BY_SIDE}
+        for name in (CHALLENGER, CHAMPION)
+    }
+    for name in (CHALLENGER, CHAMPION):
+        metrics[name][DOUBLE_LIFT_ERROR] = float(
+            summary[double_lift_error(CHALLENGER, CHAMPION, name)]
+        )
+    return metrics
+
+
+def load_version(registry: Registry, version: str | None, role: str) -> ModelBundle:
+    """The bundle ``version`` (None: the active one); a clear error names what exists."""
+    known = registry.versions()
+    name = version or registry.active_version()
+    if name is None:
+        raise TrainingInputError(f"--{role}: no active version in {registry.root}; name one")
+    if name not in known:
+        listed = ", ".join(known) if known else "none"
+        raise TrainingInputError(
+            f"--{role} {name}: no such bundle version in {registry.root} (versions: {listed})"
+        )
+    try:
+        return registry.load(name)
+    except BundleError as exc:
+        raise TrainingInputError(f"--{role}: {exc}") from exc
+
+
+def in_sample_warnings(bundles: dict[str, ModelBundle], policies_sha256: str) -> list[str]:
+    """A warning for each bundle (by role) trained on the policies file of this SHA-256."""
+    return [
+        f"warning: the policies file is the {role}'s training data; the comparison is "
+        f"in-sample and favours the {role}"
+        for role, bundle in bundles.items()
+        if bundle.meta.data.policies_sha256 == policies_sha256
+    ]
+
+
+def compare_files(
+    registry: Registry,
+    versions: tuple[str | None, str | None],
+    policies_path: str | Path,
+    claims_path: str | Path,
+    plan: RatingPlan,
+    warn: Callable[[str], None],
+) -> dict[str, Any]:
+    """``compare_bundles`` of (challenger, champion) ``versions`` (None: the active one).
+
+    The book is the bordereaux; ``warn`` gets each in-sample warning. A
+    ``TrainingInputError`` names an unknown version, a bundle that does not
+    load, the same version twice or a book without claims.
+    """
+    challenger = load_version(registry, versions[0], CHALLENGER)
+    champion = load_version(registry, versions[1], CHAMPION)
+    if challenger.version == champion.version:
+        raise TrainingInputError(f"challenger and champion are the same version {champion.version}")
+    bordereaux = load_bordereaux(policies_path, claims_path)
+    book = book_from_bordereaux(bordereaux.policies, bordereaux.claims)
+    for line in in_sample_warnings(
+        {CHALLENGER: challenger, CHAMPION: champion}, file_sha256(policies_path)
+    ):
+        warn(line)
+    if book.holdout.claim_counts.sum() <= 0:
+        raise TrainingInputError(f"{claims_path}: no claims on these policies; nothing to compare")
+    return compare_bundles(challenger, champion, book, plan)

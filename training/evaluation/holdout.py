@@ -17,13 +17,20 @@ import numpy as np
 import pandas as pd
 
 from models.pricing.lognormal import layer_expected_loss
+from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
+from models.scoring.bundle_metadata import (
+    HOLDOUT_CLAIMS,
+    HOLDOUT_EXPOSURE_YEARS,
+    HOLDOUT_POLICIES,
+    NULL,
+    SEVERITY_TAIL_Q99,
+    TRUTH,
+    Metric,
+    double_lift_error,
+)
 from models.scoring.severity import tail_check
-from training.evaluation import metrics
+from training.evaluation import metrics, table_names
 from training.world.truth import truth_expected_count, truth_layer_expected_loss
-
-#: The standard layer of evaluation and default scoring: $1M xs $50k per claim (USD).
-STANDARD_LIMIT_USD = 1_000_000.0
-STANDARD_RETENTION_USD = 50_000.0
 
 
 @dataclass(frozen=True)
@@ -74,35 +81,40 @@ def _truth_measures(
     true_pp = truth["claim_rate_per_year"].to_numpy() * truth_layer_expected_loss(
         truth, STANDARD_RETENTION_USD, STANDARD_LIMIT_USD
     )
-    out: dict[str, Any] = {"poisson_deviance_truth": d_truth}
+    out: dict[str, Any] = {Metric.POISSON_DEVIANCE.of(TRUTH): d_truth}
     true_rate = truth["claim_rate_per_year"].to_numpy()
     _, gini_truth = _lorenz_points(h, true_rate)
-    out["gini_truth"] = gini_truth
+    out[Metric.GINI.of(TRUTH)] = gini_truth
     # the truth as a model: how far from 1 Poisson noise alone puts the A/E of this holdout
-    out["ae_overall_truth"] = float(h.claim_counts.sum() / true_count.sum())
+    out[Metric.AE_OVERALL.of(TRUTH)] = float(h.claim_counts.sum() / true_count.sum())
     groups = metrics.exposure_groups(true_rate, h.exposure_years)
-    table = metrics.ae_table(groups, h.claim_counts, {"truth": true_count})
-    out["ae_decile_max_abs_error_truth"] = max(abs(r["ae_truth"] - 1.0) for r in table)
+    table = metrics.ae_table(groups, h.claim_counts, {TRUTH: true_count})
+    out[Metric.AE_DECILE_MAX_ABS_ERROR.of(TRUTH)] = _max_ae_error(table, TRUTH)
     for p in models:
         d_model = metrics.poisson_deviance(h.claim_counts, p.rate * h.exposure_years)
-        out[f"explainable_deviance_captured_{p.name}"] = (null_deviance - d_model) / (
+        out[Metric.EXPLAINABLE_DEVIANCE_CAPTURED.of(p.name)] = (null_deviance - d_model) / (
             null_deviance - d_truth
         )
         # calibration against the true expected counts: free of Poisson noise
         groups = metrics.exposure_groups(p.rate, h.exposure_years)
         table = metrics.ae_table(groups, true_count, {p.name: p.rate * h.exposure_years})
-        out[f"truth_ae_decile_max_abs_error_{p.name}"] = max(
-            abs(r[f"ae_{p.name}"] - 1.0) for r in table
-        )
-        out[f"truth_ae_overall_{p.name}"] = float(
+        out[Metric.TRUTH_AE_DECILE_MAX_ABS_ERROR.of(p.name)] = _max_ae_error(table, p.name)
+        out[Metric.TRUTH_AE_OVERALL.of(p.name)] = float(
             true_count.sum() / (p.rate * h.exposure_years).sum()
         )
         pp = layer_pure_premium(p.rate, p.mu, p.sigma)
-        out[f"layer_pure_premium_total_error_{p.name}"] = float(pp.sum() / true_pp.sum() - 1.0)
-        out[f"layer_pure_premium_mean_abs_error_{p.name}"] = float(
+        out[Metric.LAYER_PURE_PREMIUM_TOTAL_ERROR.of(p.name)] = float(
+            pp.sum() / true_pp.sum() - 1.0
+        )
+        out[Metric.LAYER_PURE_PREMIUM_MEAN_ABS_ERROR.of(p.name)] = float(
             np.mean(np.abs(pp / true_pp - 1.0))
         )
     return out
+
+
+def _max_ae_error(table: list[dict[str, float]], name: str) -> float:
+    """The largest |A/E - 1| of model ``name`` over the groups of an A/E table."""
+    return max(abs(r[table_names.ae_column(name)] - 1.0) for r in table)
 
 
 def evaluate_model(h: Holdout, model: Predictions) -> dict[str, Any]:
@@ -114,12 +126,54 @@ def evaluate_model(h: Holdout, model: Predictions) -> dict[str, Any]:
     tail = tail_check(h.loss_usd, model.mu[h.claim_owner], model.sigma)
     q99 = next(r["fitted_to_observed"] for r in tail if r["quantile"] == 0.99)
     return {
-        "summary": {"severity_tail_fitted_to_observed_q99": q99},
+        "summary": {SEVERITY_TAIL_Q99: q99},
         "tables": {
-            "severity_tail": tail,
-            "one_way": metrics.one_way(h.frame, h.claim_counts, model.rate * h.exposure_years),
+            table_names.SEVERITY_TAIL: tail,
+            table_names.ONE_WAY: metrics.one_way(
+                h.frame, h.claim_counts, model.rate * h.exposure_years
+            ),
         },
     }
+
+
+def _model_measures(
+    h: Holdout, p: Predictions, summary: dict[str, Any], tables: dict[str, Any]
+) -> None:
+    """Deviance, Gini, A/E, lift and severity likelihood of one model, into ``summary``."""
+    counts, expected = h.claim_counts, p.rate * h.exposure_years
+    summary[Metric.POISSON_DEVIANCE.of(p.name)] = metrics.poisson_deviance(counts, expected)
+    tables[table_names.LORENZ][p.name], summary[Metric.GINI.of(p.name)] = _lorenz_points(h, p.rate)
+    summary[Metric.AE_OVERALL.of(p.name)] = float(counts.sum() / expected.sum())
+    low, high = metrics.ae_interval(float(counts.sum()), float(expected.sum()))
+    summary[Metric.AE_OVERALL_LOW95.of(p.name)] = low
+    summary[Metric.AE_OVERALL_HIGH95.of(p.name)] = high
+    groups = metrics.exposure_groups(p.rate, h.exposure_years)
+    deciles = metrics.ae_table(groups, counts, {p.name: expected})
+    tables[table_names.deciles(p.name)] = deciles
+    summary[Metric.AE_DECILE_MAX_ABS_ERROR.of(p.name)] = _max_ae_error(deciles, p.name)
+    summary[Metric.AE_DECILE_CHI2_PVALUE.of(p.name)] = metrics.ae_chi2_pvalue(deciles, p.name)
+    top = deciles[-1]
+    summary[Metric.LIFT_TOP_DECILE.of(p.name)] = (top["actual"] / counts.sum()) * 10.0
+    summary[Metric.SEVERITY_NLL_PER_CLAIM.of(p.name)] = lognormal_nll(
+        h.loss_usd, p.mu[h.claim_owner], p.sigma
+    )
+
+
+def _double_lift(
+    h: Holdout, model: Predictions, other: Predictions, summary: dict[str, Any]
+) -> list[dict[str, float]]:
+    """A/E of both in bands of ``model`` rate / ``other`` rate; each one's mean error."""
+    groups = metrics.exposure_groups(model.rate / other.rate, h.exposure_years)
+    table = metrics.ae_table(
+        groups,
+        h.claim_counts,
+        {model.name: model.rate * h.exposure_years, other.name: other.rate * h.exposure_years},
+    )
+    for p in (model, other):
+        summary[double_lift_error(model.name, other.name, p.name)] = float(
+            np.mean([abs(r[table_names.ae_column(p.name)] - 1.0) for r in table])
+        )
+    return table
 
 
 def evaluate_holdout(
@@ -136,45 +190,21 @@ def evaluate_holdout(
     ``model_checks`` is ``evaluate_model(h, model)`` when already computed.
     """
     models = [model, glm] + ([active] if active is not None else [])
-    expected = {p.name: p.rate * h.exposure_years for p in models}
     counts = h.claim_counts
     null_deviance = metrics.poisson_deviance(counts, null_rate * h.exposure_years)
     summary: dict[str, Any] = {
-        "holdout_policies": len(counts),
-        "holdout_claims": float(counts.sum()),
-        "holdout_exposure_years": float(h.exposure_years.sum()),
-        "poisson_deviance_null": null_deviance,
+        HOLDOUT_POLICIES: len(counts),
+        HOLDOUT_CLAIMS: float(counts.sum()),
+        HOLDOUT_EXPOSURE_YEARS: float(h.exposure_years.sum()),
+        Metric.POISSON_DEVIANCE.of(NULL): null_deviance,
     }
-    tables: dict[str, Any] = {"lorenz": {}}
+    tables: dict[str, Any] = {table_names.LORENZ: {}}
     for p in models:
-        summary[f"poisson_deviance_{p.name}"] = metrics.poisson_deviance(counts, expected[p.name])
-        tables["lorenz"][p.name], summary[f"gini_{p.name}"] = _lorenz_points(h, p.rate)
-        summary[f"ae_overall_{p.name}"] = float(counts.sum() / expected[p.name].sum())
-        low, high = metrics.ae_interval(float(counts.sum()), float(expected[p.name].sum()))
-        summary[f"ae_overall_low95_{p.name}"], summary[f"ae_overall_high95_{p.name}"] = low, high
-        groups = metrics.exposure_groups(p.rate, h.exposure_years)
-        deciles = metrics.ae_table(groups, counts, {p.name: expected[p.name]})
-        tables[f"deciles_{p.name}"] = deciles
-        summary[f"ae_decile_max_abs_error_{p.name}"] = max(
-            abs(r[f"ae_{p.name}"] - 1.0) for r in deciles
-        )
-        summary[f"ae_decile_chi2_pvalue_{p.name}"] = metrics.ae_chi2_pvalue(deciles, p.name)
-        top = deciles[-1]
-        summary[f"lift_top_decile_{p.name}"] = (top["actual"] / counts.sum()) * 10.0
-        summary[f"severity_nll_per_claim_{p.name}"] = lognormal_nll(
-            h.loss_usd, p.mu[h.claim_owner], p.sigma
-        )
+        _model_measures(h, p, summary, tables)
     for other in models[1:]:
-        ratio = model.rate / other.rate
-        groups = metrics.exposure_groups(ratio, h.exposure_years)
-        table = metrics.ae_table(
-            groups, counts, {model.name: expected[model.name], other.name: expected[other.name]}
+        tables[table_names.double_lift(model.name, other.name)] = _double_lift(
+            h, model, other, summary
         )
-        tables[f"double_lift_{model.name}_vs_{other.name}"] = table
-        for p in (model, other):
-            summary[f"double_lift_{model.name}_vs_{other.name}_error_{p.name}"] = float(
-                np.mean([abs(r[f"ae_{p.name}"] - 1.0) for r in table])
-            )
     checks = model_checks if model_checks is not None else evaluate_model(h, model)
     summary.update(checks["summary"])
     tables.update(checks["tables"])

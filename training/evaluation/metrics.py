@@ -21,6 +21,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from models.spec.fields import FIELDS_BY_NAME, MODEL_FIELDS
+from training.evaluation.table_names import ae_column, expected_column
 
 
 def poisson_deviance(counts: np.ndarray, expected: np.ndarray) -> float:
@@ -82,7 +83,7 @@ def ae_chi2_pvalue(rows: list[dict[str, float]], name: str) -> float:
     from these claims. Below 0.05, the table's deviations are more than noise.
     """
     actual = np.array([r["actual"] for r in rows])
-    expected = np.array([r[f"expected_{name}"] for r in rows])
+    expected = np.array([r[expected_column(name)] for r in rows])
     statistic = float(np.sum((actual - expected) ** 2 / expected))
     return float(chi2.sf(statistic, len(rows)))
 
@@ -96,8 +97,8 @@ def ae_table(
         mask = groups == g
         row = {"group": float(g), "actual": float(counts[mask].sum())}
         for name, expected in columns.items():
-            row[f"expected_{name}"] = float(expected[mask].sum())
-            row[f"ae_{name}"] = row["actual"] / max(row[f"expected_{name}"], 1e-12)
+            row[expected_column(name)] = float(expected[mask].sum())
+            row[ae_column(name)] = row["actual"] / max(row[expected_column(name)], 1e-12)
         rows.append(row)
     return rows
 

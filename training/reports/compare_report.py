@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from models.scoring.bundle_metadata import CHALLENGER, CHAMPION
+from training.evaluation.table_names import expected_column
 from training.reports.plots import figure_png
 
-_COLOURS = {"challenger": "#1f5fa8", "champion": "#d9822b", "actual": "#222222"}
+_COLOURS = {CHALLENGER: "#1f5fa8", CHAMPION: "#d9822b", "actual": "#222222"}
 
 
 def double_lift_figure(result: Mapping[str, Any]) -> Figure:
@@ -27,10 +29,10 @@ def double_lift_figure(result: Mapping[str, Any]) -> Figure:
     fig = Figure(figsize=(6, 4))
     ax = fig.add_subplot()
     ax.plot(bands, [r["actual"] for r in rows], marker="o", label="actual", color="#222222")
-    for name in ("challenger", "champion"):
+    for name in (CHALLENGER, CHAMPION):
         ax.plot(
             bands,
-            [r[f"expected_{name}"] for r in rows],
+            [r[expected_column(name)] for r in rows],
             marker="x",
             label=f"expected, {name}",
             color=_COLOURS[name],
@@ -52,7 +54,7 @@ def premium_figure(result: Mapping[str, Any]) -> Figure:
     ax = fig.add_subplot()
     low, high = float(ratios.min()), float(ratios.max())
     bins = np.geomspace(low, high, 41) if high > low else np.asarray([low * 0.99, high * 1.01])
-    ax.hist(ratios, bins=bins.tolist(), color=_COLOURS["challenger"])
+    ax.hist(ratios, bins=bins.tolist(), color=_COLOURS[CHALLENGER])
     ax.set_xscale("log")
     for edge in (0.9, 1.0, 1.1):
         ax.axvline(edge, color="grey", linestyle=":" if edge != 1.0 else "-")
@@ -65,7 +67,7 @@ def premium_figure(result: Mapping[str, Any]) -> Figure:
 def summary_rows(result: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(metric, challenger, champion) as printed and shown in the report."""
     m = result["metrics"]
-    rows = [(k, f"{m['challenger'][k]:.5g}", f"{m['champion'][k]:.5g}") for k in m["challenger"]]
+    rows = [(k, f"{m[CHALLENGER][k]:.5g}", f"{m[CHAMPION][k]:.5g}") for k in m[CHALLENGER]]
     change = result["premium_change"]
     q = change["ratio_quantiles"]
     rows += [

@@ -14,9 +14,11 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from models.scoring.bundle_metadata import ACTIVE, GLM, XGBOOST
+from training.evaluation import table_names
 from training.reports.report import one_way_worst
 
-_COLOURS = {"xgboost": "#1f5fa8", "glm": "#d9822b", "active": "#5a9e4b"}
+_COLOURS = {XGBOOST: "#1f5fa8", GLM: "#d9822b", ACTIVE: "#5a9e4b"}
 
 
 def figure_png(fig: Figure) -> str:
@@ -28,7 +30,7 @@ def figure_png(fig: Figure) -> str:
 def _lorenz_plot(tables: Mapping[str, Any]) -> Figure:
     fig = Figure(figsize=(5, 4))
     ax = fig.add_subplot()
-    for name, ys in tables["lorenz"].items():
+    for name, ys in tables[table_names.LORENZ].items():
         xs = [i / (len(ys) - 1) for i in range(len(ys))]
         ax.plot(xs, ys, label=name, color=_COLOURS.get(name))
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="no skill")
@@ -38,14 +40,15 @@ def _lorenz_plot(tables: Mapping[str, Any]) -> Figure:
     return fig
 
 
-def _ae_plot(tables: Mapping[str, Any], key: str, names: list[str], title: str) -> Figure:
+def _ae_plot(tables: Mapping[str, Any], key: str | None, names: list[str], title: str) -> Figure:
+    """A/E of each of ``names`` in table ``key``, or (None) in each one's own deciles."""
     fig = Figure(figsize=(5, 4))
     ax = fig.add_subplot()
     for name in names:
-        rows = tables[key] if key in tables else tables[f"deciles_{name}"]
+        rows = tables[key] if key is not None else tables[table_names.deciles(name)]
         ax.plot(
             [r["group"] + 1 for r in rows],
-            [r[f"ae_{name}"] for r in rows],
+            [r[table_names.ae_column(name)] for r in rows],
             marker="o",
             label=name,
             color=_COLOURS.get(name),
@@ -57,7 +60,7 @@ def _ae_plot(tables: Mapping[str, Any], key: str, names: list[str], title: str) 
 
 
 def _tail_plot(tables: Mapping[str, Any]) -> Figure:
-    rows = tables["severity_tail"]
+    rows = tables[table_names.SEVERITY_TAIL]
     fig = Figure(figsize=(5, 4))
     ax = fig.add_subplot()
     ax.loglog(
@@ -85,8 +88,8 @@ def _one_way_plot(tables: Mapping[str, Any], fields: list[str]) -> Figure:
     fig = Figure(figsize=(12, 6))
     for i, field in enumerate(fields):
         ax = fig.add_subplot(2, 3, i + 1)
-        rows = tables["one_way"][field]
-        ax.plot(range(len(rows)), [r["ae"] for r in rows], marker="o", color=_COLOURS["xgboost"])
+        rows = tables[table_names.ONE_WAY][field]
+        ax.plot(range(len(rows)), [r["ae"] for r in rows], marker="o", color=_COLOURS[XGBOOST])
         ax.axhline(1.0, color="grey", linestyle=":")
         ax.set_xticks(range(len(rows)), [r["level"] for r in rows], rotation=30, fontsize=7)
         ax.set_title(field, fontsize=9)
@@ -103,17 +106,17 @@ def holdout_plots(tables: Mapping[str, Any]) -> list[str]:
     Lorenz curves, A/E by decile, double lifts (the comparison tables), then
     the severity tail and one-way A/E (one model's own checks).
     """
-    names = [n for n in ("xgboost", "glm", "active") if f"deciles_{n}" in tables]
+    names = [n for n in (XGBOOST, GLM, ACTIVE) if table_names.deciles(n) in tables]
     figures = []
-    if "lorenz" in tables:
+    if table_names.LORENZ in tables:
         figures.append(_lorenz_plot(tables))
     if names:
-        figures.append(_ae_plot(tables, "deciles", names, "A/E by predicted decile"))
+        figures.append(_ae_plot(tables, None, names, "A/E by predicted decile"))
     for other in names[1:]:
-        key = f"double_lift_xgboost_vs_{other}"
-        figures.append(_ae_plot(tables, key, ["xgboost", other], f"Double lift vs {other}"))
-    if "severity_tail" in tables:
+        key = table_names.double_lift(XGBOOST, other)
+        figures.append(_ae_plot(tables, key, [XGBOOST, other], f"Double lift vs {other}"))
+    if table_names.SEVERITY_TAIL in tables:
         figures.append(_tail_plot(tables))
-    if "one_way" in tables:
+    if table_names.ONE_WAY in tables:
         figures.append(_one_way_plot(tables, [f for f, _ in one_way_worst(tables)[:6]]))
     return [figure_png(f) for f in figures]

@@ -10,7 +10,6 @@ from models.pricing.lognormal import layer_expected_loss
 from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
 from tests.support.portfolio import make_portfolio
 from training.cli import main
-from training.evaluation import holdout
 
 COLUMNS = [
     "policy_id",
@@ -97,10 +96,3 @@ def test_unknown_version_and_empty_models_dir_are_clear_errors(
     )
     assert ".csv or .parquet" in capsys.readouterr().err
     assert not out.exists()
-
-
-def test_the_standard_layer_is_the_one_the_holdout_metrics_use() -> None:
-    """$1M xs $50k: the layer of the training report's holdout figures and of scoring."""
-    scored = (STANDARD_RETENTION_USD, STANDARD_LIMIT_USD)
-    assert scored == (holdout.STANDARD_RETENTION_USD, holdout.STANDARD_LIMIT_USD)
-    assert scored == (50_000.0, 1_000_000.0)

@@ -125,3 +125,24 @@ def test_unknown_version_names_the_versions_that_exist(two_bundles, tmp_path, ca
     assert code == 1
     assert "--challenger 2030-01-01T00-00-00Z-deadbeef: no such bundle version" in err
     assert good in err and worse in err
+
+
+def test_a_book_either_bundle_was_trained_on_is_flagged_in_sample(
+    two_bundles, portfolio_dir, tmp_path, capsys
+):
+    registry, good, worse, _ = two_bundles
+    # both were trained on these policies (the worse one on a copy with shuffled claims)
+    code = main(_compare_argv(registry, good, worse, portfolio_dir, tmp_path))
+    err = capsys.readouterr().err
+    assert code == 0
+    for role in ("challenger", "champion"):
+        assert (
+            f"warning: the policies file is the {role}'s training data; the comparison is "
+            f"in-sample and favours the {role}"
+        ) in err
+
+
+def test_the_same_version_twice_is_refused(two_bundles, tmp_path, capsys):
+    registry, good, _, book = two_bundles
+    assert main(_compare_argv(registry, good, good, book, tmp_path)) == 1
+    assert f"challenger and champion are the same version {good}" in capsys.readouterr().err

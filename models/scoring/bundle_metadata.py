@@ -1,0 +1,349 @@
+"""The typed contents of a bundle's ``metadata.json``, and the names of its metrics.
+
+``BundleMetadata`` is what training writes and what the bundle, the model
+registry API, the reports and the champion/challenger comparison read back:
+nested frozen dataclasses, one per section of the file, instead of a dict
+read by string keys.
+
+Bytes: ``to_json()`` is ``json.dumps(to_dict(), indent=2, sort_keys=True,
+allow_nan=False)`` plus a newline, the bytes training has always written
+(the keys are sorted, so the order of the fields below does not matter).
+``from_json(text).to_json() == text`` for every file training wrote: values
+are kept as read (an int stays an int), nothing is rounded or converted. The
+bundle version is a content hash of these bytes, so a change here that
+changes them changes every version name.
+
+Format version: the file has carried ``"format": 1`` since the first bundle,
+so the version needs no new field (and the shipped bundle's bytes stay as
+they are). This module reads and writes format 1 only; a file with another
+format number, a missing or unknown key or a value of the wrong type is
+refused with ``MetadataError`` naming the key. A change to the layout is a
+new ``FORMAT_VERSION``, read by a new branch of ``BundleMetadata.from_dict``.
+
+Metrics: ``metrics`` maps a name to a holdout figure (None where undefined,
+e.g. an A/E with nothing expected; JSON has no NaN). A figure measured for
+each model is stored as ``<metric>_<model>``: ``Metric.GINI.of(XGBOOST)`` is
+``"gini_xgboost"``. Build and look up names with these constants, never by
+spelling them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, Final, Union, cast, get_args, get_origin, get_type_hints
+
+import numpy as np
+
+from models.scoring.booster_params import BoosterParams
+
+FORMAT_VERSION: Final = 1
+
+# The models that holdout metrics are measured for: the ``<model>`` of ``<metric>_<model>``.
+XGBOOST: Final = "xgboost"
+GLM: Final = "glm"  # the Poisson / lognormal GLM baseline
+ACTIVE: Final = "active"  # the bundle that was active when this one was trained
+TRUTH: Final = "truth"  # the synthetic truth, scored as a model (noise floor)
+NULL: Final = "null"  # one claim rate for every policy
+CHALLENGER: Final = "challenger"  # `python -m training compare`
+CHAMPION: Final = "champion"
+
+# Figures of the holdout itself and of one model's own checks (no ``_<model>``).
+HOLDOUT_POLICIES: Final = "holdout_policies"
+HOLDOUT_CLAIMS: Final = "holdout_claims"
+HOLDOUT_EXPOSURE_YEARS: Final = "holdout_exposure_years"
+SEVERITY_TAIL_Q99: Final = "severity_tail_fitted_to_observed_q99"
+
+
+class Metric(StrEnum):
+    """A holdout metric measured for each model (training/evaluation/holdout.py)."""
+
+    POISSON_DEVIANCE = "poisson_deviance"  # mean per policy; lower = better
+    GINI = "gini"  # of the claim-rate ordering; higher = better
+    AE_OVERALL = "ae_overall"  # actual / expected claims
+    AE_OVERALL_LOW95 = "ae_overall_low95"  # exact Poisson interval of the A/E
+    AE_OVERALL_HIGH95 = "ae_overall_high95"
+    AE_DECILE_MAX_ABS_ERROR = "ae_decile_max_abs_error"  # largest |A/E - 1| by decile
+    AE_DECILE_CHI2_PVALUE = "ae_decile_chi2_pvalue"
+    LIFT_TOP_DECILE = "lift_top_decile"  # top decile's share of claims x 10
+    SEVERITY_NLL_PER_CLAIM = "severity_nll_per_claim"
+    # with a truth file (synthetic data) only
+    EXPLAINABLE_DEVIANCE_CAPTURED = "explainable_deviance_captured"
+    TRUTH_AE_DECILE_MAX_ABS_ERROR = "truth_ae_decile_max_abs_error"
+    TRUTH_AE_OVERALL = "truth_ae_overall"
+    LAYER_PURE_PREMIUM_TOTAL_ERROR = "layer_pure_premium_total_error"
+    LAYER_PURE_PREMIUM_MEAN_ABS_ERROR = "layer_pure_premium_mean_abs_error"
+
+    def of(self, model: str) -> str:
+        """The name of this metric for ``model`` in ``metrics``: ``<metric>_<model>``."""
+        return f"{self.value}_{model}"
+
+
+def double_lift_error(model: str, other: str, scored: str) -> str:
+    """Mean |A/E - 1| of ``scored`` over the bands of ``model`` rate / ``other`` rate."""
+    return f"double_lift_{model}_vs_{other}_error_{scored}"
+
+
+def finite_or_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    """NaN and infinities become None (JSON has no NaN); other values are kept."""
+    return {
+        k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in values.items()
+    }
+
+
+class MetadataError(ValueError):
+    """A metadata.json this code cannot read: another format, a missing or odd key."""
+
+
+class _Section:
+    """A dataclass section of metadata.json, as plain JSON values."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return cast(dict[str, Any], _encode(self))
+
+
+@dataclass(frozen=True)
+class RiskScoreScale:
+    """The risk score: percentile (0-100) of the loss cost in the training portfolio.
+
+    Loss cost is expected annual ground-up loss per USD of annual budget,
+    the exposure base: a big, well-run city is not riskier than a small,
+    careless one just for being big (its expected loss in USD is larger, and
+    the premium says so). The scale is the loss cost's 0.1% quantiles
+    (``LEVELS`` of them), stored as ``reference.loss_cost_quantiles``.
+    """
+
+    loss_cost_quantiles: tuple[float, ...]
+    LEVELS: ClassVar[int] = 1001
+
+    @staticmethod
+    def loss_cost(expected_annual_loss_usd: Any, annual_revenue_usd: Any) -> np.ndarray:
+        """Expected annual loss per USD of annual budget (the exposure base)."""
+        return np.asarray(expected_annual_loss_usd, dtype=np.float64) / np.asarray(
+            annual_revenue_usd, dtype=np.float64
+        )
+
+    @classmethod
+    def fit(cls, expected_annual_loss_usd: Any, annual_revenue_usd: Any) -> RiskScoreScale:
+        """The scale of a portfolio: its loss costs' quantiles."""
+        cost = cls.loss_cost(expected_annual_loss_usd, annual_revenue_usd)
+        return cls(tuple(np.quantile(cost, np.linspace(0, 1, cls.LEVELS)).tolist()))
+
+    def score(self, expected_annual_loss_usd: Any, annual_revenue_usd: Any) -> np.ndarray:
+        """Risk score 0-100 of each city; below (above) the portfolio: 0 (100)."""
+        quantiles = np.asarray(self.loss_cost_quantiles)
+        levels = np.linspace(0.0, 100.0, len(quantiles))
+        return np.interp(
+            self.loss_cost(expected_annual_loss_usd, annual_revenue_usd), quantiles, levels
+        )
+
+    def to_plain(self) -> list[float]:
+        return list(self.loss_cost_quantiles)
+
+    @classmethod
+    def from_plain(cls, value: Any, where: str) -> RiskScoreScale:
+        return cls(_decode(tuple[float, ...], value, where))
+
+
+@dataclass(frozen=True)
+class TrainingData(_Section):
+    """The bordereaux a bundle learned from (file names, SHA-256, sizes)."""
+
+    policies_file: str
+    claims_file: str
+    policies_sha256: str
+    claims_sha256: str
+    policies: int
+    claims: int
+    exposure_years: float
+
+
+@dataclass(frozen=True)
+class SplitSizes(_Section):
+    """The seeded split by policy: fractions and policy counts of each part."""
+
+    fractions: tuple[float, ...]
+    train: int
+    valid: int
+    holdout: int
+
+
+@dataclass(frozen=True)
+class FrequencyMetadata(_Section):
+    """The frequency booster's file and the offset it must be given back."""
+
+    booster: str
+    objective: str
+    base_score: float
+    intercept_log_rate: float
+    balance_factor: float
+    log_rate_offset: float
+    best_iteration: int
+    offset_convention: str
+
+
+@dataclass(frozen=True)
+class SeverityMetadata(_Section):
+    """The severity booster's file, the lognormal's scale and location shift."""
+
+    booster: str
+    distribution: str
+    sigma: float
+    mu_shift: float
+    best_iteration: int
+    large_loss_factor: float
+    large_loss_threshold_usd: float
+    convention: str
+
+
+@dataclass(frozen=True)
+class BalanceCorrections(_Section):
+    """The balance of the boosters to the training data (training/fitting/balance.py)."""
+
+    frequency_factor: float
+    observed_claims: float
+    observed_loss_usd: float
+    severity_factor: float
+    body_cap_usd: float
+    body_mu_shift: float
+    large_loss_factor: float
+
+
+@dataclass(frozen=True)
+class BaselineBalance(_Section):
+    """The same balance corrections of the GLM baseline."""
+
+    frequency_factor: float
+    body_mu_shift: float
+
+
+@dataclass(frozen=True)
+class StandardLayer(_Section):
+    """The layer of the per-claim layer metrics: limit xs retention (USD)."""
+
+    limit_usd: float
+    retention_usd: float
+
+
+@dataclass(frozen=True)
+class ReferencePortfolio(_Section):
+    """The training portfolio's distribution: what a new city is ranked against."""
+
+    expected_annual_loss_quantiles_usd: tuple[float, ...]  # 101 levels, 0-100%
+    risk_score_scale: RiskScoreScale = field(metadata={"key": "loss_cost_quantiles"})
+    claim_rate_quantiles_per_year: tuple[float, ...]  # 11 levels, 0-100%
+    portfolio: str
+    sample_file: str
+    sample_rows: int
+    sample_seed: int
+
+
+@dataclass(frozen=True)
+class BundleMetadata(_Section):
+    """Everything metadata.json records about a bundle version (format 1)."""
+
+    format: int
+    spec_hash: str
+    created_at: str  # UTC, 2026-01-01T00:00:00Z
+    libraries: Mapping[str, str]
+    seed: int
+    data: TrainingData
+    split: SplitSizes
+    hyperparameters: BoosterParams
+    feature_names: tuple[str, ...]
+    monotone_constraints: tuple[int, ...]
+    frequency: FrequencyMetadata
+    severity: SeverityMetadata
+    balance: BalanceCorrections
+    baseline_balance: BaselineBalance
+    metrics: Mapping[str, float | None]
+    standard_layer: StandardLayer
+    reference: ReferencePortfolio
+
+    def to_json(self) -> str:
+        """The bytes of metadata.json (as text)."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> BundleMetadata:
+        """Parse metadata.json; ``MetadataError`` when it is not a format-1 file."""
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
+            raise MetadataError(f"is not JSON ({exc})") from exc
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> BundleMetadata:
+        """The metadata of a decoded metadata.json object."""
+        if not isinstance(raw, dict):
+            raise MetadataError("is not a JSON object")
+        if raw.get("format") != FORMAT_VERSION:
+            raise MetadataError(
+                f"has format {raw.get('format')!r}; this code reads format {FORMAT_VERSION}"
+            )
+        return cast(BundleMetadata, _decode(cls, raw, ""))
+
+
+def _key(item: dataclasses.Field[Any]) -> str:
+    return str(item.metadata.get("key", item.name))
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if isinstance(value, RiskScoreScale):
+            return value.to_plain()
+        return {_key(f): _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_encode(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _encode(v) for k, v in value.items()}
+    return value
+
+
+def _decode(kind: Any, value: Any, where: str) -> Any:
+    """``value`` read from JSON as ``kind``, unchanged (a tuple for a list)."""
+    origin = get_origin(kind)
+    if kind is RiskScoreScale:
+        return RiskScoreScale.from_plain(value, where)
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        return _decode_dataclass(kind, value, where)
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in get_args(kind):
+            return None
+        (other,) = (a for a in get_args(kind) if a is not type(None))
+        return _decode(other, value, where)
+    if origin is tuple:
+        (item, _) = get_args(kind)
+        if not isinstance(value, list):
+            raise MetadataError(f"{where}: must be a list")
+        return tuple(_decode(item, v, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin is Mapping:
+        if not isinstance(value, dict):
+            raise MetadataError(f"{where}: must be an object")
+        _, item = get_args(kind)
+        return {k: _decode(item, v, f"{where}.{k}") for k, v in value.items()}
+    accepted = {float: (int, float), int: (int,), str: (str,)}[kind]
+    if isinstance(value, bool) or not isinstance(value, accepted):
+        raise MetadataError(f"{where}: must be {'a number' if kind is float else kind.__name__}")
+    return value
+
+
+def _decode_dataclass(kind: type, value: Any, where: str) -> Any:
+    if not isinstance(value, dict):
+        raise MetadataError(f"{where or 'metadata'}: must be an object")
+    items = {_key(f): f for f in dataclasses.fields(kind)}
+    missing, unknown = sorted(set(items) - set(value)), sorted(set(value) - set(items))
+    if missing or unknown:
+        problems = [f"missing {', '.join(missing)}"] * bool(missing)
+        problems += [f"unknown {', '.join(unknown)}"] * bool(unknown)
+        raise MetadataError(f"{where or 'metadata'}: {'; '.join(problems)}")
+    hints = get_type_hints(kind)
+    prefix = f"{where}." if where else ""
+    return kind(
+        **{f.name: _decode(hints[f.name], value[k], f"{prefix}{k}") for k, f in items.items()}
+    )

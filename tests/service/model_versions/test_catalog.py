@@ -1,0 +1,54 @@
+"""The model catalog: figures read from metadata.json, problems reported rather than raised.
+
+Oracle: the shipped bundle's own metadata.json, read as plain JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from models.scoring.bundle import METADATA_FILE
+from models.scoring.registry import DEFAULT_MODELS_DIR, Registry
+from service.model_versions import catalog
+
+VERSION = "2026-01-01T00-00-00Z-0a575b61"
+
+
+@pytest.fixture()
+def registry(tmp_path: Path) -> Registry:
+    shutil.copytree(DEFAULT_MODELS_DIR / VERSION, tmp_path / VERSION)
+    return Registry(tmp_path)
+
+
+def test_summary_and_detail_are_the_files_figures(registry: Registry) -> None:
+    raw = json.loads((registry.path(VERSION) / METADATA_FILE).read_text())
+    summary = catalog.summary(registry, VERSION, VERSION)
+    assert summary["created_at"] == raw["created_at"] and summary["active"] is True
+    assert summary["metrics"] == {k: float(raw["metrics"][k]) for k in catalog.HEADLINE_METRICS}
+    detail = catalog.detail(registry, VERSION, None)
+    assert detail["metrics"] == {k: float(v) for k, v in raw["metrics"].items()}
+    assert detail["training_data"] == raw["data"]
+    assert (detail["spec_hash"], detail["seed"]) == (raw["spec_hash"], raw["seed"])
+    assert "problem" not in detail and detail["model_card"].startswith("# Model card")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{", "metadata.json unreadable: JSONDecodeError"),
+        ("[1]", "metadata.json is not a JSON object"),
+        ('{"format": 2}', "metadata.json has format 2; this code reads format 1"),
+    ],
+)
+def test_a_metadata_file_that_cannot_be_read_is_a_problem_not_an_error(
+    registry: Registry, text: str, problem: str
+) -> None:
+    (registry.path(VERSION) / METADATA_FILE).write_text(text)
+    detail = catalog.detail(registry, VERSION, None)
+    assert detail["problem"] == problem
+    assert detail["created_at"] == "2026-01-01T00:00:00Z"  # from the version name
+    assert detail["metrics"] == {} and detail["training_data"] == {} and detail["seed"] is None
