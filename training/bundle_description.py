@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
 from models.scoring.bundle import (
     FREQUENCY_FILE,
     REFERENCE_FILE,
@@ -39,7 +40,6 @@ from models.scoring.bundle_metadata import (
 )
 from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
 from models.spec.fields import spec_hash
-from training.evaluation.holdout import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
 from training.fitting.baseline import GlmBaseline
 from training.fitting.boosters import SPLIT_FRACTIONS, FittedModels
 
