@@ -1,21 +1,29 @@
 """Application factory: nothing happens at import time.
 
 ``create_app(test_config)`` reads the environment (service.config), then
-wires each concern with its own ``init_app``: request ids and JSON logs,
-metrics, the database, the quote engine (built lazily), rate limits, the
-OpenAPI/error layer, and one blueprint per concern.
+wires each concern with its own ``init_app``: the app's own metrics registry
+first, request ids and JSON logs, the database, the quote engine (built
+lazily), rate limits, the OpenAPI/error layer, and one blueprint per concern.
+
+Flask and the concerns are imported inside ``create_app``, not here: the
+``service`` package imports this module, and importing it must stay cheap and
+Flask-free, because ``python -m training drift`` imports
+service.storage.quoted_exposures (the one reader of stored exposures).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from service.config import DEFAULT_INSTANCE_PATH, settings_from_env
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    from flask import Flask
+
     app = Flask(__name__, instance_path=str(DEFAULT_INSTANCE_PATH), static_folder=None)
     app.config.update(settings_from_env(DEFAULT_INSTANCE_PATH))
     if test_config:
@@ -33,7 +41,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from service.quotes import views as quotes
     from service.storage import db
 
-    # Order matters: timing and request ids first, so a 429 is timed and logged too.
+    # Order matters: the metrics registry before any concern registers in it;
+    # timing and request ids first, so a 429 is timed and logged too.
     metrics.init_app(app)
     logs.init_app(app)
     db.init_app(app)

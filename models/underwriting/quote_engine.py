@@ -5,15 +5,19 @@ frequency booster (claim rate per year) and severity booster (lognormal of one
 loss) -> risk score against the bundle's reference portfolio -> drivers ->
 pricing with the rating plan (layer, aggregate limit, loads, decision).
 The service calls :meth:`QuoteEngine.quote`; the self-assessment and batch
-scoring reuse :meth:`QuoteEngine.score`.
+scoring reuse :meth:`QuoteEngine.score`. The class implements the service's
+seam (service.engine.protocol.QuoteEngine, checked by mypy there):
+``model_version``, ``rating_plan_version``, ``reference_exposures``,
+``quote`` and ``self_assessor``.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +28,11 @@ from models.scoring.bundle import ModelBundle
 from models.scoring.explain import drivers_for, field_log_effects
 from models.scoring.features import features_from_records
 from models.scoring.registry import Registry
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from models.underwriting.assessment import CityAssessor
 
 # Upper bounds of the risk grades on the 0-100 risk score (quintiles of the
 # reference portfolio): A = the safest fifth of cities, E = the riskiest.
@@ -65,6 +74,10 @@ class QuoteEngine:
     # Seconds spent in each step of the last quote (benchmarks/bench_service.py).
     last_timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
     plan_sha256: str = field(init=False, compare=False, repr=False)
+    _assessor: CityAssessor | None = field(default=None, init=False, compare=False, repr=False)
+    _assessor_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         # hashed once per engine, not per quote
@@ -77,6 +90,27 @@ class QuoteEngine:
     @property
     def rating_plan_version(self) -> str:
         return self.plan.version
+
+    @property
+    def reference_exposures(self) -> pd.DataFrame:
+        """The bundle's sample of the training portfolio (the drift reference)."""
+        return self.bundle.reference_exposures
+
+    def self_assessor(self) -> CityAssessor:
+        """The city self-assessment on this engine, built on first use and then kept.
+
+        Building it scores the reference sample once (tens of ms), so every
+        assessment with this engine reuses the one assessor.
+        """
+        with self._assessor_lock:
+            assessor = self._assessor
+            if assessor is None:
+                # Imported here: models.underwriting.assessment imports this module.
+                from models.underwriting.assessment import CityAssessor
+
+                assessor = CityAssessor(self)
+                object.__setattr__(self, "_assessor", assessor)
+            return assessor
 
     def score(self, exposures: Sequence[Mapping[str, Any]]) -> CityScores:
         """Claim rate, severity, expected loss and risk score of validated exposures."""

@@ -3,14 +3,15 @@
 No API key: any city may ask. Requests are rate-limited per client address
 (service.access.ratelimit counts requests without a key per address). Nothing is
 stored, and nothing the city sends is logged: the access log keeps method,
-path, status and timing, and ``polisure_assessments_total`` counts requests
-by channel. The domain work is one call to models.underwriting.assessment.CityAssessor,
-built once per quote engine (it scores the reference sample for the peers).
+path, status and timing, and ``polisure_assessments_total`` (in the app's
+registry, service.ops.metrics) counts requests by channel. The domain work is
+one call to the engine's self-assessor (service.engine.protocol; the model
+engine keeps one models.underwriting.assessment.CityAssessor, which scores the
+reference sample for the peers once); an engine without one answers 503.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify
@@ -19,16 +20,12 @@ from marshmallow import Schema, fields
 from prometheus_client import Counter
 
 from models.spec.schemas import PartialExposureSchema
-from models.underwriting.assessment import CityAssessor
-from models.underwriting.quote_engine import QuoteEngine as ModelQuoteEngine
 from service.engine.slot import get_engine
 from service.http.api import Blueprint, document_errors
 from service.http.errors import ApiError, ErrorSchema
+from service.ops.metrics import app_metrics
 
-EXTENSION_KEY = "polisure.assessor"
-ASSESSMENTS = Counter(
-    "polisure_assessments_total", "City self-assessments answered, by channel.", ["channel"]
-)
+EXTENSION_KEY = "polisure.assessments_total"
 #: Headers of every self-assessment answer: results are private to the browser.
 PRIVATE_HEADERS = {
     "Cache-Control": "no-store",
@@ -87,34 +84,24 @@ class AssessmentSchema(Schema):
     rating_plan_version = fields.String()
 
 
-class _AssessorCache:
-    """One CityAssessor for the app's current engine; rebuilt when the engine changes."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._engine: object | None = None
-        self._assessor: CityAssessor | None = None
-
-    def get(self, engine: object) -> CityAssessor:
-        with self._lock:
-            if self._assessor is None or self._engine is not engine:
-                if not isinstance(engine, ModelQuoteEngine):
-                    raise ApiError(
-                        503, "The self-assessment needs the model engine, which is not loaded."
-                    )
-                self._assessor, self._engine = CityAssessor(engine), engine
-            return self._assessor
-
-
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION_KEY] = _AssessorCache()
+    """Register ``polisure_assessments_total`` in the app's registry (after service.ops.metrics)."""
+    app.extensions[EXTENSION_KEY] = Counter(
+        "polisure_assessments_total",
+        "City self-assessments answered, by channel.",
+        ["channel"],
+        registry=app_metrics(app).registry,
+    )
 
 
 def assess(answers: dict[str, Any], channel: str) -> dict[str, Any]:
     """Assess validated answers with the app's engine; counts the request, stores nothing."""
-    cache: _AssessorCache = current_app.extensions[EXTENSION_KEY]
-    result = cache.get(get_engine()).assess(answers)
-    ASSESSMENTS.labels(channel=channel).inc()
+    assessor = get_engine().self_assessor()
+    if assessor is None:
+        raise ApiError(503, "The self-assessment needs the model engine, which is not loaded.")
+    result = assessor.assess(answers)
+    assessments: Counter = current_app.extensions[EXTENSION_KEY]
+    assessments.labels(channel=channel).inc()
     return result
 
 

@@ -1,24 +1,7 @@
-"""The quote engine the service calls, and how the app gets one.
+"""The app's quote engine: how the app gets one, and how it follows promotions.
 
-The service never prices anything itself: POST /v1/quotes validates the
-body, calls ``engine.quote(exposure, policy)`` once, stores and returns the
-result. Any object with this shape is an engine (``QuoteEngine``)::
-
-    class QuoteEngine(Protocol):
-        model_version: str        # bundle version, e.g. 2026-11-29T01-02-03Z-1a2b3c4d
-        rating_plan_version: str  # the rating plan's own version string
-        def quote(self, exposure: dict, policy: dict) -> dict: ...
-
-``exposure`` is ExposureSchema's output (every model field, sets as lists,
-``vendors`` only if sent); ``policy`` is PolicySchema's output: limit_usd and
-retention_usd (USD floats), coverages (list in the documented order) and
-period_days (int). ``quote`` returns a JSON-ready dict with at least
-``decision`` ("quote" | "refer" | "decline") and the other fields of CONTRACT
-§5 (see service.quotes.schemas.QuoteSchema); plain floats, no NaN. The service adds
-``quote_id``, ``created_at``, ``model_version``, ``rating_plan_version`` and
-the normalised ``policy``. For an input that passed the schemas but cannot be
-priced, raise ``ValueError`` naming the field and rule (optionally with a
-``fields`` attribute: {"policy.retention_usd": ["..."]}): the client gets a 422.
+The service uses the engine only through service.engine.protocol.QuoteEngine
+(``quote``, the two versions, ``reference_exposures``, ``self_assessor``).
 
 The engine is built by the "module:callable" in POLISURE_ENGINE (default
 ``models.underwriting.quote_engine:load_quote_engine``), called with the models directory
@@ -26,14 +9,15 @@ The engine is built by the "module:callable" in POLISURE_ENGINE (default
 their first request (service.wsgi warms it at boot). XGBoost uses one thread
 per worker: the gunicorn config sets OMP_NUM_THREADS=1 before any import.
 
-Hot reload (a promotion without a restart): a factory-built engine follows
-the registry's ACTIVE pointer. At most every ``RELOAD_CHECK_SECONDS`` a
-request stats the ACTIVE file (inode, mtime, size: no read, no parse); when it
-changed, the new engine is built completely (manifest verified, boosters
-loaded) while the old one keeps serving, and only then is the reference
-swapped. A view takes the engine once per request and prices only with it,
-so a quote is never half one version, half another. A bundle that fails to
-load leaves the old engine serving; /readyz and the metric
+Hot reload (a promotion without a restart; the service's only reload
+mechanism): a factory-built engine follows the registry's ACTIVE pointer. At
+most every ``RELOAD_CHECK_SECONDS`` a request stats the ACTIVE file (inode,
+mtime, size: no read, no parse); when it changed, the new engine is built
+completely (manifest verified, boosters loaded) while the old one keeps
+serving, and only then is the reference swapped. A view takes the engine once
+per request and prices only with it, so a quote is never half one version,
+half another. A bundle that fails to load (or an ACTIVE that vanished) leaves
+the old engine serving; /readyz and the metric
 ``polisure_model_reloads_total{outcome="failed"}`` report it. A failed load
 (first build or reload) is retried when ACTIVE changes, else after
 ``RETRY_SECONDS``; /readyz gives the reason meanwhile. Each worker
@@ -49,18 +33,15 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
 
 from flask import Flask, current_app
+from prometheus_client import CollectorRegistry
 
 from models.scoring.registry import ACTIVE_FILE, resolve_models_dir
-from service.engine.pointer import (
-    RELOADS,
-    active_pointer_signature,
-    publish_model_version,
-    read_active_pointer,
-)
+from service.engine.pointer import EngineMetrics, active_pointer_signature, read_active_pointer
+from service.engine.protocol import EngineFactory, QuoteEngine
 from service.http.errors import ApiError
+from service.ops.metrics import app_metrics
 
 log = logging.getLogger("polisure.service")
 EXTENSION_KEY = "polisure.engine"
@@ -68,19 +49,6 @@ RETRY_SECONDS = 30.0
 #: How often (seconds, per worker) a request may stat ACTIVE for a promotion.
 RELOAD_CHECK_SECONDS = 0.5
 DECISIONS = ("quote", "refer", "decline")
-
-
-@runtime_checkable
-class QuoteEngine(Protocol):
-    """What the service needs from the pricing side (see the module docstring)."""
-
-    model_version: str
-    rating_plan_version: str
-
-    def quote(self, exposure: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]: ...
-
-
-EngineFactory = Callable[[str | None], QuoteEngine]
 
 
 def resolve_factory(spec: str | EngineFactory) -> EngineFactory:
@@ -103,7 +71,10 @@ class EngineSlot:
         *,
         check_seconds: float = RELOAD_CHECK_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        metrics: EngineMetrics | None = None,
     ) -> None:
+        # A slot built outside an app (tests) gets a registry of its own.
+        self.metrics = metrics or EngineMetrics(CollectorRegistry())
         self._factory = factory
         self._models_dir = models_dir
         self._engine = engine
@@ -122,7 +93,7 @@ class EngineSlot:
         self._failed: tuple[tuple[int, int, int] | None, float] | None = None
         self._lock = threading.Lock()
         if engine is not None:
-            publish_model_version(None, engine)
+            self.metrics.publish_model_version(None, engine)
 
     def get(self) -> QuoteEngine:
         """The engine; ApiError 503 (with the reason) if it cannot be built."""
@@ -154,6 +125,7 @@ class EngineSlot:
     def _build(self) -> QuoteEngine:
         assert self._factory is not None  # callers check
         engine = resolve_factory(self._factory)(self._models_dir)
+        # The one runtime check: POLISURE_ENGINE names any callable, which mypy cannot see.
         if not isinstance(engine, QuoteEngine):
             raise TypeError(f"{type(engine).__name__} does not implement QuoteEngine")
         return engine
@@ -201,19 +173,19 @@ class EngineSlot:
         except Exception as exc:  # the old engine keeps serving
             self.reload_error = f"{type(exc).__name__}: {exc}"[:300]
             self._failed = (signature, now)
-            RELOADS.labels(outcome="failed").inc()
+            self.metrics.count_reload("failed")
             log.error(
                 "promoted model failed to load; the previous one keeps serving",
                 extra={"reason": self.reload_error, "model_version": self._engine.model_version},
             )
             return
         self._signature, self.reload_error, self._failed = signature, None, None
-        RELOADS.labels(outcome="loaded").inc()
+        self.metrics.count_reload("loaded")
         self._swap(engine)
 
     def _swap(self, engine: QuoteEngine) -> None:
         previous, self._engine, self._error = self._engine, engine, None
-        publish_model_version(previous, engine)
+        self.metrics.publish_model_version(previous, engine)
         log.info(
             "quote engine loaded",
             extra={
@@ -242,6 +214,7 @@ def init_app(app: Flask) -> None:
         app.config.get("POLISURE_MODELS_DIR"),
         engine=app.config.get("POLISURE_QUOTE_ENGINE"),
         check_seconds=app.config.get("POLISURE_MODEL_CHECK_SECONDS", RELOAD_CHECK_SECONDS),
+        metrics=EngineMetrics(app_metrics(app).registry),
     )
 
 

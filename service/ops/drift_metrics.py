@@ -1,19 +1,20 @@
 """Exposure drift as Prometheus gauges: ``polisure_exposure_psi{field=...}``.
 
-The same figures as ``python -m training drift``: the population stability
-index (models.scoring.drift) of each model field, between the exposures of the
+The same figures as ``python -m training drift``, from the same reader
+(service.storage.quoted_exposures): the population stability index
+(models.scoring.drift) of each model field, between the exposures of the
 quotes stored in the last ``POLISURE_DRIFT_WINDOW_DAYS`` days (default 30;
-the most recent ``MAX_QUOTES`` of them) and the active bundle's reference
+the most recent ``quoted_exposures.MAX_QUOTES`` of them) and the active engine's reference
 exposures. Also ``polisure_exposure_psi_quotes``: how many quotes that was.
 
 A collector computes them when /metrics is scraped, at most once every
-``REFRESH_SECONDS`` per process (reading a few thousand stored exposures
-takes a fraction of a second; a scrape every 15 s must not repeat it).
-It lives in its own registry, not in prometheus_client's multiprocess
-files: the figures come from the shared database, so whichever gunicorn
-worker answers the scrape gives the same values, and summing or maxing them
-across workers would be wrong. ``exposition(app)`` is appended to the
-/metrics body by service.ops.metrics.
+``REFRESH_SECONDS`` per process (reading the 20,000 newest stored exposures
+and their PSI take about a second; a scrape every 15 s must not repeat it).
+It lives in a registry of its own, made with the app, not in the app's
+metrics registry (service.ops.metrics): the figures come from the shared
+database, so whichever gunicorn worker answers the scrape gives the same
+values, and summing or maxing them across workers' multiprocess files would
+be wrong. /metrics appends it once, after the app's own metrics.
 """
 
 from __future__ import annotations
@@ -22,38 +23,23 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pandas as pd
 from flask import Flask
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
-from sqlalchemy import select
 
 from models.scoring.drift import FieldDrift, exposure_drift
 from models.spec.exposure import records_to_frame
-from service.storage.db import Database
-from service.storage.tables import Quote
+from service.engine.slot import get_engine
+from service.ops.metrics import app_metrics
+from service.storage.db import Database, get_db
+from service.storage.quoted_exposures import recent_exposures, window_start
 
-EXTENSION_KEY = "polisure.drift_metrics"
 DEFAULT_WINDOW_DAYS = 30
-MAX_QUOTES = 20_000
 REFRESH_SECONDS = 300.0
 
 log = logging.getLogger(__name__)
-
-
-def recent_exposures(database: Database, since: datetime, limit: int = MAX_QUOTES) -> list[Any]:
-    """Exposure records of the quotes created at or after ``since``, newest first."""
-    query = (
-        select(Quote.exposure)
-        .where(Quote.created_at >= since)
-        .order_by(Quote.created_at.desc())
-        .limit(limit)
-    )
-    with database.session() as session:
-        return list(session.execute(query).scalars().all())
 
 
 class ExposureDriftCollector:
@@ -76,11 +62,10 @@ class ExposureDriftCollector:
 
     def _compute(self) -> tuple[list[FieldDrift], int]:
         reference = self._reference()
-        since = datetime.now(UTC) - timedelta(days=self.window_days)
-        records = recent_exposures(self._database(), since)
-        if reference is None or reference.empty or not records:
-            return [], len(records)
-        return exposure_drift(reference, records_to_frame(records)), len(records)
+        exposures = recent_exposures(self._database().engine, window_start(self.window_days))
+        if reference is None or reference.empty or not exposures.records:
+            return [], len(exposures)
+        return exposure_drift(reference, records_to_frame(exposures.records)), len(exposures)
 
     def current(self) -> tuple[list[FieldDrift], int]:
         """The cached figures, recomputed when older than ``refresh_seconds``."""
@@ -112,28 +97,14 @@ class ExposureDriftCollector:
         )
 
 
-def _active_reference(app: Flask) -> pd.DataFrame | None:
-    from service.engine.slot import get_engine
-
-    bundle = getattr(get_engine(app), "bundle", None)  # a test engine may have none
-    return getattr(bundle, "reference_exposures", None)
-
-
 def init_app(app: Flask) -> None:
-    """Attach the drift collector (after service.storage.db and service.engine.slot)."""
-    from service.storage.db import get_db
-
+    """Attach the drift collector (after service.ops.metrics, storage.db and engine.slot)."""
     collector = ExposureDriftCollector(
         database=lambda: get_db(app),
-        reference=lambda: _active_reference(app),
+        # None for an engine without a reference portfolio (the test engine): no PSI
+        reference=lambda: get_engine(app).reference_exposures,
         window_days=int(app.config.get("POLISURE_DRIFT_WINDOW_DAYS", DEFAULT_WINDOW_DAYS)),
     )
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
-    app.extensions[EXTENSION_KEY] = registry
-
-
-def exposition(app: Flask) -> bytes:
-    """The drift gauges in Prometheus text format (empty when not attached)."""
-    registry = app.extensions.get(EXTENSION_KEY)
-    return generate_latest(registry) if registry is not None else b""
+    app_metrics(app).shared.append(registry)

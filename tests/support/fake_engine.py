@@ -11,6 +11,10 @@ are simple enough to check by hand:
 - premium_usd = max(expected_loss_usd / 0.6, 1,000);
 - decision: decline at >= 50 prior incidents, refer with direct OT remote
   access, quote otherwise.
+
+It implements the service's seam explicitly (it subclasses
+service.engine.protocol.QuoteEngine, so mypy checks every member): no
+reference portfolio (no drift gauges) and no self-assessment (503).
 """
 
 from __future__ import annotations
@@ -18,13 +22,24 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pandas as pd
+
+from service.engine.protocol import QuoteEngine, SelfAssessor
+
 GROUND_UP_CLAIM_USD = 1_000_000.0
 ALL_COVERAGES = 9
 
 
-class FakeQuoteEngine:
+class FakeQuoteEngine(QuoteEngine):
     model_version = "test-model-1"
     rating_plan_version = "test-plan-1"
+
+    @property
+    def reference_exposures(self) -> pd.DataFrame | None:
+        return None  # trained on nothing: no drift figures
+
+    def self_assessor(self) -> SelfAssessor | None:
+        return None  # the self-assessment needs the model engine
 
     def quote(self, exposure: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
         years = policy["period_days"] / 365.0

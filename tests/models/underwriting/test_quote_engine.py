@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from models.pricing.premium import PolicyTerms
 from models.spec.fields import CROSS_FIELD_RULES, MODEL_FIELDS, Field
+from models.underwriting.assessment import CityAssessor
 from models.underwriting.quote_engine import QuoteEngine, load_quote_engine, risk_grade
 from tests.support.city import city_exposure
 
@@ -147,3 +148,15 @@ def test_quote_records_the_hash_of_the_rating_plan_it_used(engine) -> None:
     edited_loads = dataclasses.replace(engine.plan.loads, expense_ratio=0.31)
     edited = dataclasses.replace(engine.plan, loads=edited_loads)
     assert QuoteEngine(engine.bundle, edited).plan_sha256 != quote["rating_plan_sha256"]
+
+
+def test_the_service_seam_members_are_the_bundle_s_and_one_kept_assessor(engine) -> None:
+    """What service.engine.protocol.QuoteEngine asks beyond quote and the versions."""
+    assert engine.reference_exposures is engine.bundle.reference_exposures
+    assessor = engine.self_assessor()
+    assert engine.self_assessor() is assessor  # built once: it scores the reference sample
+    assert assessor.engine is engine
+    city = city_exposure()
+    assert assessor.assess(city) == CityAssessor(engine).assess(city)
+    # An engine rebuilt from the same parts starts without one of its own.
+    assert dataclasses.replace(engine).self_assessor() is not assessor

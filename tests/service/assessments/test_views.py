@@ -133,6 +133,24 @@ def test_rate_limited_per_client_address(database_url: str, engine: QuoteEngine)
     app.extensions["polisure.db"].dispose()
 
 
+def test_an_engine_without_a_self_assessment_is_a_503(database_url: str) -> None:
+    """The test engine implements the seam with no self-assessor (tests/support/fake_engine.py)."""
+    app = make_app(database_url)  # the fake engine
+    response = app.test_client().post("/v1/assessments", json={"exposure": ANSWERS})
+    assert response.status_code == 503
+    assert "needs the model engine" in response.json["error"]["message"]
+    app.extensions["polisure.db"].dispose()
+
+
+def test_every_assessment_uses_the_engine_s_one_assessor(
+    client: FlaskClient, engine: QuoteEngine
+) -> None:
+    client.post("/v1/assessments", json={"exposure": ANSWERS})
+    first = engine.self_assessor()
+    assert client.post("/v1/assessments", json={"exposure": ANSWERS}).status_code == 200
+    assert engine.self_assessor() is first  # built once per engine, kept by it
+
+
 def _assert_page_headers(response) -> None:  # type: ignore[no-untyped-def]
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp

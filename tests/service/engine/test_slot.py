@@ -1,9 +1,10 @@
-"""The engine slot's hot reload, driven by a fake clock and direct calls.
+"""The engine slot's hot reload (the service's only one), driven by a fake clock and direct calls.
 
 Oracle: the slot must hand out the engine of the version ACTIVE names, no
 sooner than the check interval, never a half-loaded one, and keep the
-previous engine when the named bundle cannot be loaded. Which version an
-engine is and how often the factory ran are observed directly.
+previous engine when the named bundle cannot be loaded or ACTIVE vanishes.
+Which version an engine is and how often the factory ran are observed
+directly; the metrics are read from the slot's own registry.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
 
 from models.scoring.registry import Registry
 from models.underwriting.quote_engine import load_quote_engine
@@ -46,12 +46,13 @@ class CountingFactory:
         return load_quote_engine(models_dir)
 
 
-def _reload_failures() -> float:
-    return REGISTRY.get_sample_value("polisure_model_reloads_total", {"outcome": "failed"}) or 0.0
+def _reloads(slot: EngineSlot, outcome: str) -> float:
+    labels = {"outcome": outcome}
+    return slot.metrics.registry.get_sample_value("polisure_model_reloads_total", labels) or 0.0
 
 
-def _model_info(version: str) -> float | None:
-    return REGISTRY.get_sample_value("polisure_model_info", {"version": version})
+def _model_info(slot: EngineSlot, version: str) -> float | None:
+    return slot.metrics.registry.get_sample_value("polisure_model_info", {"version": version})
 
 
 @pytest.fixture
@@ -74,14 +75,15 @@ def test_a_promotion_is_served_after_the_check_interval_and_old_references_stay_
     slot, clock, factory = slot_parts
     first = slot.get()
     assert first.model_version == two_versions.a and factory.calls == 1
-    assert _model_info(two_versions.a) == 1.0
+    assert _model_info(slot, two_versions.a) == 1.0
     registry.promote(two_versions.b)
     clock.now += CHECK_SECONDS - 0.01
     assert slot.get() is first  # not looked at yet: no stat within the interval
     clock.now += 0.01
     second = slot.get()
     assert second.model_version == two_versions.b and factory.calls == 2
-    assert (_model_info(two_versions.a), _model_info(two_versions.b)) == (0.0, 1.0)
+    assert (_model_info(slot, two_versions.a), _model_info(slot, two_versions.b)) == (0.0, 1.0)
+    assert _reloads(slot, "loaded") == 1.0
     clock.now += 10 * CHECK_SECONDS
     assert slot.get() is second and factory.calls == 2  # unchanged pointer: no reload
     # A request that took the engine before the swap prices wholly with it.
@@ -102,13 +104,12 @@ def test_a_bundle_that_fails_to_load_keeps_the_old_engine_and_is_retried_later(
     # ACTIVE names a damaged bundle (written by hand: promotion would refuse it).
     broken = add_broken_copy(registry, two_versions.b, "altered")
     (registry.root / "ACTIVE").write_text(broken + "\n")
-    failures = _reload_failures()
     clock.now += CHECK_SECONDS
     assert slot.get() is serving
     assert slot.reload_error is not None and "fails its SHA-256 check" in slot.reload_error
     assert slot.problem() is None  # still ready: the old model prices every quote
     assert slot.active_version() == broken
-    assert _reload_failures() == failures + 1 and factory.calls == 2
+    assert _reloads(slot, "failed") == 1.0 and factory.calls == 2
     clock.now += 5 * CHECK_SECONDS
     assert slot.get() is serving and factory.calls == 2  # not retried on every check
     clock.now += RETRY_SECONDS
@@ -153,3 +154,29 @@ def test_a_worker_without_a_model_loads_the_first_promotion_at_once(
     assert slot.problem() == problem and factory.calls == 1  # same pointer: waits RETRY_SECONDS
     registry.promote(two_versions.a)  # well inside RETRY_SECONDS
     assert slot.get().model_version == two_versions.a and factory.calls == 2
+
+
+def test_a_vanished_pointer_keeps_the_last_engine_serving(
+    slot_parts: tuple[EngineSlot, Clock, CountingFactory],
+    registry: Registry,
+    two_versions: TwoVersions,
+) -> None:
+    """Moved from models.scoring.registry.ActiveModel's test: the slot is the one reload."""
+    slot, clock, factory = slot_parts
+    registry.promote(two_versions.b)
+    serving = slot.get()
+    assert serving.model_version == two_versions.b
+    clock.now += 10 * CHECK_SECONDS
+    assert slot.get() is serving and factory.calls == 1  # cached, not reloaded
+    (registry.root / "ACTIVE").unlink()
+    clock.now += CHECK_SECONDS
+    assert slot.get() is serving and factory.calls == 2  # tried once, failed
+    assert slot.reload_error is not None and "no active model" in slot.reload_error
+    assert slot.problem() is None and slot.active_version() is None
+    assert _reloads(slot, "failed") == 1.0 and _model_info(slot, two_versions.b) == 1.0
+
+
+def test_a_factory_whose_object_is_no_engine_is_reported_not_served(registry: Registry) -> None:
+    slot = EngineSlot(lambda models_dir: object(), str(registry.root))
+    problem = slot.problem()
+    assert problem is not None and "object does not implement QuoteEngine" in problem

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +19,7 @@ from service.storage.migrate import upgrade_database
 from service.storage.tables import Quote, Tenant
 from tests.support.portfolio import exposure_frame
 from training.cli import main
-from training.commands.drift import sampling_noise_psi
+from training.reports.drift_report import sampling_noise_psi
 
 
 def _quote(i: int, exposure: dict, created_at: datetime) -> Quote:
@@ -117,3 +120,32 @@ def test_sampling_noise_formula_matches_simulated_psi_without_drift() -> None:
         for _ in range(400)
     ]
     assert np.mean(psis) == pytest.approx(sampling_noise_psi(n_ref, n_cur), rel=0.1)
+
+
+def test_the_drift_verb_loads_no_flask() -> None:
+    """It reads quotes through service.storage.quoted_exposures, which must not load the app."""
+    code = (
+        "import sys; from training.cli import build_parser; build_parser('drift'); "
+        "import training.commands.drift; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug')))"
+    )
+    repo = Path(__file__).resolve().parents[3]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_stored_exposure_without_a_model_field_is_named(
+    quotes_db, trained_registry, tmp_path, capsys
+):
+    url, _ = quotes_db
+    engine = make_engine(url)
+    with Session(engine) as session:
+        quote = session.get(Quote, "q0000")
+        assert quote is not None
+        quote.exposure = {k: v for k, v in quote.exposure.items() if k != "population"}
+        session.commit()
+    engine.dispose()
+    assert _run(url, trained_registry, tmp_path) == 1
+    assert "quote q0000: stored exposure lacks 'population'" in capsys.readouterr().err

@@ -1,0 +1,81 @@
+"""The seam between the service and the pricing side: what the service needs from a quote engine.
+
+The service never prices anything itself. It takes the app's engine
+(service.engine.slot) and uses only what ``QuoteEngine`` names:
+
+- ``quote(exposure, policy)`` for POST /v1/quotes (service.quotes);
+- ``model_version`` and ``rating_plan_version`` to stamp quotes, /readyz and
+  ``polisure_model_info``;
+- ``reference_exposures`` for the drift gauges (service.ops.drift_metrics);
+- ``self_assessor()`` for POST /v1/assessments and /assess.
+
+``exposure`` is ExposureSchema's output (every model field, sets as lists,
+``vendors`` only if sent); ``policy`` is PolicySchema's output: limit_usd and
+retention_usd (USD floats), coverages (list in the documented order) and
+period_days (int). ``quote`` returns a JSON-ready dict with at least
+``decision`` ("quote" | "refer" | "decline") and the other fields of CONTRACT
+§5 (see service.quotes.schemas.QuoteSchema); plain floats, no NaN. The service
+adds ``quote_id``, ``created_at``, ``model_version``, ``rating_plan_version``
+and the normalised ``policy``. For an input that passed the schemas but cannot
+be priced, raise ``ValueError`` naming the field and rule (optionally with a
+``fields`` attribute: {"policy.retention_usd": ["..."]}): the client gets a 422.
+
+models.underwriting.quote_engine.QuoteEngine implements it (mypy checks that
+below), and so does the test engine tests/support/fake_engine.py, which has
+no reference portfolio and no self-assessment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class SelfAssessor(Protocol):
+    """The city self-assessment of one engine (models.underwriting.assessment.CityAssessor)."""
+
+    def assess(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """A JSON-ready assessment of validated partial answers (None = don't know)."""
+        ...
+
+
+@runtime_checkable
+class QuoteEngine(Protocol):
+    """What the service needs from the pricing side (see the module docstring)."""
+
+    @property
+    def model_version(self) -> str:
+        """Bundle version, e.g. 2026-11-29T01-02-03Z-1a2b3c4d."""
+        ...
+
+    @property
+    def rating_plan_version(self) -> str:
+        """The rating plan's own version string."""
+        ...
+
+    @property
+    def reference_exposures(self) -> pd.DataFrame | None:
+        """The exposure frame the model was trained on (drift reference); None if none."""
+        ...
+
+    def quote(self, exposure: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
+        """A JSON-ready quote (see the module docstring)."""
+        ...
+
+    def self_assessor(self) -> SelfAssessor | None:
+        """The self-assessment on this engine (built once, then kept); None if it has none."""
+        ...
+
+
+#: Builds an engine from the models directory (None: the project's own).
+EngineFactory = Callable[[str | None], QuoteEngine]
+
+if TYPE_CHECKING:
+    # The default factory is named by a string (POLISURE_ENGINE); this line
+    # makes mypy prove that the model's engine implements the seam.
+    from models.underwriting.quote_engine import load_quote_engine
+
+    _model_engine_factory: EngineFactory = load_quote_engine
