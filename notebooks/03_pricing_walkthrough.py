@@ -129,7 +129,7 @@ quote = engine.quote(
     },
 )
 print(
-    f"premium USD {quote['premium_usd']:,.0f} (step 5: {max(breakdown.technical_premium_usd, breakdown.minimum_premium_usd):,.0f}); "
+    f"premium USD {quote['premium_usd']:,.0f} (step 5: {breakdown.premium_usd:,.0f}); "
     f"decision {quote['decision']} {[r['code'] for r in quote['decision_reasons']]}"
 )
 drivers = pd.DataFrame(quote["drivers"])[

@@ -22,7 +22,6 @@ import os
 import re
 import secrets
 import shutil
-import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,28 +132,3 @@ class Registry:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-
-
-class ActiveModel:
-    """The active bundle of a registry, reloaded when ACTIVE changes (thread-safe).
-
-    Each ``get()`` reads the small ACTIVE file; only a changed name loads a
-    bundle, and the old one keeps serving until the new one has loaded, so a
-    promotion never fails a request and needs no restart.
-    """
-
-    def __init__(self, registry: Registry, nthread: int | None = None) -> None:
-        self.registry = registry
-        self.nthread = nthread
-        self._lock = threading.Lock()
-        self._bundle: ModelBundle | None = None
-
-    def get(self) -> ModelBundle:
-        name = self.registry.active_version()
-        current = self._bundle
-        if current is not None and (name is None or current.version == name):
-            return current
-        with self._lock:
-            if self._bundle is None or self._bundle.version != name:
-                self._bundle = self.registry.load(name, nthread=self.nthread)
-            return self._bundle

@@ -20,7 +20,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from models.spec.fields import FIELDS_BY_NAME
-from service.engine.slot import DECISIONS, QuoteEngine
+from service.engine.protocol import QuoteEngine
+from service.engine.slot import DECISIONS
 from service.http.errors import ApiError
 from service.storage.db import Database
 from service.storage.tables import Quote

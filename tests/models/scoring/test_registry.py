@@ -10,7 +10,6 @@ from models.scoring.bundle import MODEL_CARD_FILE, REPORT_FILE, BundleError
 from models.scoring.registry import (
     DEFAULT_MODELS_DIR,
     VERSION_PATTERN,
-    ActiveModel,
     Registry,
     resolve_models_dir,
     version_name,
@@ -95,19 +94,3 @@ def test_models_dir_resolution(monkeypatch, tmp_path):
     monkeypatch.setenv("POLISURE_MODELS_DIR", str(tmp_path))
     assert resolve_models_dir() == tmp_path
     assert resolve_models_dir(tmp_path / "cli") == tmp_path / "cli"
-
-
-def test_active_model_follows_promotions(tmp_path, core):
-    registry = Registry(tmp_path)
-    first = registry.write_version(core, _documents, datetime(2026, 1, 1, tzinfo=UTC))
-    second = registry.write_version(core, _documents, datetime(2026, 1, 2, tzinfo=UTC))
-    active = ActiveModel(registry)
-    with pytest.raises(BundleError, match="no active model"):
-        active.get()
-    registry.promote(first)
-    bundle = active.get()
-    assert bundle.version == first and active.get() is bundle  # cached, not reloaded
-    registry.promote(second)
-    assert active.get().version == second
-    (tmp_path / "ACTIVE").unlink()  # a vanished pointer keeps the last good model serving
-    assert active.get().version == second
