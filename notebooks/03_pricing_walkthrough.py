@@ -32,7 +32,8 @@ from models.pricing.aggregate import layer_aggregate_loss
 from models.pricing.lognormal import layer_expected_loss, lognormal_mean, lognormal_quantile
 from models.pricing.premium import PolicyTerms, covered_loss_for, premium_from_aggregate
 from models.spec.exposure import frame_to_records
-from models.underwriting.quote_engine import load_quote_engine, risk_grade
+from models.underwriting.city_pricer import risk_grade
+from models.underwriting.quote_engine import load_quote_engine
 from training.world.portfolio import generate_portfolio
 
 engine = load_quote_engine()

@@ -40,8 +40,8 @@ import numpy as np
 from models.pricing.premium import PolicyTerms
 from models.scoring.explain import drivers_for, field_log_effects
 from models.spec.fields import FIELDS_BY_NAME, MODEL_FIELDS
+from models.underwriting.city_pricer import CityPricer, risk_grade
 from models.underwriting.imputation import ReferenceCities, complete
-from models.underwriting.quote_engine import QuoteEngine, risk_grade
 
 #: The policy every assessment is priced for: $5M aggregate limit, $100k retention
 #: per claim, every coverage part, one year - a common municipal cyber tower layer.
@@ -67,7 +67,7 @@ class CityAssessor:
     the peer comparison; build one per engine and reuse it.
     """
 
-    def __init__(self, engine: QuoteEngine, completions: int = COMPLETIONS, seed: int = SEED):
+    def __init__(self, engine: CityPricer, completions: int = COMPLETIONS, seed: int = SEED):
         if completions < 1:
             raise ValueError(f"completions must be >= 1 (got {completions})")
         self.engine, self.completions, self.seed = engine, completions, seed

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from models.pricing.premium import PolicyTerms
 from models.spec.fields import CROSS_FIELD_RULES, MODEL_FIELDS, Field
 from models.underwriting.assessment import CityAssessor
-from models.underwriting.quote_engine import QuoteEngine, load_quote_engine, risk_grade
+from models.underwriting.city_pricer import risk_grade
+from models.underwriting.quote_engine import QuoteEngine, load_quote_engine
 from tests.support.city import city_exposure
 
 TERMS = PolicyTerms(limit_usd=5e6, retention_usd=1e5)

@@ -1,0 +1,101 @@
+"""Scoring and pricing cities with one bundle and one rating plan.
+
+The part of the quote engine that the self-assessment shares: a batch of
+validated exposures scored in one prediction (claim rate, severity, expected
+loss, risk score), and one scored city priced for a policy's terms. The
+quote engine (quote_engine.py) adds the quote and its explanations; the
+self-assessment (assessment.py) adds imputation and ranked fixes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.pricing.premium import PolicyTerms, PricingResult, price_policy
+from models.pricing.rating_plan import RatingPlan
+from models.scoring.bundle import ModelBundle
+from models.scoring.features import features_from_records
+
+# Upper bounds of the risk grades on the 0-100 risk score (quintiles of the
+# reference portfolio): A = the safest fifth of cities, E = the riskiest.
+RISK_GRADE_BOUNDS: tuple[tuple[float, str], ...] = (
+    (20.0, "A"),
+    (40.0, "B"),
+    (60.0, "C"),
+    (80.0, "D"),
+    (100.0, "E"),
+)
+
+
+def risk_grade(risk_score: float) -> str:
+    """A-E from a 0-100 risk score."""
+    for bound, grade in RISK_GRADE_BOUNDS:
+        if risk_score < bound:
+            return grade
+    return "E"
+
+
+@dataclass(frozen=True)
+class CityScores:
+    """Model outputs for a batch of cities (arrays, one entry per city)."""
+
+    features: np.ndarray
+    claim_rate_per_year: np.ndarray
+    severity_mu: np.ndarray
+    severity_sigma: float
+    expected_annual_loss_usd: np.ndarray  # ground-up, per year
+    risk_score: np.ndarray  # 0-100, percentile of loss cost (models.scoring.bundle)
+
+
+@dataclass(frozen=True)
+class CityPricer:
+    """A model bundle and a rating plan, scoring and pricing cities."""
+
+    bundle: ModelBundle
+    plan: RatingPlan
+    plan_sha256: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # hashed once per engine, not per quote
+        object.__setattr__(self, "plan_sha256", self.plan.content_sha256())
+
+    @property
+    def model_version(self) -> str:
+        return self.bundle.version
+
+    @property
+    def rating_plan_version(self) -> str:
+        return self.plan.version
+
+    @property
+    def reference_exposures(self) -> pd.DataFrame:
+        """The bundle's sample of the training portfolio (the drift reference)."""
+        return self.bundle.reference_exposures
+
+    def score(self, exposures: Sequence[Mapping[str, Any]]) -> CityScores:
+        """Claim rate, severity, expected loss and risk score of validated exposures."""
+        features = features_from_records(exposures)
+        rate, mu, sigma = self.bundle.predict_features(features)
+        expected = self.bundle.expected_annual_loss(rate, mu)
+        revenue = np.array([float(e["annual_revenue_usd"]) for e in exposures])
+        score = self.bundle.risk_score(expected, revenue)
+        return CityScores(features, rate, mu, sigma, expected, score)
+
+    def price(
+        self, scores: CityScores, row: int, exposure: Mapping[str, Any], terms: PolicyTerms
+    ) -> PricingResult:
+        """Price one scored city for the policy ``terms``."""
+        return price_policy(
+            float(scores.claim_rate_per_year[row]),
+            float(scores.severity_mu[row]),
+            scores.severity_sigma,
+            terms,
+            exposure,
+            float(scores.risk_score[row]),
+            self.plan,
+        )
