@@ -23,10 +23,10 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # as service/gunicorn_conf.py sets it
 
-from models.scoring.registry import Registry, resolve_models_dir
 from models.spec.fields import MODEL_FIELDS
 from models.underwriting.assessment import CityAssessor, reference_policy_dict
 from models.underwriting.quote_engine import load_quote_engine
+from models.versions.registry import Registry, resolve_models_dir
 from tests.support.city import city_exposure
 
 

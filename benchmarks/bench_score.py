@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from models.scoring.batch import score_policies  # noqa: E402
 from models.scoring.features import build_features  # noqa: E402
-from models.scoring.registry import Registry, resolve_models_dir  # noqa: E402
+from models.versions.registry import Registry, resolve_models_dir  # noqa: E402
 from training.bordereau.reader import read_policies  # noqa: E402
 
 

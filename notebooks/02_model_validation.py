@@ -30,8 +30,8 @@ SEED = int(os.environ.get("POLISURE_NB_SEED", "7"))
 # %%
 from models.scoring.explain import field_log_effects
 from models.scoring.features import build_features
-from models.scoring.registry import Registry
 from models.spec.fields import FIELDS_BY_NAME, MODEL_FIELDS
+from models.versions.registry import Registry
 from training.evaluation import metrics
 from training.fitting.boosters import model_data
 from training.world.portfolio import generate_portfolio

@@ -3,7 +3,7 @@
 Provenance (files and their SHA-256, seed, libraries, spec hash), the
 boosters' conventions, the balance corrections, the holdout metrics and the
 reference portfolio (with the risk-score scale), as ``BundleMetadata``
-(models/scoring/bundle_metadata.py). The stages before it are in
+(models/versions/metadata.py). The stages before it are in
 training/pipeline.py.
 """
 
@@ -11,20 +11,22 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
-from models.scoring.bundle import (
+from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
+from models.spec.fields import spec_hash
+from models.versions.bundle import (
     FREQUENCY_FILE,
     REFERENCE_FILE,
     SEVERITY_FILE,
     file_sha256,
     library_versions,
 )
-from models.scoring.bundle_metadata import (
+from models.versions.metadata import (
     FORMAT_VERSION,
     BalanceCorrections,
     BaselineBalance,
@@ -38,13 +40,9 @@ from models.scoring.bundle_metadata import (
     TrainingData,
     finite_or_none,
 )
-from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
-from models.spec.fields import spec_hash
 from training.fitting.baseline import GlmBaseline
 from training.fitting.boosters import SPLIT_FRACTIONS, FittedModels
-
-if TYPE_CHECKING:  # the pipeline imports this module; only its types are needed here
-    from training.pipeline import SplitBordereaux, TrainingRun
+from training.training_run import SplitBordereaux, TrainingRun
 
 REFERENCE_SAMPLE_ROWS = 2_000
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from models.scoring.booster_params import BoosterParams
-from models.scoring.registry import DEFAULT_MODELS_DIR, Registry
+from models.versions.registry import DEFAULT_MODELS_DIR, Registry
 from training.pipeline import train_bundle
 from training.world.portfolio import generate_portfolio, write_portfolio
 

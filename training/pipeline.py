@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from models.scoring.booster_params import BoosterParams
-from models.scoring.bundle import BundleError, core_files
-from models.scoring.bundle_metadata import ACTIVE, GLM, XGBOOST, BundleMetadata, Metric
-from models.scoring.registry import Registry
+from models.versions.bundle import BundleError, core_files
+from models.versions.metadata import ACTIVE, GLM, XGBOOST, BundleMetadata, Metric
+from models.versions.registry import Registry
 from training.bordereau.reader import load_bordereaux
 from training.bundle_description import describe, describe_reference
 from training.errors import TrainingInputError
@@ -31,39 +31,16 @@ from training.evaluation.holdout import Holdout, Predictions, evaluate_holdout, 
 from training.fitting.baseline import GlmBaseline, fit_baseline
 from training.fitting.boosters import (
     FittedModels,
-    ModelData,
-    PolicySplit,
     fit_models,
     model_data,
     split_policies,
 )
 from training.reports.plot_worker import DrawPlots, PendingPlots, draw_here
 from training.reports.report import render_model_card, render_report
+from training.training_run import SplitBordereaux, TrainingRun
 from training.world.truth import load_truth
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class TrainingRun:
-    """What one retrain is asked for: the files, the seed, the boosters, the time."""
-
-    policies_path: str | Path
-    claims_path: str | Path
-    seed: int
-    params: BoosterParams
-    truth_path: str | Path | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class SplitBordereaux:
-    """The validated bordereaux, their model matrix and the seeded split of the policies."""
-
-    policies: pd.DataFrame
-    claims: pd.DataFrame
-    data: ModelData
-    split: PolicySplit
 
 
 @dataclass(frozen=True)

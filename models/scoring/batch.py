@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from models.pricing.lognormal import layer_expected_loss
-from models.scoring.bundle import ModelBundle
+from models.versions.bundle import ModelBundle
 
 #: The layer a policy without limit_usd / retention_usd is scored in (USD).
 STANDARD_LIMIT_USD = 1_000_000.0

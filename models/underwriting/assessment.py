@@ -18,7 +18,7 @@ How an assessment is made (CONTRACT §5, POST /v1/assessments):
    of them when no size is answered. ``peer_percentile`` is the share of
    peers (mid-rank, %) whose expected annual ground-up loss is below the
    city's; ``risk_score`` is the percentile of expected loss per dollar of
-   budget against the whole portfolio (models.scoring.bundle.ModelBundle.risk_score).
+   budget against the whole portfolio (models.versions.bundle.ModelBundle.risk_score).
 5. Recommendations: for each actionable field, ``Field.better_value`` of the
    central value is a candidate answer. Each candidate is the assessment's own
    central completion rebuilt with that answer, so re-assessing with the

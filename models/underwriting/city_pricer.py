@@ -18,8 +18,8 @@ import pandas as pd
 
 from models.pricing.premium import PolicyTerms, PricingResult, price_policy
 from models.pricing.rating_plan import RatingPlan
-from models.scoring.bundle import ModelBundle
 from models.scoring.features import features_from_records
+from models.versions.bundle import ModelBundle
 
 # Upper bounds of the risk grades on the 0-100 risk score (quintiles of the
 # reference portfolio): A = the safest fifth of cities, E = the riskiest.
@@ -49,7 +49,7 @@ class CityScores:
     severity_mu: np.ndarray
     severity_sigma: float
     expected_annual_loss_usd: np.ndarray  # ground-up, per year
-    risk_score: np.ndarray  # 0-100, percentile of loss cost (models.scoring.bundle)
+    risk_score: np.ndarray  # 0-100, percentile of loss cost (models.versions.bundle)
 
 
 @dataclass(frozen=True)

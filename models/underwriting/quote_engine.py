@@ -22,9 +22,9 @@ from typing import Any
 from models.pricing.premium import PolicyTerms
 from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.scoring.explain import drivers_for, field_log_effects
-from models.scoring.registry import Registry
 from models.underwriting.assessment import CityAssessor
 from models.underwriting.city_pricer import CityPricer, risk_grade
+from models.versions.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from prometheus_client import CollectorRegistry
 
-from models.scoring.registry import ACTIVE_FILE, resolve_models_dir
+from models.versions.registry import ACTIVE_FILE, resolve_models_dir
 from service.engine.pointer import EngineMetrics, active_pointer_signature, read_active_pointer
 from service.engine.protocol import EngineFactory, QuoteEngine
 from service.http.errors import ApiError

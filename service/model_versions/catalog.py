@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from models.scoring.bundle import METADATA_FILE, MODEL_CARD_FILE
-from models.scoring.bundle_metadata import (
+from models.versions.bundle import METADATA_FILE, MODEL_CARD_FILE
+from models.versions.metadata import (
     GLM,
     HOLDOUT_CLAIMS,
     HOLDOUT_POLICIES,
@@ -22,7 +22,7 @@ from models.scoring.bundle_metadata import (
     MetadataError,
     Metric,
 )
-from models.scoring.registry import Registry
+from models.versions.registry import Registry
 
 #: The holdout metrics GET /v1/models shows per version (all are in the detail).
 HEADLINE_METRICS = (

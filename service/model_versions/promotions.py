@@ -22,8 +22,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from models.scoring.bundle import BundleError
-from models.scoring.registry import Registry
+from models.versions.bundle import BundleError
+from models.versions.registry import Registry
 from service.storage.db import Database
 from service.storage.tables import ModelPromotion, utc_now
 

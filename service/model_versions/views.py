@@ -16,7 +16,7 @@ from flask import current_app
 from flask.views import MethodView
 from sqlalchemy.exc import SQLAlchemyError
 
-from models.scoring.registry import Registry
+from models.versions.registry import Registry
 from service.access.auth import SECURITY, bearer_token, current_principal, require_role
 from service.access.keys import LOOKUP_PREFIX_LENGTH
 from service.engine.slot import engine_slot

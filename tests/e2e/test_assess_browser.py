@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from models.scoring.registry import Registry, resolve_models_dir
 from models.underwriting.quote_engine import QuoteEngine, load_quote_engine
+from models.versions.registry import Registry, resolve_models_dir
 from tests.support.apps import make_app
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from models.scoring.bundle import FREQUENCY_FILE, MANIFEST_FILE, METADATA_FILE, SEVERITY_FILE
-from models.scoring.registry import Registry
 from models.underwriting.quote_engine import load_quote_engine
+from models.versions.bundle import FREQUENCY_FILE, MANIFEST_FILE, METADATA_FILE, SEVERITY_FILE
+from models.versions.registry import Registry
 from service.quotes.schemas import QuoteRequestSchema
 from tests.support.city import quote_body
 from tests.support.portfolio import TEST_SEED, small_params
@@ -107,7 +107,7 @@ def add_broken_copy(registry: Registry, source: str, damage: str) -> str:
     return BROKEN_VERSION
 
 
-#: What the refusal says for each damage (models/scoring/bundle.py's messages).
+#: What the refusal says for each damage (models/versions/bundle.py's messages).
 REFUSAL_REASONS = {
     "altered": "frequency.ubj fails its SHA-256 check",
     "incomplete": "severity.ubj is missing",

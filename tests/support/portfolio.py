@@ -172,7 +172,7 @@ def portfolio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def trained_registry(tmp_path_factory: pytest.TempPathFactory, portfolio_dir: Path):  # type: ignore[no-untyped-def]
     """A registry with one promoted bundle trained on the test portfolio (with truth)."""
-    from models.scoring.registry import Registry
+    from models.versions.registry import Registry
     from training.pipeline import train_bundle
 
     registry = Registry(tmp_path_factory.mktemp("bundles"))

@@ -7,9 +7,9 @@ once changed a path inside the severity convention, and with it the version).
 
 from __future__ import annotations
 
-from models.scoring.bundle import METADATA_FILE
-from models.scoring.bundle_metadata import BundleMetadata
-from models.scoring.registry import DEFAULT_MODELS_DIR
+from models.versions.bundle import METADATA_FILE
+from models.versions.metadata import BundleMetadata
+from models.versions.registry import DEFAULT_MODELS_DIR
 from training.bundle_description import (
     FREQUENCY_CONVENTION,
     REFERENCE_SAMPLE_ROWS,

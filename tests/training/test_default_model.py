@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.scoring.registry import Registry
+from models.versions.registry import Registry
 from training.default_model import build_default_model
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from models.pricing.rating_plan_reader import shipped_rating_plan
-from models.scoring.registry import Registry
+from models.versions.registry import Registry
 from training.evaluation.champion import compare_files
 from training.reports.compare_report import summary_text, write_report
 

@@ -20,10 +20,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from models.scoring.bundle import BundleError
 from models.scoring.drift import MODERATE_PSI, exposure_drift
-from models.scoring.registry import Registry
 from models.spec.exposure import records_to_frame
+from models.versions.bundle import BundleError
+from models.versions.registry import Registry
 from service.config import database_url_from_env
 from service.storage.quoted_exposures import (
     MAX_QUOTES,

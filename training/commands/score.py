@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from models.scoring.batch import score_policies
-from models.scoring.bundle import BundleError
-from models.scoring.registry import Registry
+from models.versions.bundle import BundleError
+from models.versions.registry import Registry
 from training.bordereau.reader import read_policies
 from training.bordereau.scores import write_scores
 from training.errors import TrainingInputError

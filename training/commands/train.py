@@ -54,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
     with PlotWorker() as plots:
         # imported after the worker has started: it imports matplotlib on the other
         # core while this process imports XGBoost, scikit-learn and pandas (~1.5 s)
-        from models.scoring.registry import Registry
+        from models.versions.registry import Registry
         from training.pipeline import train_bundle
 
         version = train_bundle(

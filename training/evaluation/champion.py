@@ -35,8 +35,10 @@ import pandas as pd
 from models.pricing.premium import PolicyTerms
 from models.pricing.rating_plan import RatingPlan
 from models.scoring.batch import layer_column
-from models.scoring.bundle import BundleError, ModelBundle, file_sha256
-from models.scoring.bundle_metadata import (
+from models.spec.exposure import frame_to_records
+from models.underwriting.quote_engine import QuoteEngine
+from models.versions.bundle import BundleError, ModelBundle, file_sha256
+from models.versions.metadata import (
     CHALLENGER,
     CHAMPION,
     HOLDOUT_CLAIMS,
@@ -46,9 +48,7 @@ from models.scoring.bundle_metadata import (
     Metric,
     double_lift_error,
 )
-from models.scoring.registry import Registry
-from models.spec.exposure import frame_to_records
-from models.underwriting.quote_engine import QuoteEngine
+from models.versions.registry import Registry
 from training.bordereau.reader import load_bordereaux
 from training.errors import TrainingInputError
 from training.evaluation.holdout import (

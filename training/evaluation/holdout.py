@@ -18,7 +18,8 @@ import pandas as pd
 
 from models.pricing.lognormal import layer_expected_loss
 from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
-from models.scoring.bundle_metadata import (
+from models.scoring.severity import tail_check
+from models.versions.metadata import (
     HOLDOUT_CLAIMS,
     HOLDOUT_EXPOSURE_YEARS,
     HOLDOUT_POLICIES,
@@ -28,7 +29,6 @@ from models.scoring.bundle_metadata import (
     Metric,
     double_lift_error,
 )
-from models.scoring.severity import tail_check
 from training.evaluation import metrics, table_names
 from training.world.truth import truth_expected_count, truth_layer_expected_loss
 

@@ -2,7 +2,7 @@
 
 The tables are ``evaluate_holdout(...)["tables"]``; they are not stored in
 the bundle. The scalar metrics, stored in metadata.json, are named in
-models/scoring/bundle_metadata.py.
+models/versions/metadata.py.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from models.scoring.bundle_metadata import CHALLENGER, CHAMPION
+from models.versions.metadata import CHALLENGER, CHAMPION
 from training.evaluation.table_names import expected_column
 from training.reports.plots import figure_png
 

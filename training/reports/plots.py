@@ -14,7 +14,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from models.scoring.bundle_metadata import ACTIVE, GLM, XGBOOST
+from models.versions.metadata import ACTIVE, GLM, XGBOOST
 from training.evaluation import table_names
 from training.reports.report import one_way_worst
 

@@ -11,7 +11,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-from models.scoring.bundle_metadata import (
+from models.versions.metadata import (
     GLM,
     HOLDOUT_CLAIMS,
     TRUTH,

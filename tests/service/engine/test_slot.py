@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from models.scoring.registry import Registry
 from models.underwriting.quote_engine import load_quote_engine
+from models.versions.registry import Registry
 from service.engine.slot import RETRY_SECONDS, EngineSlot
 from service.quotes.schemas import QuoteRequestSchema
 from tests.support.city import quote_body
@@ -161,7 +161,7 @@ def test_a_vanished_pointer_keeps_the_last_engine_serving(
     registry: Registry,
     two_versions: TwoVersions,
 ) -> None:
-    """Moved from models.scoring.registry.ActiveModel's test: the slot is the one reload."""
+    """Moved from models.versions.registry.ActiveModel's test: the slot is the one reload."""
     slot, clock, factory = slot_parts
     registry.promote(two_versions.b)
     serving = slot.get()

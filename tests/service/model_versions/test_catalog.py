@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from models.scoring.bundle import METADATA_FILE
-from models.scoring.registry import DEFAULT_MODELS_DIR, Registry
+from models.versions.bundle import METADATA_FILE
+from models.versions.registry import DEFAULT_MODELS_DIR, Registry
 from service.model_versions import catalog
 
 VERSION = "2026-01-01T00-00-00Z-0a575b61"

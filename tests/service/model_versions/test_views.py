@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from models.scoring.registry import Registry
+from models.versions.registry import Registry
 from service.storage.db import get_db
 from service.storage.tables import ModelPromotion
 from tests.support import portfolio as pipeline_portfolio

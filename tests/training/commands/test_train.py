@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from models.scoring.registry import VERSION_PATTERN, Registry
+from models.versions.registry import VERSION_PATTERN, Registry
 from training.cli import main
 from training.fitting.boosters import split_policies
 

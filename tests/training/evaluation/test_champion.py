@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from models.scoring.booster_params import BoosterParams
-from models.scoring.registry import Registry
+from models.versions.registry import Registry
 from tests.support.portfolio import TEST_SEED, write_portfolio
 from training.bordereau.reader import load_bordereaux
 from training.cli import main

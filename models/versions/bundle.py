@@ -6,7 +6,7 @@ Files (all listed with their SHA-256 in ``MANIFEST.sha256``):
 - ``metadata.json``: field spec hash, library versions, data hash, seed,
   hyperparameters, the offset convention (models/scoring/frequency.py), balance
   corrections, metrics and reference portfolio statistics
-  (models/scoring/bundle_metadata.py: ``BundleMetadata``);
+  (models/versions/metadata.py: ``BundleMetadata``);
 - ``reference_exposures.csv``: a seeded sample of training exposures;
 - ``model_card.md`` and ``report.html``: for people.
 
@@ -30,11 +30,11 @@ import pandas as pd
 import xgboost as xgb
 
 from models.pricing.lognormal import lognormal_mean
-from models.scoring.bundle_metadata import BundleMetadata, MetadataError
 from models.scoring.features import build_features
 from models.scoring.frequency import FrequencyModel
 from models.scoring.severity import SeverityModel
 from models.spec.fields import MODEL_FIELDS, spec_hash
+from models.versions.metadata import BundleMetadata, MetadataError
 
 FREQUENCY_FILE = "frequency.ubj"
 SEVERITY_FILE = "severity.ubj"

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from models.scoring.bundle import MANIFEST_FILE, METADATA_FILE, BundleError, ModelBundle
-from models.scoring.bundle_metadata import (
+from models.versions.bundle import MANIFEST_FILE, METADATA_FILE, BundleError, ModelBundle
+from models.versions.metadata import (
     ACTIVE,
     FORMAT_VERSION,
     GLM,
@@ -37,7 +37,7 @@ from models.scoring.bundle_metadata import (
     double_lift_error,
     finite_or_none,
 )
-from models.scoring.registry import DEFAULT_MODELS_DIR
+from models.versions.registry import DEFAULT_MODELS_DIR
 
 SHIPPED = DEFAULT_MODELS_DIR / "2026-01-01T00-00-00Z-0a575b61"
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from models.scoring.bundle import (
+from models.scoring.features import build_features
+from models.versions.bundle import (
     MANIFEST_FILE,
     METADATA_FILE,
     REQUIRED_FILES,
@@ -18,7 +19,6 @@ from models.scoring.bundle import (
     BundleVersionWarning,
     ModelBundle,
 )
-from models.scoring.features import build_features
 from tests.support.portfolio import make_portfolio
 
 

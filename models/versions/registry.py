@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from models.scoring.bundle import BundleError, ModelBundle, content_hash, write_bundle_files
+from models.versions.bundle import BundleError, ModelBundle, content_hash, write_bundle_files
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "bundles"
 MODELS_DIR_ENV = "POLISURE_MODELS_DIR"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from models.scoring.bundle import MODEL_CARD_FILE, REPORT_FILE, BundleError
-from models.scoring.registry import (
+from models.versions.bundle import MODEL_CARD_FILE, REPORT_FILE, BundleError
+from models.versions.registry import (
     DEFAULT_MODELS_DIR,
     VERSION_PATTERN,
     Registry,

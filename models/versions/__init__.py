@@ -1,0 +1,1 @@
+"""Model versions: the immutable bundle on disk, its typed metadata, the registry and ACTIVE."""
