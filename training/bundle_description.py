@@ -9,7 +9,6 @@ training/pipeline.py.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,6 @@ from models.versions.bundle import (
 )
 from models.versions.metadata import (
     FORMAT_VERSION,
-    BalanceCorrections,
     BaselineBalance,
     BundleMetadata,
     FrequencyMetadata,
@@ -111,7 +109,7 @@ def describe(
         monotone_constraints=MONOTONE_CONSTRAINTS,
         frequency=_frequency_metadata(fitted),
         severity=_severity_metadata(fitted),
-        balance=BalanceCorrections(**asdict(fitted.balance)),
+        balance=fitted.balance,
         baseline_balance=BaselineBalance(glm.frequency_factor, glm.mu_shift),
         metrics=finite_or_none(metrics),
         standard_layer=StandardLayer(STANDARD_LIMIT_USD, STANDARD_RETENTION_USD),

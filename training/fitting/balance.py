@@ -23,8 +23,6 @@ A boosted model does not reproduce the observed totals exactly (sklearn
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.optimize import brentq
 
@@ -33,19 +31,6 @@ from models.scoring.severity import SeverityModel
 
 BODY_QUANTILE = 0.90
 SHIFT_BRACKET = 10.0  # log USD: a factor of e^10 either way
-
-
-@dataclass(frozen=True)
-class Balance:
-    """What the balance changed (factors multiply predictions; USD, claims)."""
-
-    frequency_factor: float
-    observed_claims: float
-    observed_loss_usd: float
-    severity_factor: float
-    body_cap_usd: float
-    body_mu_shift: float
-    large_loss_factor: float
 
 
 def frequency_factor(observed_claims: float, predicted_claims: np.ndarray) -> float:

@@ -19,8 +19,9 @@ from models.scoring.booster_params import BoosterParams
 from models.scoring.features import build_features
 from models.scoring.frequency import FrequencyModel, fit_frequency
 from models.scoring.severity import InsufficientClaimsError, SeverityModel, fit_severity
+from models.versions.metadata import BalanceCorrections
 from training.errors import TrainingInputError
-from training.fitting.balance import Balance, balance_severity, frequency_factor
+from training.fitting.balance import balance_severity, frequency_factor
 
 SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
 
@@ -55,7 +56,7 @@ class ModelData:
 class FittedModels:
     frequency: FrequencyModel
     severity: SeverityModel
-    balance: Balance
+    balance: BalanceCorrections
 
 
 def split_policies(n_policies: int, seed: int) -> PolicySplit:
@@ -111,7 +112,7 @@ def fit_models(
     losses = data.loss_usd[data.claims_of(split.train)]
     # the balanced counts are the unbalanced ones times the factor: no second prediction
     severity, report = balance_severity(severity, expected * freq_factor, severity.mu(x), losses)
-    balance = Balance(
+    balance = BalanceCorrections(
         frequency_factor=freq_factor,
         observed_claims=observed_claims,
         observed_loss_usd=float(losses.sum()),
