@@ -28,8 +28,8 @@ from models.pricing.premium import (
     premium_from_aggregate,
     price_policy,
 )
-from models.pricing.rating_plan import COVERAGE_PARTS
 from models.pricing.rating_plan_reader import shipped_rating_plan
+from models.spec.contract import COVERAGE_PARTS
 
 EXPOSURE: dict[str, Any] = {
     "annual_revenue_usd": 300e6,

@@ -23,7 +23,8 @@ from typing import Any
 from models.pricing.aggregate import AggregateLoss, layer_aggregate_loss
 from models.pricing.covered_loss import CoveredLoss
 from models.pricing.decision import Decision, DecisionReason, decide
-from models.pricing.rating_plan import COVERAGE_PARTS, FINES_PART, RatingPlan
+from models.pricing.rating_plan import FINES_PART, RatingPlan
+from models.spec.contract import COVERAGE_PARTS, PERIOD_DAYS_MAX, PERIOD_DAYS_MIN
 
 DAYS_PER_YEAR = 365.0  # period_days = 365 is one policy year
 RETURN_PERIODS = (10, 100, 200)  # loss_exceedance: the 1-in-10, 1-in-100, 1-in-200 loss
@@ -58,8 +59,10 @@ class PolicyTerms:
         # one canonical order, so that equal terms store and compare equal
         canonical = tuple(p for p in COVERAGE_PARTS if p in set(self.coverages))
         object.__setattr__(self, "coverages", canonical)
-        if not 1 <= self.period_days <= 1096:
-            raise PricingInputError(f"period_days must be in [1, 1096] (got {self.period_days})")
+        if not PERIOD_DAYS_MIN <= self.period_days <= PERIOD_DAYS_MAX:
+            raise PricingInputError(
+                f"period_days must be in [{PERIOD_DAYS_MIN}, {PERIOD_DAYS_MAX}] (got {self.period_days})"
+            )
 
     @property
     def period_years(self) -> float:

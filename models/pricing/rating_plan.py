@@ -21,17 +21,6 @@ from typing import Any
 from models.pricing.decision import DecisionRules
 from models.spec.fields import FIELDS_BY_NAME
 
-COVERAGE_PARTS: tuple[str, ...] = (
-    "breach_response",
-    "business_interruption",
-    "dependent_business_interruption",
-    "cyber_extortion",
-    "data_restoration",
-    "privacy_liability",
-    "network_security_liability",
-    "regulatory_fines",
-    "media_liability",
-)
 FINES_PART = "regulatory_fines"
 PRIVACY_REGIMES: tuple[str, ...] = FIELDS_BY_NAME["privacy_regime"].values
 RISK_MEASURES = ("tvar", "var")

@@ -20,7 +20,6 @@ import yaml
 
 from models.pricing.decision import ACTIONS, DecisionRules, HazardRule, condition_problems
 from models.pricing.rating_plan import (
-    COVERAGE_PARTS,
     PRIVACY_REGIMES,
     RISK_MEASURES,
     FinesCap,
@@ -28,6 +27,7 @@ from models.pricing.rating_plan import (
     RatingPlan,
     RatingPlanError,
 )
+from models.spec.contract import COVERAGE_PARTS
 
 RATING_PLANS_DIR = Path(__file__).resolve().parents[1] / "rating_plans"
 DEFAULT_RATING_PLAN_VERSION = "2026.1"

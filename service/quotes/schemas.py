@@ -12,13 +12,19 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from models.pricing.rating_plan import COVERAGE_PARTS
+from models.spec.contract import (
+    COVERAGE_PARTS,
+    LIMIT_USD_MAX,
+    LIMIT_USD_MIN,
+    PERIOD_DAYS_MAX,
+    PERIOD_DAYS_MIN,
+)
 from models.spec.schemas import ExposureSchema, FiniteNumber, WholeNumber
 
 #: Coverage parts, in the rating plan's order (= CONTRACT §5's); quotes echo this order.
 COVERAGES: tuple[str, ...] = COVERAGE_PARTS
-LIMIT_MIN_USD, LIMIT_MAX_USD = 100_000, 500_000_000
-PERIOD_MIN_DAYS, PERIOD_MAX_DAYS = 1, 1_096
+LIMIT_MIN_USD, LIMIT_MAX_USD = LIMIT_USD_MIN, LIMIT_USD_MAX
+PERIOD_MIN_DAYS, PERIOD_MAX_DAYS = PERIOD_DAYS_MIN, PERIOD_DAYS_MAX
 IDEMPOTENCY_KEY_MAX = 255
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from models.pricing.rating_plan import COVERAGE_PARTS
+from models.spec.contract import COVERAGE_PARTS
 from models.underwriting.quote_engine import load_quote_engine
 from tests.support.city import city_exposure, quote_body
 from tests.support.server import CROSS_PROCESS_REL, Server

@@ -125,7 +125,7 @@ def make_portfolio(n: int, seed: int) -> Portfolio:
 
 def truth_frame(portfolio: Portfolio) -> pd.DataFrame:
     """The truth in training/world/truth.py's format: every claim of cause "other"."""
-    from training.world.truth import CLAIM_CAUSES
+    from models.spec.contract import CLAIM_CAUSES
 
     n = len(portfolio.policies)
     cols: dict[str, object] = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models.spec.contract import CLAIM_CAUSES, LIMIT_USD_MAX, LIMIT_USD_MIN, MAX_EXPOSURE_YEARS
 from models.spec.fields import (
     CROSS_FIELD_RULES,
     FIELDS_BY_NAME,
@@ -20,20 +21,10 @@ from models.spec.fields import (
 from training.bordereau.defects import Defect
 from training.bordereau.sheet import Sheet, is_member
 
-CLAIM_CAUSES = (
-    "ransomware",
-    "data_breach",
-    "business_email_compromise",
-    "ot_disruption",
-    "vendor_outage",
-    "privacy_regulatory",
-    "other",
-)
 POLICY_COLUMNS = ("policy_id", "exposure_years", *(f.name for f in MODEL_FIELDS))
 OPTIONAL_POLICY_COLUMNS = ("period_start", "vendors", "limit_usd", "retention_usd")
 CLAIM_COLUMNS = ("claim_id", "policy_id", "loss_usd", "cause")
-MAX_EXPOSURE_YEARS = 1.5
-LIMIT_USD_RANGE = (100_000.0, 500_000_000.0)
+LIMIT_USD_RANGE = (float(LIMIT_USD_MIN), float(LIMIT_USD_MAX))
 _ABOVE_ZERO = float(np.nextafter(0.0, 1.0))  # "> 0" as an inclusive lower bound
 
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import FIELDS
 from training.world.exposure import sample_cities
 from training.world.rates import truth_parameters
-from training.world.truth import CLAIM_CAUSES
 from training.world.vendors import sample_vendor_lists
 
 #: Incidents worth reporting (> $25k or a ransom demand) per insured claim:

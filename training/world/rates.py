@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from models.spec.contract import CLAIM_CAUSES
 from training.world.answers import (
     REF_BUDGET_USD,
     REF_EMPLOYEES,
@@ -34,7 +35,6 @@ from training.world.answers import (
     saturating,
 )
 from training.world.severity import RECORDS_ELASTICITY, SIGMA, severity_mu
-from training.world.truth import CLAIM_CAUSES
 
 __all__ = ["RECORDS_ELASTICITY", "log_rates", "severity_mu", "truth_parameters"]
 

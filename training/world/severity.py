@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models.spec.contract import CLAIM_CAUSES
 from training.world.answers import (
     REF_BUDGET_USD,
     REF_RECORDS,
@@ -21,7 +22,6 @@ from training.world.answers import (
     level,
     num,
 )
-from training.world.truth import CLAIM_CAUSES
 
 #: ln(median USD) of one loss of each cause for the reference city.
 BASE_MU: dict[str, float] = {

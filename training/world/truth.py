@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.special import ndtr
 
 from models.pricing.lognormal import lognormal_lev, lognormal_mean
-from training.bordereau.rules import CLAIM_CAUSES  # CONTRACT §2; the truth file keeps its order
+from models.spec.contract import CLAIM_CAUSES  # CONTRACT §2; the truth file keeps its order
 from training.errors import TrainingInputError
 
 RATE_COLUMNS = tuple(f"rate_{c}" for c in CLAIM_CAUSES)

@@ -22,8 +22,8 @@ from models.pricing.premium import (
     floor_at_minimum_premium,
     price_policy,
 )
-from models.pricing.rating_plan import COVERAGE_PARTS
 from models.pricing.rating_plan_reader import shipped_rating_plan
+from models.spec.contract import COVERAGE_PARTS
 
 PLAN = shipped_rating_plan()
 # A mid-size city: 0.3 ground-up claims a year, median loss $300k, sigma 2.0.

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from models.pricing.decision import Condition
-from models.pricing.rating_plan import COVERAGE_PARTS, RatingPlanError
+from models.pricing.rating_plan import RatingPlanError
 from models.pricing.rating_plan_reader import (
     DEFAULT_RATING_PLAN_VERSION,
     RATING_PLANS_DIR,
@@ -19,6 +19,7 @@ from models.pricing.rating_plan_reader import (
     read_rating_plan,
     shipped_rating_plan,
 )
+from models.spec.contract import COVERAGE_PARTS
 
 
 @pytest.fixture

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.spec.contract import CLAIM_CAUSES
 from models.spec.exposure import canonical_set, parse_set
 from models.spec.fields import CROSS_FIELD_RULES, FIELDS, MODEL_FIELDS, VENDOR_NAME_MAX_LENGTH
 from training.cli import main as cli_main
 from training.world.portfolio import Portfolio, generate_portfolio
 from training.world.rates import truth_parameters
-from training.world.truth import CLAIM_CAUSES, load_truth
+from training.world.truth import load_truth
 
 N_SMALL = 5_000
 
