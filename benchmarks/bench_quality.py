@@ -36,15 +36,12 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD  # noqa: E402
 from models.scoring.booster_params import BoosterParams  # noqa: E402
 from training.bordereau.reader import load_bordereaux  # noqa: E402
 from training.commands.train import DEFAULT_SEED  # noqa: E402
 from training.evaluation import metrics  # noqa: E402
-from training.evaluation.holdout import (  # noqa: E402
-    STANDARD_LIMIT_USD,
-    STANDARD_RETENTION_USD,
-    layer_pure_premium,
-)
+from training.evaluation.holdout import layer_pure_premium  # noqa: E402
 from training.fitting.baseline import fit_baseline  # noqa: E402
 from training.fitting.boosters import ModelData, PolicySplit, fit_models, model_data, split_policies  # noqa: E402
 from training.world.truth import load_truth, truth_layer_expected_loss  # noqa: E402
