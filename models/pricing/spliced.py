@@ -87,6 +87,19 @@ def _relative_excess(u: FloatArray, threshold: FloatArray) -> FloatArray:
     return np.maximum(u - threshold, 0.0) / threshold
 
 
+def log1p_ratio(a: npt.ArrayLike) -> FloatArray:
+    """log1p(a) / a for a > -1, with its series 1 - a/2 + a^2/3 near 0.
+
+    The GPD's survival and density are written through it, so that xi = 0
+    (the exponential) is their continuous limit rather than a branch; the tail
+    fit (training/fitting/tail.py) uses it for the likelihood.
+    """
+    x = np.asarray(a, dtype=np.float64)
+    small = np.abs(x) < _SMALL
+    safe = np.where(small, 1.0, x)
+    return np.where(small, 1.0 - x / 2.0 + x * x / 3.0, np.log1p(safe) / safe)
+
+
 def _gpd_logs(v: FloatArray, xi: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
     """(ln P(Y > v), ln (1 + xi v / b) ** (1 - 1/xi)) for Y ~ GPD(xi, b), v >= 0.
 
@@ -98,10 +111,7 @@ def _gpd_logs(v: FloatArray, xi: FloatArray, b: FloatArray) -> tuple[FloatArray,
     inside = np.isfinite(v) & (a_raw > -1.0)
     a = np.where(inside, a_raw, 0.0)
     vb = np.where(inside, v, 0.0) / b
-    small = np.abs(a) < _SMALL
-    safe = np.where(small, 1.0, a)
-    ratio = np.where(small, 1.0 - a / 2.0 + a * a / 3.0, np.log1p(safe) / safe)
-    log_survival = -vb * ratio
+    log_survival = -vb * log1p_ratio(a)
     log_w = np.log1p(a) + log_survival
     return np.where(inside, log_survival, -np.inf), np.where(inside, log_w, -np.inf)
 

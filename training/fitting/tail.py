@@ -25,6 +25,8 @@ import numpy.typing as npt
 from scipy.optimize import minimize
 from scipy.special import log_ndtr, ndtr
 
+from models.pricing.spliced import log1p_ratio
+
 FloatArray = npt.NDArray[np.float64]
 
 #: Shape bounds of the fit. Upper: xi < 1 keeps the mean relative excess
@@ -34,7 +36,6 @@ FloatArray = npt.NDArray[np.float64]
 XI_MIN, XI_MAX = -0.5, 0.99
 DEFAULT_SHARE = 0.10
 DEFAULT_MIN_EXCEEDANCES = 50
-_SMALL = 1e-5  # |xi y / b| below which log1p(x) / x is summed as a series
 _HESSIAN_STEP = 1e-4  # relative step of the numerical Hessian (error ~1e-7)
 
 
@@ -87,12 +88,8 @@ def gpd_log_likelihood(excess: npt.ArrayLike, xi: float, b: float) -> float:
         return -math.inf
     u = y / b
     x = xi * u
-    # (1 + 1/xi) log1p(x) = log1p(x) + u log1p(x)/x; log1p(x)/x -> 1 - x/2 + x^2/3
-    # as xi -> 0, so the exponential is the continuous limit, not a special case
-    small = np.abs(x) < _SMALL
-    safe = np.where(small, 1.0, x)
-    ratio = np.where(small, 1.0 - x / 2.0 + x * x / 3.0, np.log1p(safe) / safe)
-    return float(-y.size * math.log(b) - np.sum(np.log1p(x) + u * ratio))
+    # (1 + 1/xi) log1p(x) = log1p(x) + u log1p(x)/x, continuous through xi = 0
+    return float(-y.size * math.log(b) - np.sum(np.log1p(x) + u * log1p_ratio(x)))
 
 
 def choose_threshold(
