@@ -12,31 +12,8 @@ from models.spec.exposure import frame_to_records, records_to_frame
 from service.ops.drift_metrics import ExposureDriftCollector
 from service.storage.db import Database
 from service.storage.migrate import upgrade_database
-from service.storage.tables import Quote, Tenant
 from tests.support.portfolio import exposure_frame
-
-
-def _store(database: Database, records: list[dict], created_at: datetime, first_id: int) -> None:
-    with database.session() as session:
-        if session.get(Tenant, "acme") is None:
-            session.add(Tenant(id="acme"))
-            session.flush()
-        for i, record in enumerate(records):
-            session.add(
-                Quote(
-                    id=f"q{first_id + i:05d}",
-                    tenant_id="acme",
-                    request_sha256="0" * 64,
-                    exposure=record,
-                    policy={},
-                    response_json="{}",
-                    decision="quote",
-                    model_version="v",
-                    rating_plan_version="2026.1",
-                    created_at=created_at,
-                )
-            )
-        session.commit()
+from tests.support.quotes import store_quotes
 
 
 @pytest.fixture()
@@ -46,6 +23,11 @@ def database(tmp_path):
     db = Database(url)
     yield db
     db.dispose()
+
+
+def _store(database: Database, records: list[dict], created_at: datetime, first_id: int) -> None:
+    with database.session() as session:
+        store_quotes(session, records, [created_at] * len(records), first_id)
 
 
 def test_gauges_equal_models_drift_and_refresh_on_schedule(database):

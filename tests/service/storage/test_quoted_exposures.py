@@ -7,11 +7,8 @@ with a message that names the problem (no table, an incomplete exposure).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -25,8 +22,8 @@ from service.storage.quoted_exposures import (
     recent_exposures,
     window_start,
 )
-from service.storage.tables import Quote, Tenant
 from tests.support.portfolio import exposure_frame
+from tests.support.quotes import quote_id, store_quotes
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -41,24 +38,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 def _store(engine: Engine, exposures: list[dict], ages_days: list[float]) -> None:
     with Session(engine) as session:
-        session.add(Tenant(id="acme"))
-        session.flush()
-        for i, (exposure, age) in enumerate(zip(exposures, ages_days, strict=True)):
-            session.add(
-                Quote(
-                    id=f"q{i:03d}",
-                    tenant_id="acme",
-                    request_sha256="0" * 64,
-                    exposure=exposure,
-                    policy={},
-                    response_json="{}",
-                    decision="quote",
-                    model_version="v",
-                    rating_plan_version="2026.1",
-                    created_at=NOW - timedelta(days=age),
-                )
-            )
-        session.commit()
+        store_quotes(session, exposures, [NOW - timedelta(days=age) for age in ages_days])
 
 
 def test_window_newest_first_and_capped(engine: Engine) -> None:
@@ -67,18 +47,20 @@ def test_window_newest_first_and_capped(engine: Engine) -> None:
     since = window_start(30, now=NOW)
     assert since == NOW - timedelta(days=30)
     found = recent_exposures(engine, since)
-    assert found.quote_ids == ["q004", "q000", "q001", "q002", "q005"]  # q003 is 40 days old
+    assert found.quote_ids == [quote_id(i) for i in (4, 0, 1, 2, 5)]  # quote 3 is 40 days old
     assert found.records == [records[i] for i in (4, 0, 1, 2, 5)]
     assert len(found) == 5
     capped = recent_exposures(engine, since, limit=2)
-    assert capped.quote_ids == ["q004", "q000"]
+    assert capped.quote_ids == [quote_id(4), quote_id(0)]
 
 
 def test_an_incomplete_stored_exposure_is_named(engine: Engine) -> None:
     record = frame_to_records(exposure_frame(1, 3))[0]
     del record["population"]
     _store(engine, [record], [1.0])
-    with pytest.raises(StoredQuotesError, match="quote q000: stored exposure lacks 'population'"):
+    with pytest.raises(
+        StoredQuotesError, match=f"quote {quote_id(0)}: stored exposure lacks 'population'"
+    ):
         recent_exposures(engine, window_start(30, now=NOW))
 
 
@@ -89,16 +71,3 @@ def test_a_database_without_the_quotes_table(tmp_path) -> None:
             recent_exposures(engine, NOW)
     finally:
         engine.dispose()
-
-
-def test_the_reader_imports_no_flask() -> None:
-    """training's drift verb imports it: it must not load the web app."""
-    code = (
-        "import sys, service.storage.quoted_exposures; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug')))"
-    )
-    repo = Path(__file__).resolve().parents[3]
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]"

@@ -16,25 +16,11 @@ from models.scoring.drift import exposure_drift, population_stability_index
 from models.spec.exposure import frame_to_records, records_to_frame
 from service.storage.db import make_engine
 from service.storage.migrate import upgrade_database
-from service.storage.tables import Quote, Tenant
+from service.storage.tables import Quote
 from tests.support.portfolio import exposure_frame
+from tests.support.quotes import quote_id, store_quotes
 from training.cli import main
 from training.reports.drift_report import sampling_noise_psi
-
-
-def _quote(i: int, exposure: dict, created_at: datetime) -> Quote:
-    return Quote(
-        id=f"q{i:04d}",
-        tenant_id="acme",
-        request_sha256="0" * 64,
-        exposure=exposure,
-        policy={"limit_usd": 1_000_000, "retention_usd": 50_000},
-        response_json="{}",
-        decision="quote",
-        model_version="v",
-        rating_plan_version="2026.1",
-        created_at=created_at,
-    )
 
 
 @pytest.fixture()
@@ -48,13 +34,12 @@ def quotes_db(tmp_path):
     now = datetime.now(UTC)
     engine = make_engine(url)
     with Session(engine) as session:
-        session.add(Tenant(id="acme"))
-        session.flush()
-        for i, record in enumerate(frame_to_records(recent)):
-            session.add(_quote(i, record, now - timedelta(days=2, minutes=i)))
-        for i, record in enumerate(frame_to_records(old)):
-            session.add(_quote(100 + i, record, now - timedelta(days=60)))
-        session.commit()
+        store_quotes(
+            session,
+            frame_to_records(recent),
+            [now - timedelta(days=2, minutes=i) for i in range(60)],
+        )
+        store_quotes(session, frame_to_records(old), [now - timedelta(days=60)] * 40, first_id=100)
     engine.dispose()
     return url, recent
 
@@ -142,10 +127,10 @@ def test_a_stored_exposure_without_a_model_field_is_named(
     url, _ = quotes_db
     engine = make_engine(url)
     with Session(engine) as session:
-        quote = session.get(Quote, "q0000")
+        quote = session.get(Quote, quote_id(0))
         assert quote is not None
         quote.exposure = {k: v for k, v in quote.exposure.items() if k != "population"}
         session.commit()
     engine.dispose()
     assert _run(url, trained_registry, tmp_path) == 1
-    assert "quote q0000: stored exposure lacks 'population'" in capsys.readouterr().err
+    assert f"quote {quote_id(0)}: stored exposure lacks 'population'" in capsys.readouterr().err
