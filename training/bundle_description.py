@@ -18,7 +18,10 @@ import pandas as pd
 from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
 from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
 from models.spec.fields import spec_hash
+from models.scoring.severity import SEVERITY_FEATURE_NAMES
+from models.spec.contract import CLAIM_CAUSES
 from models.versions.bundle import (
+    CAUSE_MIX_FILE,
     FREQUENCY_FILE,
     REFERENCE_FILE,
     SEVERITY_FILE,
@@ -29,6 +32,8 @@ from models.versions.metadata import (
     FORMAT_VERSION,
     BaselineBalance,
     BundleMetadata,
+    CauseMixMetadata,
+    CauseTail,
     FrequencyMetadata,
     ReferencePortfolio,
     RiskScoreScale,
@@ -44,21 +49,24 @@ from training.training_run import SplitBordereaux, TrainingRun
 
 REFERENCE_SAMPLE_ROWS = 2_000
 
-# Both texts are stored verbatim in every bundle, whose version hashes them: a
-# change of wording is a new version of every bundle. The severity text names
-# the balance module by its path before the package layout (it is now
-# training/fitting/balance.py); the shipped bundle says so, and so must its rebuild.
+# The texts are stored verbatim in every bundle, whose version hashes them: a
+# change of wording is a new version of every bundle.
 FREQUENCY_CONVENTION = (
-    "log(claims per year) = log_rate_offset + trees(features); "
+    "log(claims per year, all causes) = log_rate_offset + trees(features); "
     "predict with base_margin = log_rate_offset (+ log(exposure_years) for a count); "
     "base_margin is not stored in the booster"
 )
+CAUSE_MIX_CONVENTION = (
+    "claims per year of cause c = total rate x mix_c x cause_factors[c]; "
+    "mix = softprob(trees(features) + base_margin), base_margin = log_softmax("
+    "logit_intercept + logit_coef @ z), z = (log1p where inputs_log_columns(features) "
+    "- inputs_mean) / inputs_scale; base_margin is not stored in the booster"
+)
 SEVERITY_CONVENTION = (
-    "ln(loss_usd) ~ Normal(trees(features) + mu_shift, sigma^2); "
-    "sigma = RMS residual on the validation claims; mu_shift balances the body "
-    "(losses capped at large_loss_threshold_usd) to the training data; the "
-    "expected excess over the threshold observed in training was "
-    "large_loss_factor x the lognormal's (training/balance.py)"
+    "ln(loss_usd) of a loss of cause c ~ Normal(trees(features, one-hot of c) + "
+    "mu_shift[c], sigma[c]^2) below t = exp(mu + sigma[c] z_u[c]); above t, "
+    "(loss - t) / t ~ GPD(xi[c], b[c]); mu_shift balances each cause's losses "
+    "capped at its 90% quantile (training/fitting/balance.py)"
 )
 
 
@@ -67,8 +75,8 @@ def describe_reference(
 ) -> tuple[ReferencePortfolio, pd.DataFrame]:
     """The training portfolio's statistics (and risk-score scale) and a seeded sample."""
     policies, features = book.policies, book.data.features
-    rate = fitted.frequency.claim_rate_per_year(features)
-    annual = rate * fitted.severity.mean_loss(features)
+    losses = fitted.model.predict(features)
+    rate, annual = losses.claim_rate_per_year, losses.expected_annual_loss()
     rng = np.random.default_rng(seed + 1)
     take = np.sort(rng.choice(len(policies), min(REFERENCE_SAMPLE_ROWS, len(policies)), False))
     revenue = policies["annual_revenue_usd"].to_numpy(dtype=np.float64)
@@ -108,9 +116,10 @@ def describe(
         feature_names=FEATURE_NAMES,
         monotone_constraints=MONOTONE_CONSTRAINTS,
         frequency=_frequency_metadata(fitted),
+        cause_mix=_cause_mix_metadata(fitted),
         severity=_severity_metadata(fitted),
         balance=fitted.balance,
-        baseline_balance=BaselineBalance(glm.frequency_factor, glm.mu_shift),
+        baseline_balance=BaselineBalance(_by_cause(glm.cause_factors), _by_cause(glm.mu_shift)),
         metrics=finite_or_none(metrics),
         standard_layer=StandardLayer(STANDARD_LIMIT_USD, STANDARD_RETENTION_USD),
         reference=reference,
@@ -143,15 +152,43 @@ def _frequency_metadata(fitted: FittedModels) -> FrequencyMetadata:
     )
 
 
+def _by_cause(values: Any) -> dict[str, Any]:
+    return dict(zip(CLAIM_CAUSES, (v.tolist() if hasattr(v, "tolist") else v for v in values), strict=True))
+
+
+def _cause_mix_metadata(fitted: FittedModels) -> CauseMixMetadata:
+    mix = fitted.cause_mix
+    logit = mix.logit
+    return CauseMixMetadata(
+        booster=CAUSE_MIX_FILE,
+        objective="multi:softprob",
+        best_iteration=mix.best_iteration,
+        logit_penalty=logit.penalty,
+        logit_intercept=_by_cause(logit.intercept),
+        logit_coef={c: tuple(row) for c, row in zip(CLAIM_CAUSES, logit.coef.tolist(), strict=True)},
+        inputs_log_columns=tuple(int(v) for v in logit.inputs.log_columns),
+        inputs_mean=tuple(logit.inputs.mean.tolist()),
+        inputs_scale=tuple(logit.inputs.scale.tolist()),
+        cause_factors=_by_cause(mix.cause_factors),
+        convention=CAUSE_MIX_CONVENTION,
+    )
+
+
 def _severity_metadata(fitted: FittedModels) -> SeverityMetadata:
     severity = fitted.severity
+    fitted_on = {c: f.label for f in fitted.tails for c in f.causes}
+    count = {f.label: f.tail.exceedances for f in fitted.tails}
+    t = severity.tails
     return SeverityMetadata(
         booster=SEVERITY_FILE,
-        distribution="lognormal",
-        sigma=severity.sigma,
-        mu_shift=severity.mu_shift,
+        distribution="lognormal body, generalised Pareto tail",
+        feature_names=SEVERITY_FEATURE_NAMES,
+        sigma=_by_cause(severity.sigma),
+        mu_shift=_by_cause(severity.mu_shift),
+        tails={
+            c: CauseTail(fitted_on[c], float(t.z_u[k]), float(t.xi[k]), float(t.b[k]), count[fitted_on[c]])
+            for k, c in enumerate(CLAIM_CAUSES)
+        },
         best_iteration=severity.best_iteration,
-        large_loss_factor=fitted.balance.large_loss_factor,
-        large_loss_threshold_usd=fitted.balance.body_cap_usd,
         convention=SEVERITY_CONVENTION,
     )

@@ -2,7 +2,8 @@
 
 Files (all listed with their SHA-256 in ``MANIFEST.sha256``):
 
-- ``frequency.ubj``, ``severity.ubj``: the boosters in XGBoost's UBJSON format;
+- ``frequency.ubj``, ``cause_mix.ubj``, ``severity.ubj``: the boosters in
+  XGBoost's UBJSON format (total claim rate, cause mix, severity by cause);
 - ``metadata.json``: field spec hash, library versions, data hash, seed,
   hyperparameters, the offset convention (models/scoring/frequency.py), balance
   corrections, metrics and reference portfolio statistics
@@ -29,14 +30,19 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from models.pricing.lognormal import lognormal_mean
+from models.pricing.cause_losses import CauseLosses, SeverityTails
+from models.scoring.cause_mix import CauseLogit, CauseMixModel
 from models.scoring.features import build_features
 from models.scoring.frequency import FrequencyModel
+from models.scoring.glm_inputs import GlmInputs
+from models.scoring.loss_model import LossModel
 from models.scoring.severity import SeverityModel
+from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import MODEL_FIELDS, spec_hash
 from models.versions.metadata import BundleMetadata, MetadataError
 
 FREQUENCY_FILE = "frequency.ubj"
+CAUSE_MIX_FILE = "cause_mix.ubj"
 SEVERITY_FILE = "severity.ubj"
 METADATA_FILE = "metadata.json"
 REFERENCE_FILE = "reference_exposures.csv"
@@ -45,6 +51,7 @@ REPORT_FILE = "report.html"
 MANIFEST_FILE = "MANIFEST.sha256"
 REQUIRED_FILES = (
     FREQUENCY_FILE,
+    CAUSE_MIX_FILE,
     SEVERITY_FILE,
     METADATA_FILE,
     REFERENCE_FILE,
@@ -88,16 +95,14 @@ def file_sha256(path: str | Path) -> str:
 
 
 def core_files(
-    frequency: FrequencyModel,
-    severity: SeverityModel,
-    metadata: BundleMetadata,
-    reference_exposures: pd.DataFrame,
+    model: LossModel, metadata: BundleMetadata, reference_exposures: pd.DataFrame
 ) -> dict[str, bytes]:
     """The bytes of every file that determines predictions (hashed into the version)."""
     names = [f.name for f in MODEL_FIELDS]
     return {
-        FREQUENCY_FILE: bytes(frequency.booster.save_raw("ubj")),
-        SEVERITY_FILE: bytes(severity.booster.save_raw("ubj")),
+        FREQUENCY_FILE: bytes(model.frequency.booster.save_raw("ubj")),
+        CAUSE_MIX_FILE: bytes(model.cause_mix.booster.save_raw("ubj")),
+        SEVERITY_FILE: bytes(model.severity.booster.save_raw("ubj")),
         METADATA_FILE: metadata.to_json().encode(),
         REFERENCE_FILE: reference_exposures[names].to_csv(index=False).encode(),
     }
@@ -180,16 +185,66 @@ def _booster(path: Path, threads: int) -> xgb.Booster:
     return booster
 
 
+def _by_cause(values: Mapping[str, Any]) -> np.ndarray:
+    return np.array([values[c] for c in CLAIM_CAUSES], dtype=np.float64)
+
+
+def _loss_model(directory: Path, meta: BundleMetadata, threads: int) -> LossModel:
+    """The three boosters with the numbers metadata.json keeps beside them."""
+    freq, mix, sev = meta.frequency, meta.cause_mix, meta.severity
+    frequency = FrequencyModel(
+        _booster(directory / FREQUENCY_FILE, threads),
+        freq.intercept_log_rate,
+        freq.balance_factor,
+        freq.best_iteration,
+    )
+    inputs = GlmInputs(
+        np.asarray(mix.inputs_log_columns, dtype=bool),
+        np.asarray(mix.inputs_mean, dtype=np.float64),
+        np.asarray(mix.inputs_scale, dtype=np.float64),
+    )
+    logit = CauseLogit(
+        inputs,
+        np.array([mix.logit_coef[c] for c in CLAIM_CAUSES], dtype=np.float64),
+        _by_cause(mix.logit_intercept),
+        mix.logit_penalty,
+    )
+    cause_mix = CauseMixModel(
+        logit, _booster(directory / CAUSE_MIX_FILE, threads), mix.best_iteration,
+        _by_cause(mix.cause_factors),
+    )  # fmt: skip
+    tails = SeverityTails(
+        np.array([sev.tails[c].z_u for c in CLAIM_CAUSES]),
+        np.array([sev.tails[c].xi for c in CLAIM_CAUSES]),
+        np.array([sev.tails[c].b for c in CLAIM_CAUSES]),
+    )
+    severity = SeverityModel(
+        _booster(directory / SEVERITY_FILE, threads),
+        _by_cause(sev.sigma),
+        _by_cause(sev.mu_shift),
+        tails,
+        sev.best_iteration,
+    )
+    return LossModel(frequency, cause_mix, severity)
+
+
 @dataclass(frozen=True)
 class ModelBundle:
     """A loaded, verified bundle version; immutable."""
 
     version: str
     path: Path
-    frequency: FrequencyModel
-    severity: SeverityModel
+    model: LossModel
     meta: BundleMetadata
     reference_exposures: pd.DataFrame
+
+    @property
+    def frequency(self) -> FrequencyModel:
+        return self.model.frequency
+
+    @property
+    def severity(self) -> SeverityModel:
+        return self.model.severity
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -205,37 +260,15 @@ class ModelBundle:
         _verify(directory)
         meta = _read_metadata(directory)
         threads = int(nthread or meta.hyperparameters.nthread)
-        freq, sev = meta.frequency, meta.severity
-        frequency = FrequencyModel(
-            _booster(directory / FREQUENCY_FILE, threads),
-            freq.intercept_log_rate,
-            freq.balance_factor,
-            freq.best_iteration,
-        )
-        severity = SeverityModel(
-            _booster(directory / SEVERITY_FILE, threads),
-            sev.sigma,
-            sev.mu_shift,
-            sev.best_iteration,
-        )
+        model = _loss_model(directory, meta, threads)
         reference = _read_reference(directory / REFERENCE_FILE)
-        return cls(directory.name, directory, frequency, severity, meta, reference)
+        return cls(directory.name, directory, model, meta, reference)
 
-    def predict_features(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """(claim_rate_per_year, severity_mu in log USD, severity_sigma) from features."""
-        return (
-            self.frequency.claim_rate_per_year(features),
-            self.severity.mu(features),
-            self.severity.sigma,
-        )
-
-    def predict(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, float]:
-        """(claim_rate_per_year, severity_mu, severity_sigma) for an exposure frame."""
-        return self.predict_features(build_features(frame))
-
-    def expected_annual_loss(self, rate: np.ndarray, mu: np.ndarray) -> np.ndarray:
-        """Expected ground-up loss per year (USD): rate x the lognormal mean."""
-        return rate * lognormal_mean(mu, self.severity.sigma)
+    def predict_losses(self, features_or_frame: np.ndarray | pd.DataFrame) -> CauseLosses:
+        """Each city's claim rate and spliced severity by cause, from features or exposures."""
+        if isinstance(features_or_frame, pd.DataFrame):
+            return self.model.predict(build_features(features_or_frame))
+        return self.model.predict(features_or_frame)
 
     def risk_score(
         self, expected_annual_loss_usd: np.ndarray, annual_revenue_usd: np.ndarray

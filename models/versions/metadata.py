@@ -13,12 +13,14 @@ are kept as read (an int stays an int), nothing is rounded or converted. The
 bundle version is a content hash of these bytes, so a change here that
 changes them changes every version name.
 
-Format version: the file has carried ``"format": 1`` since the first bundle,
-so the version needs no new field (and the shipped bundle's bytes stay as
-they are). This module reads and writes format 1 only; a file with another
-format number, a missing or unknown key or a value of the wrong type is
-refused with ``MetadataError`` naming the key. A change to the layout is a
-new ``FORMAT_VERSION``, read by a new branch of ``BundleMetadata.from_dict``.
+Format version: ``"format": 2`` since the models became per cause (a cause
+mix, per-cause scales, shifts and spliced tails); format 1 held one rate and
+one lognormal. This module reads and writes format 2 only: a format-1 bundle
+is refused with a message that says to retrain it (``python -m training
+train``), because its single lognormal cannot give the per-cause answers
+every quote now carries. A file with another format number, a missing or
+unknown key or a value of the wrong type is refused with ``MetadataError``
+naming the key.
 
 Metrics: ``metrics`` maps a name to a holdout figure (None where undefined,
 e.g. an A/E with nothing expected; JSON has no NaN). A figure measured for
@@ -41,7 +43,7 @@ import numpy as np
 
 from models.scoring.booster_params import BoosterParams
 
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
 
 # The models that holdout metrics are measured for: the ``<model>`` of ``<metric>_<model>``.
 XGBOOST: Final = "xgboost"
@@ -187,38 +189,68 @@ class FrequencyMetadata(_Section):
 
 
 @dataclass(frozen=True)
+class CauseMixMetadata(_Section):
+    """The cause mix (models/scoring/cause_mix.py): its logit, its booster, its balance."""
+
+    booster: str
+    objective: str
+    best_iteration: int
+    logit_penalty: float  # sklearn's C, chosen on the validation claims
+    logit_intercept: Mapping[str, float]  # by cause
+    logit_coef: Mapping[str, tuple[float, ...]]  # by cause, one per feature
+    inputs_log_columns: tuple[int, ...]  # 1 where the feature is seen through log1p
+    inputs_mean: tuple[float, ...]
+    inputs_scale: tuple[float, ...]
+    cause_factors: Mapping[str, float]  # the per-cause claim balance
+    convention: str
+
+
+@dataclass(frozen=True)
+class CauseTail(_Section):
+    """One cause's spliced tail: GPD on the relative excess over exp(mu + sigma z_u)."""
+
+    fitted_on: str  # the cause's own claims, or "all causes"
+    z_u: float
+    xi: float
+    b: float
+    exceedances: int
+
+
+@dataclass(frozen=True)
 class SeverityMetadata(_Section):
-    """The severity booster's file, the lognormal's scale and location shift."""
+    """The severity booster's file; per cause the body's scale, the location shift, the tail."""
 
     booster: str
     distribution: str
-    sigma: float
-    mu_shift: float
+    feature_names: tuple[str, ...]  # the model's features, then the cause one-hot
+    sigma: Mapping[str, float]
+    mu_shift: Mapping[str, float]
+    tails: Mapping[str, CauseTail]
     best_iteration: int
-    large_loss_factor: float
-    large_loss_threshold_usd: float
     convention: str
 
 
 @dataclass(frozen=True)
 class BalanceCorrections(_Section):
-    """The balance of the boosters to the training data (training/fitting/balance.py)."""
+    """The balance to the training data by cause (training/fitting/balance.py)."""
 
-    frequency_factor: float
+    frequency_factor: float  # of the total rate, before the causes
     observed_claims: float
     observed_loss_usd: float
-    severity_factor: float
-    body_cap_usd: float
-    body_mu_shift: float
-    large_loss_factor: float
+    cause_claim_factors: Mapping[str, float]
+    cause_observed_claims: Mapping[str, float]
+    cause_cap_usd: Mapping[str, float]
+    cause_mu_shift: Mapping[str, float]
+    cause_observed_loss_usd: Mapping[str, float]
+    cause_large_loss_ratio: Mapping[str, float]  # observed / predicted excess over the cap
 
 
 @dataclass(frozen=True)
 class BaselineBalance(_Section):
-    """The same balance corrections of the GLM baseline."""
+    """The same balance corrections of the per-cause GLM baseline."""
 
-    frequency_factor: float
-    body_mu_shift: float
+    cause_claim_factors: Mapping[str, float]
+    cause_mu_shift: Mapping[str, float]
 
 
 @dataclass(frozen=True)
@@ -244,7 +276,7 @@ class ReferencePortfolio(_Section):
 
 @dataclass(frozen=True)
 class BundleMetadata(_Section):
-    """Everything metadata.json records about a bundle version (format 1)."""
+    """Everything metadata.json records about a bundle version (format 2)."""
 
     format: int
     spec_hash: str
@@ -257,6 +289,7 @@ class BundleMetadata(_Section):
     feature_names: tuple[str, ...]
     monotone_constraints: tuple[int, ...]
     frequency: FrequencyMetadata
+    cause_mix: CauseMixMetadata
     severity: SeverityMetadata
     balance: BalanceCorrections
     baseline_balance: BaselineBalance
@@ -270,7 +303,7 @@ class BundleMetadata(_Section):
 
     @classmethod
     def from_json(cls, text: str | bytes) -> BundleMetadata:
-        """Parse metadata.json; ``MetadataError`` when it is not a format-1 file."""
+        """Parse metadata.json; ``MetadataError`` when it is not a file of ``FORMAT_VERSION``."""
         try:
             raw = json.loads(text)
         except ValueError as exc:
@@ -284,7 +317,8 @@ class BundleMetadata(_Section):
             raise MetadataError("is not a JSON object")
         if raw.get("format") != FORMAT_VERSION:
             raise MetadataError(
-                f"has format {raw.get('format')!r}; this code reads format {FORMAT_VERSION}"
+                f"has format {raw.get('format')!r}; this code reads format {FORMAT_VERSION} "
+                "(per-cause models): retrain the bundle with `python -m training train`"
             )
         return cast(BundleMetadata, _decode(cls, raw, ""))
 
