@@ -126,6 +126,47 @@ def describe(
     )
 
 
+def fitted_components(
+    book: SplitBordereaux, fitted: FittedModels, glm: GlmBaseline
+) -> list[dict[str, str]]:
+    """What was fitted, in words, for the report's summary (``tables["fitted"]``)."""
+    train_claims = len(book.data.claims_of(book.split.train))
+    mix, sev = fitted.cause_mix, fitted.severity
+    tails = "; ".join(
+        f"{f.label}: threshold at z = {f.tail.z_u:.2f} ({f.tail.exceedances} claims above), "
+        f"shape xi = {f.tail.xi:.3f}"
+        for f in fitted.tails
+    )
+    sigmas = ", ".join(f"{c} {s:.2f}" for c, s in zip(CLAIM_CAUSES, sev.sigma, strict=True))
+    return [
+        {
+            "component": "Total claim rate",
+            "description": f"XGBoost Poisson booster with the exposure offset, "
+            f"{fitted.frequency.best_iteration + 1} trees, on {len(book.split.train):,} "
+            "training policies; balanced to the observed claims",
+        },
+        {
+            "component": "Cause mix",
+            "description": f"multinomial logit (penalty C = {mix.logit.penalty:g}, chosen on the "
+            f"validation claims) boosted by XGBoost softprob, {mix.best_iteration + 1} rounds, "
+            f"on {train_claims:,} training claims; each cause balanced to its claims",
+        },
+        {
+            "component": "Severity body",
+            "description": f"XGBoost booster of log loss with the cause as a feature, "
+            f"{sev.best_iteration + 1} trees; lognormal sigma by cause: {sigmas}; each cause's "
+            "location balanced to its losses capped at their 90% quantile",
+        },
+        {"component": "Severity tail", "description": f"generalised Pareto on the relative excess: {tails}"},
+        {
+            "component": "Baseline",
+            "description": "per-cause Poisson GLMs (penalty per cause chosen on the validation "
+            "policies) and a lognormal GLM with the cause as a factor, with the same scales, "
+            "tails and balance rules",
+        },
+    ]
+
+
 def _training_data(run: TrainingRun, book: SplitBordereaux) -> TrainingData:
     return TrainingData(
         policies_file=Path(run.policies_path).name,

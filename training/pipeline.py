@@ -25,14 +25,22 @@ from models.versions.bundle import BundleError, core_files
 from models.versions.metadata import ACTIVE, GLM, XGBOOST, BundleMetadata, Metric
 from models.versions.registry import Registry
 from training.bordereau.reader import load_bordereaux
-from training.bundle_description import describe, describe_reference
+from training.bundle_description import describe, describe_reference, fitted_components
 from training.errors import TrainingInputError
-from training.evaluation.holdout import Holdout, Predictions, evaluate_holdout, evaluate_model
+from training.evaluation.holdout import (
+    Holdout,
+    Predictions,
+    TailFitShown,
+    evaluate_holdout,
+    evaluate_model,
+)
 from training.fitting.baseline import GlmBaseline, fit_baseline
 from training.fitting.boosters import (
     FittedModels,
+    claims_part,
     fit_models,
     model_data,
+    policy_part,
     split_policies,
 )
 from training.reports.plot_worker import DrawPlots, PendingPlots, draw_here
@@ -93,9 +101,10 @@ def train_bundle(
     glm = fit_glm(book, say)
     active = registry if compare_active else None
     evaluation = evaluate(book, model, glm, run.truth_path, active, draw_plots, say)
+    evaluation.tables["fitted"] = fitted_components(book, fitted, glm)
     reference, sample = describe_reference(book, fitted, run.seed)
     metadata = describe(run, book, fitted, glm, evaluation.summary, reference)
-    core = core_files(fitted.frequency, fitted.severity, metadata, sample)
+    core = core_files(fitted.model, metadata, sample)
     version = registry.write_version(core, _documents(metadata, evaluation, say), run.created_at)
     say(f"write: bundle {version} in {registry.root}")
     if promote:
@@ -131,11 +140,14 @@ def validate_and_split(run: TrainingRun, say: Progress) -> SplitBordereaux:
 def fit(book: SplitBordereaux, run: TrainingRun, say: Progress) -> FittedModels:
     """Frequency and severity boosters, balanced to the training data."""
     fitted = fit_models(book.data, book.split, run.params, run.seed)
+    tails = ", ".join(
+        f"{f.label} xi {f.tail.xi:.2f} ({f.tail.exceedances} claims)" for f in fitted.tails
+    )
     say(
-        f"fit: frequency {fitted.frequency.best_iteration + 1} trees, severity "
-        f"{fitted.severity.best_iteration + 1} trees, sigma {fitted.severity.sigma:.3f}; "
-        f"balance x{fitted.balance.frequency_factor:.4f} claims, "
-        f"x{fitted.balance.severity_factor:.4f} loss"
+        f"fit: frequency {fitted.frequency.best_iteration + 1} trees, cause mix "
+        f"{fitted.cause_mix.best_iteration + 1} rounds, severity "
+        f"{fitted.severity.best_iteration + 1} trees; tails {tails}; "
+        f"balance x{fitted.balance.frequency_factor:.4f} claims"
     )
     return fitted
 
@@ -149,33 +161,35 @@ def _holdout(book: SplitBordereaux) -> Holdout:
         exposure_years=data.exposure_years[rows],
         claim_owner=np.searchsorted(rows, data.claim_owner[claim_rows]),
         loss_usd=data.loss_usd[claim_rows],
+        claim_cause=data.claim_cause[claim_rows],
     )
+
+
+def shown_tails(fits) -> list[TailFitShown]:
+    """The report's view of the fitted tails (training/fitting/cause_tails.py)."""
+    return [TailFitShown(f.label, f.tail, f.relative_excess) for f in fits]
 
 
 def check_model(book: SplitBordereaux, fitted: FittedModels, draw_plots: DrawPlots) -> CheckedModel:
     """The new model's holdout predictions and checks; their plots start drawing."""
     hold = _holdout(book)
     hx = book.data.features[book.split.holdout]
-    model = Predictions(
-        XGBOOST,
-        fitted.frequency.claim_rate_per_year(hx),
-        fitted.severity.mu(hx),
-        fitted.severity.sigma,
-    )
-    checks = evaluate_model(hold, model)
+    model = Predictions(XGBOOST, fitted.model.predict(hx))
+    checks = evaluate_model(hold, model, shown_tails(fitted.tails))
     # drawn while the GLM is fitted
     return CheckedModel(hold, hx, model, checks, draw_plots(checks["tables"]))
 
 
 def fit_glm(book: SplitBordereaux, say: Progress) -> GlmBaseline:
-    """The GLM baseline on the training split, balanced as the boosters are."""
-    data, train = book.data, book.split.train
-    claim_rows = data.claims_of(train)
+    """The per-cause GLM baseline on the training split, balanced as the boosters are."""
+    data, split = book.data, book.split
     glm = fit_baseline(
-        (data.features[train], data.claim_counts[train], data.exposure_years[train]),
-        (data.features[data.claim_owner[claim_rows]], data.loss_usd[claim_rows]),
+        policy_part(data, split.train),
+        policy_part(data, split.valid),
+        claims_part(data, split.train),
+        claims_part(data, split.valid),
     )
-    say("baseline: Poisson GLM and lognormal severity GLM fitted and balanced")
+    say("baseline: per-cause Poisson GLMs and a lognormal severity GLM fitted and balanced")
     return glm
 
 
@@ -197,8 +211,7 @@ def _active_predictions(registry: Registry, x: np.ndarray, say: Progress) -> Pre
     except BundleError as exc:
         say(f"evaluate: active bundle not compared ({exc})")
         return None
-    rate, mu, sigma = bundle.predict_features(x)
-    return Predictions(ACTIVE, rate, mu, sigma)
+    return Predictions(ACTIVE, bundle.predict_losses(x))
 
 
 def evaluate(
@@ -218,7 +231,7 @@ def evaluate(
     evaluation = evaluate_holdout(
         hold,
         model.predictions,
-        Predictions(GLM, glm.claim_rate_per_year(hx), glm.severity_mu(hx), glm.sigma),
+        Predictions(GLM, glm.predict_losses(hx)),
         null_rate=float(null_rate),
         active=_active_predictions(active, hx, say) if active is not None else None,
         truth=truth,

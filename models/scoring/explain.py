@@ -1,16 +1,26 @@
-"""Quote drivers: which exposure fields move a city's expected loss, and how much.
+"""Quote drivers: which exposure fields move a city's expected loss, how much, through which cause.
 
-Both boosters decompose their margin additively: log(claim rate) and the
-lognormal location mu (log USD of one loss) are each a bias plus one
-contribution per feature. Expected ground-up loss is rate x exp(mu + sigma^2/2),
-so the sum of a feature's two contributions is its effect on log expected
-loss, relative to the portfolio baseline the bias stands for.
+Expected ground-up loss is ``EL = R * sum_c m_c E_c``: R the total claim rate
+(frequency booster, log R = bias + one contribution per feature), m_c the
+cause mix (log-odds = logit + mix booster, each additive per feature) and
+E_c = exp(mu_c) x a constant of the cause's shape (the spliced severity is a
+scale family in exp(mu)), mu_c from the severity booster. So
+
+    d log EL = d log R + sum_c s_c (d mu_c + d log m_c),
+    d log m_c = d a_c - sum_l m_l d a_l,      s_c = m_c E_c / sum_l m_l E_l,
+
+with a_c the cause's log-odds. A feature's effect is its contribution to
+log R plus its contributions to each cause's mu and log-odds, weighted by
+the city's own loss shares s_c: exact for the frequency part (its
+contributions add up to the margin), first order for the mix and severity
+(linearised at the city). The cause a field moves most is the one with the
+largest weighted contribution.
 
 Exact TreeSHAP costs several ms per row for a few hundred trees; drivers use
 XGBoost's Saabas path attribution instead (``approx_contribs=True``), about
-six times cheaper and, like TreeSHAP, exact in sum (the contributions add up
-to the margin); only how that sum is split between correlated features
-differs. tests/models/scoring/test_explain.py checks both properties.
+six times cheaper and, like TreeSHAP, exact in sum; only how that sum is
+split between correlated features differs. The cause one-hot columns of the
+severity booster are the cause's own level, not a field, and are left out.
 
 A field's effect is the sum over its features; a derived feature built from
 several fields is shared equally between them. ``effect_usd`` says how much of
@@ -27,6 +37,10 @@ from typing import Any
 import numpy as np
 import xgboost as xgb
 
+from models.pricing.cause_losses import CauseLosses
+from models.scoring.loss_model import LossModel
+from models.scoring.severity import SEVERITY_FEATURE_NAMES, every_cause
+from models.spec.contract import CLAIM_CAUSES
 from models.scoring.features import FEATURE_NAMES, FEATURES
 from models.spec.fields import FIELDS_BY_NAME, MODEL_FIELDS
 
@@ -56,31 +70,61 @@ class Driver:
     effect_pct: float  # expected loss is (1 + effect_pct/100) x what it would be at baseline
     effect_usd: float  # part of the expected loss due to this field (negative: it lowers it)
     direction: str  # "raises" | "lowers"
+    cause: str  # the claim cause whose loss the field moves most ("all causes": the claim rate)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def field_log_effects(
-    frequency: xgb.Booster, severity: xgb.Booster, features: np.ndarray
-) -> np.ndarray:
-    """Per-field effects on log expected ground-up loss, shape (rows, fields)."""
+@dataclass(frozen=True)
+class FieldEffects:
+    """Per city and field: the effect on log expected loss, and the cause it moves most."""
+
+    log_effects: np.ndarray  # (rows, fields)
+    main_cause: np.ndarray  # (rows, fields) of str
+
+
+def _contribs(booster: xgb.Booster, features: np.ndarray, names: list[str], margin=None) -> np.ndarray:
     # nthread=1: a DMatrix of one row built with every core costs ms in thread start-up
-    matrix = xgb.DMatrix(features, feature_names=list(FEATURE_NAMES), nthread=1)
-    total = np.zeros((len(features), len(FEATURES)))
-    for booster in (frequency, severity):
-        contribs = booster.predict(matrix, pred_contribs=True, approx_contribs=True)
-        total += np.asarray(contribs, dtype=np.float64)[:, :-1]  # last column: bias
-    return total @ _FEATURE_TO_FIELD
+    matrix = xgb.DMatrix(features, feature_names=names, nthread=1, base_margin=margin)
+    return np.asarray(booster.predict(matrix, pred_contribs=True, approx_contribs=True), np.float64)
+
+
+def field_log_effects(model: LossModel, losses: CauseLosses, features: np.ndarray) -> FieldEffects:
+    """Per-field effects on log expected ground-up loss (see the module docstring)."""
+    n, k, f = len(features), len(CLAIM_CAUSES), len(FEATURE_NAMES)
+    rate = _contribs(model.frequency.booster, features, list(FEATURE_NAMES))[:, :-1]
+    sev = _contribs(model.severity.booster, every_cause(features), list(SEVERITY_FEATURE_NAMES))
+    sev = sev.reshape(n, k, -1)[:, :, :f]  # the cause columns and the bias are left out
+    mix = model.cause_mix
+    z = mix.logit.inputs.transform(features)
+    odds = z[:, np.newaxis, :] * mix.logit.coef[np.newaxis, :, :]  # logit part, (n, K, F)
+    margin = mix.logit.log_mix(features).astype(np.float32)
+    boosted = _contribs(mix.booster, features, list(FEATURE_NAMES), margin.ravel())
+    odds = odds + boosted.reshape(n, k, -1)[:, :, :f]
+    weights = mix.mix(features)
+    log_mix = odds - np.einsum("nk,nkf->nf", weights, odds)[:, np.newaxis, :]
+    annual = losses.annual_ground_up_loss_by_cause()
+    share = annual / annual.sum(axis=1, keepdims=True)
+    by_cause = share[:, :, np.newaxis] * (sev + log_mix)  # (n, K, F)
+    fields_by_cause = by_cause @ _FEATURE_TO_FIELD  # (n, K, fields)
+    effects = rate @ _FEATURE_TO_FIELD + fields_by_cause.sum(axis=1)
+    rate_fields = rate @ _FEATURE_TO_FIELD
+    strongest = np.argmax(np.abs(fields_by_cause), axis=1)  # (n, fields)
+    through_rate = np.abs(rate_fields) >= np.abs(fields_by_cause).max(axis=1)
+    names = np.array(CLAIM_CAUSES, dtype=object)[strongest]
+    return FieldEffects(effects, np.where(through_rate, "all causes", names))
 
 
 def drivers_for(
-    log_effects: np.ndarray,
+    effects: FieldEffects,
+    row: int,
     exposure: Mapping[str, Any],
     expected_loss_usd: float,
     top: int = 6,
 ) -> list[Driver]:
-    """The ``top`` fields with the largest effects for one city, largest first."""
+    """The ``top`` fields with the largest effects for city ``row``, largest first."""
+    log_effects = effects.log_effects[row]
     order = np.argsort(-np.abs(log_effects), kind="stable")[:top]
     out = []
     for i in order:
@@ -97,6 +141,7 @@ def drivers_for(
                 effect_pct=100.0 * float(np.expm1(effect)),
                 effect_usd=expected_loss_usd * float(-np.expm1(-effect)),
                 direction="raises" if effect > 0 else "lowers",
+                cause=str(effects.main_cause[row, i]),
             )
         )
     return out

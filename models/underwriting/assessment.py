@@ -32,7 +32,7 @@ How an assessment is made (CONTRACT §5, POST /v1/assessments):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -58,6 +58,7 @@ _ACTIONABLE = tuple(f for f in MODEL_FIELDS if f.actionable)
 class _Priced:
     expected_loss_usd: float
     premium_usd: float
+    causes: tuple[dict[str, Any], ...] = ()  # CONTRACT §6, for the reference policy
 
 
 class CityAssessor:
@@ -99,13 +100,11 @@ class CityAssessor:
         premiums = np.array([p.premium_usd for p in priced[1 : 1 + len(donors)]])
         low, high = np.percentile(premiums, RANGE_PERCENTILES)
         effects = field_log_effects(
-            self.engine.bundle.frequency.booster,
-            self.engine.bundle.severity.booster,
-            scores.features[:1],
-        )[0]
+            self.engine.bundle.model, scores.losses.rows(slice(0, 1)), scores.features[:1]
+        )
         drivers = [
             {**d.to_dict(), "answered": d.field in known}
-            for d in drivers_for(effects, central, base.expected_loss_usd)
+            for d in drivers_for(effects, 0, central, base.expected_loss_usd)
         ]
         annual = float(scores.expected_annual_loss_usd[0])
         peers = self.reference_annual_loss_usd[pool.indices]
@@ -124,6 +123,7 @@ class CityAssessor:
             },
             "expected_annual_ground_up_loss_usd": annual,
             "expected_loss_usd": base.expected_loss_usd,
+            "causes": [dict(c) for c in base.causes],
             "premium_usd": base.premium_usd,
             "premium_range_usd": {"low": float(low), "high": float(high)},
             "reference_policy": reference_policy_dict(),
@@ -146,15 +146,15 @@ class CityAssessor:
         # Premiums depend on the scores and, through the fines cap, on regime and
         # budget: identical completions (common when few fields are open) price once.
         key = (
-            float(scores.claim_rate_per_year[row]),
-            float(scores.severity_mu[row]),
+            scores.losses.rate[row].tobytes() + scores.losses.mu[row].tobytes(),
             float(scores.risk_score[row]),
             str(exposure["privacy_regime"]),
             float(exposure["annual_revenue_usd"]),
         )
         if key not in cache:
             result = self.engine.price(scores, row, exposure, REFERENCE_POLICY)
-            cache[key] = _Priced(result.expected_loss_usd, result.premium_usd)
+            causes = tuple(asdict(c) for c in result.causes)
+            cache[key] = _Priced(result.expected_loss_usd, result.premium_usd, causes)
         return cache[key]
 
 

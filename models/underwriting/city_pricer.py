@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.pricing.cause_losses import CauseLosses
 from models.pricing.premium import PolicyTerms, PricingResult, price_policy
 from models.pricing.rating_plan import RatingPlan
 from models.scoring.features import features_from_records
@@ -45,11 +46,13 @@ class CityScores:
     """Model outputs for a batch of cities (arrays, one entry per city)."""
 
     features: np.ndarray
-    claim_rate_per_year: np.ndarray
-    severity_mu: np.ndarray
-    severity_sigma: float
+    losses: CauseLosses  # claim rates and severities by cause, (cities, K)
     expected_annual_loss_usd: np.ndarray  # ground-up, per year
     risk_score: np.ndarray  # 0-100, percentile of loss cost (models.versions.bundle)
+
+    @property
+    def claim_rate_per_year(self) -> np.ndarray:
+        return self.losses.claim_rate_per_year
 
 
 @dataclass(frozen=True)
@@ -80,20 +83,18 @@ class CityPricer:
     def score(self, exposures: Sequence[Mapping[str, Any]]) -> CityScores:
         """Claim rate, severity, expected loss and risk score of validated exposures."""
         features = features_from_records(exposures)
-        rate, mu, sigma = self.bundle.predict_features(features)
-        expected = self.bundle.expected_annual_loss(rate, mu)
+        losses = self.bundle.predict_losses(features)
+        expected = losses.expected_annual_loss()
         revenue = np.array([float(e["annual_revenue_usd"]) for e in exposures])
         score = self.bundle.risk_score(expected, revenue)
-        return CityScores(features, rate, mu, sigma, expected, score)
+        return CityScores(features, losses, expected, score)
 
     def price(
         self, scores: CityScores, row: int, exposure: Mapping[str, Any], terms: PolicyTerms
     ) -> PricingResult:
         """Price one scored city for the policy ``terms``."""
         return price_policy(
-            float(scores.claim_rate_per_year[row]),
-            float(scores.severity_mu[row]),
-            scores.severity_sigma,
+            scores.losses.city(row),
             terms,
             exposure,
             float(scores.risk_score[row]),

@@ -1,9 +1,11 @@
 """The quote engine: one exposure and policy in, one priced, explained quote out.
 
 Flow (shared/ARCHITECTURE.md "Data flow of a quote"): feature row ->
-frequency booster (claim rate per year) and severity booster (lognormal of one
-loss) -> risk score against the bundle's reference portfolio -> drivers ->
-pricing with the rating plan (layer, aggregate limit, loads, decision).
+frequency booster (claim rate per year) x cause mix (rate by cause) and
+severity booster (a spliced loss per cause) -> risk score against the
+bundle's reference portfolio -> drivers -> pricing with the rating plan
+(coverage parts by cause, layer, aggregate limit, loads, decision), with the
+``causes`` of CONTRACT §6.
 The service calls :meth:`QuoteEngine.quote`; scoring and pricing come from
 city_pricer.CityPricer, which the self-assessment shares. The class implements the service's
 seam (service.engine.protocol.QuoteEngine, checked by mypy there):
@@ -19,10 +21,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from models.pricing.cause_losses import CauseLosses
 from models.pricing.premium import PolicyTerms
 from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.scoring.explain import drivers_for, field_log_effects
 from models.underwriting.assessment import CityAssessor
+from models.spec.contract import CLAIM_CAUSES
 from models.underwriting.city_pricer import CityPricer, risk_grade
 from models.versions.registry import Registry
 
@@ -69,10 +75,8 @@ class QuoteEngine(CityPricer):
         t1 = time.perf_counter()
         priced = self.price(scores, 0, exposure, terms)
         t2 = time.perf_counter()
-        effects = field_log_effects(
-            self.bundle.frequency.booster, self.bundle.severity.booster, scores.features
-        )[0]
-        drivers = drivers_for(effects, exposure, priced.expected_loss_usd)
+        effects = field_log_effects(self.bundle.model, scores.losses, scores.features)
+        drivers = drivers_for(effects, 0, exposure, priced.expected_loss_usd)
         t3 = time.perf_counter()
         self.last_timings.update(prediction=t1 - t0, pricing=t2 - t1, explanations=t3 - t2)
         risk_score = float(scores.risk_score[0])
@@ -83,16 +87,33 @@ class QuoteEngine(CityPricer):
             "risk_score": risk_score,
             "risk_grade": risk_grade(risk_score),
             "claim_rate_per_year": float(scores.claim_rate_per_year[0]),
-            "severity": {
-                "distribution": "lognormal",
-                "mu": float(scores.severity_mu[0]),
-                "sigma": scores.severity_sigma,
-            },
+            "severity": severity_by_cause(scores.losses.city(0)),
             "expected_annual_ground_up_loss_usd": float(scores.expected_annual_loss_usd[0]),
             **pricing,
             "rating_plan_sha256": self.plan_sha256,
             "drivers": [d.to_dict() for d in drivers],
         }
+
+
+def severity_by_cause(losses: CauseLosses) -> dict[str, Any]:
+    """One city's severity of one ground-up loss, by cause (log USD; the tail's threshold in USD)."""
+    t = losses.tails
+    threshold = np.exp(losses.mu + losses.sigma * t.z_u)
+    return {
+        "distribution": "lognormal body, generalised Pareto tail above the threshold",
+        "by_cause": [
+            {
+                "cause": cause,
+                "mu": float(losses.mu[k]),
+                "sigma": float(losses.sigma[k]),
+                "tail_threshold_usd": float(threshold[k]),
+                "tail_shape_xi": float(t.xi[k]),
+                "tail_scale_b": float(t.b[k]),
+                "mean_loss_usd": float(mean),
+            }
+            for k, (cause, mean) in enumerate(zip(CLAIM_CAUSES, losses.mean_loss(), strict=True))
+        ],
+    }
 
 
 def load_quote_engine(models_dir: str | None = None, version: str | None = None) -> QuoteEngine:

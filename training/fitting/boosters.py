@@ -110,13 +110,22 @@ def _part(data: ModelData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return data.features[rows], data.claim_counts[rows], data.exposure_years[rows]
 
 
-def _claims_part(data: ModelData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def claims_part(data: ModelData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     claim_rows = data.claims_of(rows)
     return (
         data.features[data.claim_owner[claim_rows]],
         data.loss_usd[claim_rows],
         data.claim_cause[claim_rows],
     )
+
+
+def policy_part(
+    data: ModelData, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(features, exposure_years, claim owner position in ``rows``, claim cause) of some policies."""
+    claim_rows = data.claims_of(rows)
+    owner = np.searchsorted(rows, data.claim_owner[claim_rows])
+    return data.features[rows], data.exposure_years[rows], owner, data.claim_cause[claim_rows]
 
 
 def fit_models(
@@ -126,7 +135,7 @@ def fit_models(
     if data.claim_counts[split.train].sum() == 0:
         raise TrainingInputError("cannot fit claim frequency: the training split has no claims")
     frequency = fit_frequency(_part(data, split.train), _part(data, split.valid), params, seed)
-    train_claims, valid_claims = _claims_part(data, split.train), _claims_part(data, split.valid)
+    train_claims, valid_claims = claims_part(data, split.train), claims_part(data, split.valid)
     try:
         severity = fit_severity(train_claims, valid_claims, params, seed)
     except InsufficientClaimsError as exc:
