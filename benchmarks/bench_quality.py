@@ -1,34 +1,33 @@
-"""Holdout quality across synthetic portfolios: XGBoost at each frequency depth vs the GLM.
+"""Holdout quality across synthetic portfolios: the per-cause XGBoost model vs the per-cause GLM.
 
-    python benchmarks/bench_quality.py [--seeds 7,11,13,2026] [--depths 3,4] [--data-root DIR]
+    python benchmarks/bench_quality.py [--seeds 7,11,13,2026] [--policies 100000] [--data-root DIR]
 
-One seed's 212-claim holdout cannot tell two models apart; several seeded
-portfolios of 100,000 policies (written with ``python -m training synth``
-into DIR/seed-S unless there) can. For each portfolio the pipeline's split
-(seed 2026), its GLM baseline and, for each frequency tree depth, its
-XGBoost models are fitted and balanced alike, and the holdout is scored against the truth file:
+One seed's holdout cannot tell two models apart; several seeded portfolios
+(written with ``python -m training synth`` into DIR/seed-S unless there) can.
+For each portfolio the pipeline's split (seed 2026), its per-cause GLM
+baseline and its XGBoost loss model are fitted and balanced alike
+(training/fitting), and the holdout policies are scored against the truth
+file (per-cause rates and lognormals), free of the holdout's Poisson noise:
 
-- captured: share of explainable frequency deviance (D_null - D) / (D_null - D_truth);
-- expected captured: the same share in expectation over the holdout's counts,
-  (X_null - X) / X_null with X the expected deviance above the truth's
-  (training.evaluation.metrics.expected_excess_deviance): free of the Poisson noise that
-  moves the observed-count deviance of a 200-claim holdout;
-- deviance: holdout Poisson deviance (lower is better);
-- truth A/E: true / predicted expected claims, overall and worst decile of
-  the model's predicted rate (free of the holdout's Poisson noise);
-- truth's own A/E: the true rates scored against the actual claims by their
-  own deciles (the Poisson noise floor of the A/E-by-decile check);
-- rate error: mean |error| per policy of the claim rate;
-- layer error: mean |error| per policy of the standard layer's pure premium.
+- cause deviance: sum over causes of the expected Poisson deviance above the
+  truth's, x 1e4 per policy (training.evaluation.metrics.expected_excess_deviance
+  with the truth's per-cause expected counts); total deviance: the same for
+  the total claim count;
+- layer error: mean |predicted / true - 1| per policy of the standard
+  layer's annual pure premium ($1M xs $50k per claim);
+- excess total: predicted / true total of the $4M xs $1M layer;
+- pure premium: median |log(predicted / true)| of the expected annual
+  ground-up loss; cause mix: median total-variation distance between the
+  predicted and the true shares of expected ground-up loss by cause.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -36,15 +35,25 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from models.pricing.cause_losses import CauseLosses  # noqa: E402
+from models.pricing.lognormal import lognormal_lev, lognormal_mean  # noqa: E402
 from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD  # noqa: E402
 from models.scoring.booster_params import BoosterParams  # noqa: E402
+from models.spec.contract import CLAIM_CAUSES  # noqa: E402
 from training.bordereau.reader import load_bordereaux  # noqa: E402
 from training.commands.train import DEFAULT_SEED  # noqa: E402
-from training.evaluation import metrics  # noqa: E402
-from training.evaluation.holdout import layer_pure_premium  # noqa: E402
+from training.evaluation.metrics import expected_excess_deviance  # noqa: E402
 from training.fitting.baseline import fit_baseline  # noqa: E402
-from training.fitting.boosters import ModelData, PolicySplit, fit_models, model_data, split_policies  # noqa: E402
-from training.world.truth import load_truth, truth_layer_expected_loss  # noqa: E402
+from training.fitting.boosters import (  # noqa: E402
+    claims_part,
+    fit_models,
+    model_data,
+    policy_part,
+    split_policies,
+)
+from training.world.truth import load_truth  # noqa: E402
+
+EXCESS_LAYER = (1_000_000.0, 4_000_000.0)  # retention, limit per claim (USD)
 
 
 def _portfolio(directory: Path, policies: int, seed: int) -> None:
@@ -55,108 +64,95 @@ def _portfolio(directory: Path, policies: int, seed: int) -> None:
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
 
 
-def _decile_ae(
-    rate: np.ndarray, exposure: np.ndarray, observed: np.ndarray, expected: np.ndarray
-) -> np.ndarray:
-    """Observed / expected in each decile of ``rate`` (equal exposure)."""
-    groups = metrics.exposure_groups(rate, exposure)
-    sums = [(observed[groups == g].sum(), expected[groups == g].sum()) for g in range(10)]
-    return np.array([o / e for o, e in sums])
+class Truth:
+    """The holdout's true per-cause rates and lognormals, (policies, K)."""
+
+    def __init__(self, truth: pd.DataFrame, exposure: np.ndarray) -> None:
+        self.rate = truth[[f"rate_{c}" for c in CLAIM_CAUSES]].to_numpy()
+        self.mu = truth[[f"sev_mu_{c}" for c in CLAIM_CAUSES]].to_numpy()
+        self.sigma = truth[[f"sev_sigma_{c}" for c in CLAIM_CAUSES]].to_numpy()
+        self.exposure = exposure
+
+    def layer(self, retention: float, limit: float) -> np.ndarray:
+        top = lognormal_lev(retention + limit, self.mu, self.sigma)
+        per_claim = top - lognormal_lev(retention, self.mu, self.sigma)
+        return (self.rate * per_claim).sum(axis=1)
+
+    def annual_by_cause(self) -> np.ndarray:
+        return self.rate * lognormal_mean(self.mu, self.sigma)
 
 
-def _measure(h: dict, rate: np.ndarray, mu: np.ndarray, sigma: float) -> dict[str, float]:
-    expected = rate * h["exposure"]
-    deviance = metrics.poisson_deviance(h["claims"], expected)
-    truth_deciles = _decile_ae(rate, h["exposure"], h["true_count"], expected)
-    layer = layer_pure_premium(rate, mu, sigma)
+def measure(t: Truth, losses: CauseLosses) -> dict[str, float]:
+    e = t.exposure[:, None]
+    cause_deviance = sum(
+        expected_excess_deviance(t.rate[:, k] * e[:, 0], losses.rate[:, k] * e[:, 0])
+        for k in range(len(CLAIM_CAUSES))
+    )
+    total_deviance = expected_excess_deviance(
+        t.rate.sum(axis=1) * e[:, 0], losses.claim_rate_per_year * e[:, 0]
+    )
+    standard = losses.annual_layer_loss(STANDARD_RETENTION_USD, STANDARD_LIMIT_USD)
+    true_standard = t.layer(STANDARD_RETENTION_USD, STANDARD_LIMIT_USD)
+    excess, true_excess = losses.annual_layer_loss(*EXCESS_LAYER), t.layer(*EXCESS_LAYER)
+    annual, true_annual = losses.annual_ground_up_loss_by_cause(), t.annual_by_cause()
+    shares = annual / annual.sum(axis=1, keepdims=True)
+    true_shares = true_annual / true_annual.sum(axis=1, keepdims=True)
     return {
-        "captured": (h["d_null"] - deviance) / (h["d_null"] - h["d_truth"]),
-        "expected_captured": 1.0
-        - metrics.expected_excess_deviance(h["true_count"], expected) / h["x_null"],
-        "deviance": deviance,
-        "truth_ae": h["true_count"].sum() / expected.sum(),
-        "truth_decile": float(np.max(np.abs(truth_deciles - 1.0))),
-        "rate_error": float(np.mean(np.abs(expected / h["true_count"] - 1.0))),
-        "layer_error": float(np.mean(np.abs(layer / h["true_layer"] - 1.0))),
+        "cause_deviance": 1e4 * cause_deviance,
+        "total_deviance": 1e4 * total_deviance,
+        "layer_error": float(np.mean(np.abs(standard / true_standard - 1.0))),
+        "layer_total": float(standard.sum() / true_standard.sum()),
+        "excess_total": float(excess.sum() / true_excess.sum()),
+        "pure_premium": float(np.median(np.abs(np.log(annual.sum(1) / true_annual.sum(1))))),
+        "cause_mix_tv": float(np.median(0.5 * np.abs(shares - true_shares).sum(axis=1))),
     }
 
 
-def _holdout(directory: Path) -> tuple[dict, ModelData, PolicySplit]:
-    """The holdout's arrays and truth measures, with the data and split they come from."""
+COLUMNS = ("cause_deviance", "total_deviance", "layer_error", "layer_total", "excess_total",
+           "pure_premium", "cause_mix_tv")  # fmt: skip
+
+
+def run_portfolio(directory: Path) -> dict[str, dict[str, float]]:
     b = load_bordereaux(directory / "policies.csv", directory / "claims.csv")
     data = model_data(b.policies, b.claims)
     split = split_policies(len(b.policies), DEFAULT_SEED)
     truth = load_truth(directory / "truth.csv")
     rows = pd.Index(truth["policy_id"]).get_indexer(b.policies["policy_id"].iloc[split.holdout])
-    t = truth.iloc[rows].reset_index(drop=True)
-    exposure = data.exposure_years[split.holdout]
-    claims = data.claim_counts[split.holdout]
-    true_rate = t["claim_rate_per_year"].to_numpy()
-    null_rate = data.claim_counts[split.train].sum() / data.exposure_years[split.train].sum()
-    per_claim = truth_layer_expected_loss(t, STANDARD_RETENTION_USD, STANDARD_LIMIT_USD)
-    h = {
-        "x": data.features[split.holdout],
-        "exposure": exposure,
-        "claims": claims,
-        "true_count": true_rate * exposure,
-        "d_null": metrics.poisson_deviance(claims, null_rate * exposure),
-        "d_truth": metrics.poisson_deviance(claims, true_rate * exposure),
-        "x_null": metrics.expected_excess_deviance(true_rate * exposure, null_rate * exposure),
-        "true_layer": true_rate * per_claim,
-        "truth_own_decile": float(
-            np.max(np.abs(_decile_ae(true_rate, exposure, claims, true_rate * exposure) - 1.0))
-        ),
-    }
-    return h, data, split
+    t = Truth(truth.iloc[rows].reset_index(drop=True), data.exposure_years[split.holdout])
+    x = data.features[split.holdout]
+    clock = time.perf_counter()
+    fitted = fit_models(data, split, BoosterParams(), DEFAULT_SEED)
+    xgb_s = time.perf_counter() - clock
+    glm = fit_baseline(
+        policy_part(data, split.train), policy_part(data, split.valid),
+        claims_part(data, split.train), claims_part(data, split.valid),
+    )  # fmt: skip
+    print(f"  fitted in {xgb_s:.1f} s (XGBoost), {time.perf_counter() - clock - xgb_s:.1f} s (GLM)")
+    return {"XGBoost": measure(t, fitted.model.predict(x)), "GLM": measure(t, glm.predict_losses(x))}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="7,11,13,2026", help="portfolio seeds")
-    parser.add_argument("--depths", default="3,4", help="frequency tree depths to compare")
     parser.add_argument("--policies", type=int, default=100_000)
     parser.add_argument("--data-root", type=Path, help="keeps the portfolios between runs")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    depths = [int(d) for d in args.depths.split(",")]
-    results: dict[str, list[dict[str, float]]] = {}
+    wins = {"cause_deviance": 0, "layer_error": 0}
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_root or Path(tmp)
         for seed in seeds:
             directory = root / f"seed-{seed}"
             _portfolio(directory, args.policies, seed)
-            h, data, split = _holdout(directory)
-            claims = data.claims_of(split.train)
-            glm = fit_baseline(
-                (data.features[split.train], data.claim_counts[split.train],
-                 data.exposure_years[split.train]),
-                (data.features[data.claim_owner[claims]], data.loss_usd[claims]),
-            )  # fmt: skip
-            x = h["x"]
-            rows = {"GLM": _measure(h, glm.claim_rate_per_year(x), glm.severity_mu(x), glm.sigma)}
-            for depth in depths:
-                params = dataclasses.replace(BoosterParams(), max_depth=depth)
-                fitted = fit_models(data, split, params, DEFAULT_SEED)
-                rate = fitted.frequency.claim_rate_per_year(x)
-                mu, sigma = fitted.severity.mu(x), fitted.severity.sigma
-                rows[f"XGBoost depth {depth}"] = _measure(h, rate, mu, sigma)
-            print(f"\nportfolio seed {seed}: {h['claims'].sum():.0f} holdout claims; the truth's "
-                  f"own worst decile A/E is {h['truth_own_decile']:.3f} from 1")  # fmt: skip
-            print(f"  {'model':18s} captured  expected captured  deviance  truth A/E  worst decile"
-                  "  rate error  layer error")  # fmt: skip
+            print(f"\nportfolio seed {seed}")
+            rows = run_portfolio(directory)
+            print(f"  {'model':8s} " + " ".join(f"{c:>14s}" for c in COLUMNS))
             for name, m in rows.items():
-                results.setdefault(name, []).append(m)
-                print(f"  {name:18s} {m['captured']:8.3f}  {m['expected_captured']:17.3f}"
-                      f"  {m['deviance']:.5f}  {m['truth_ae']:9.3f}"
-                      f"  {m['truth_decile']:12.3f}  {m['rate_error']:10.3f}"
-                      f"  {m['layer_error']:11.3f}")  # fmt: skip
-    print(f"\nmean over {len(seeds)} portfolios")
-    for name, ms in results.items():
-        mean = {k: np.mean([m[k] for m in ms]) for k in ms[0]}
-        print(f"  {name:18s} captured {mean['captured']:.3f}, expected captured "
-              f"{mean['expected_captured']:.3f}, worst truth decile "
-              f"{mean['truth_decile']:.3f}, rate error {mean['rate_error']:.3f}, layer error "
-              f"{mean['layer_error']:.3f}")  # fmt: skip
+                print(f"  {name:8s} " + " ".join(f"{m[c]:14.3f}" for c in COLUMNS))
+            for key in wins:
+                wins[key] += rows["XGBoost"][key] < rows["GLM"][key]
+    print(f"\nXGBoost better than the per-cause GLM on {len(seeds)} portfolios: "
+          f"cause deviance {wins['cause_deviance']}, layer error {wins['layer_error']}")  # fmt: skip
     return 0
 
 
