@@ -2,12 +2,14 @@
 
     python benchmarks/bench_pricing.py [--calls 3000] [--seed 0]
 
-Prices a seeded mix of policies (small insureds to large cities, limits
+Prices a seeded mix of policies (small insureds to large cities, seven
+causes each with its own rate, lognormal body and GPD tail, limits
 $250k-$100M, retentions $0-$1M, some parts left out, fines capped or not) and
 prints the median time per call over ``--calls`` calls, then the median of
-each step timed on its own: layer (covered loss of one claim: coverage parts
-and fines cap), aggregate (compound Poisson with the aggregate limit: expected
-loss, quantiles, TVaR), loads (premium from the plan), decision (rules).
+each step timed on its own: layer (covered loss of one claim: the cause
+mixture, coverage parts and fines cap), aggregate (compound Poisson with the
+aggregate limit: expected loss, quantiles, TVaR), loads (premium from the
+plan), causes (each cause's part of the quote), decision (rules).
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ from typing import Any
 import numpy as np
 
 from models.pricing.aggregate import layer_aggregate_loss
+from models.pricing.cause_losses import CauseLosses, SeverityTails
 from models.pricing.decision import decide
 from models.pricing.premium import (
     PolicyTerms,
+    cause_quotes,
     covered_loss_for,
     premium_from_aggregate,
     price_policy,
 )
 from models.pricing.rating_plan_reader import shipped_rating_plan
-from models.spec.contract import COVERAGE_PARTS
+from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS
 
 EXPOSURE: dict[str, Any] = {
     "annual_revenue_usd": 300e6,
@@ -46,13 +50,21 @@ EXPOSURE: dict[str, Any] = {
 }
 
 
-def _policies(n: int, seed: int) -> list[tuple[float, float, float, PolicyTerms, dict[str, Any]]]:
+Policy = tuple[CauseLosses, PolicyTerms, dict[str, Any]]
+
+
+def _policies(n: int, seed: int) -> list[Policy]:
     rng = np.random.default_rng(seed)
+    k = len(CLAIM_CAUSES)
     out = []
     for _ in range(n):
-        rate = float(10 ** rng.uniform(-2, 0.3))  # 1% to 2 claims a year
-        sigma = float(rng.uniform(1.5, 2.2))
-        mu = float(np.log(10 ** rng.uniform(4, 6)))  # median loss $10k-$1M
+        total = float(10 ** rng.uniform(-2, 0.3))  # 1% to 2 claims a year
+        rate = total * rng.dirichlet(np.ones(k))
+        mu = np.log(10 ** rng.uniform(4, 6, k))  # median loss $10k-$1M
+        sigma = rng.uniform(1.0, 2.0, k)
+        tails = SeverityTails(
+            z_u=rng.uniform(1.0, 2.0, k), xi=rng.uniform(0.0, 0.5, k), b=rng.uniform(0.3, 1.2, k)
+        )
         limit = float(rng.choice([250e3, 1e6, 5e6, 10e6, 25e6, 100e6]))
         retention = float(min(rng.choice([0.0, 10e3, 50e3, 250e3, 1e6]), limit / 2))
         parts = (
@@ -63,9 +75,7 @@ def _policies(n: int, seed: int) -> list[tuple[float, float, float, PolicyTerms,
         regime = str(rng.choice(["gdpr", "pipl", "ccpa", "other"]))
         out.append(
             (
-                rate,
-                mu,
-                sigma,
+                CauseLosses(rate, mu, sigma, tails),
                 PolicyTerms(limit, retention, parts or COVERAGE_PARTS),
                 dict(EXPOSURE, privacy_regime=regime),
             )
@@ -90,40 +100,42 @@ def main() -> None:
     plan = shipped_rating_plan()
     policies = _policies(args.calls, args.seed)
     n = len(policies)
-    for i in range(min(200, n)):  # warm caches and imports
-        rate, mu, sigma, terms, exposure = policies[i]
-        price_policy(rate, mu, sigma, terms, exposure, 50.0, plan)
+    for losses, terms, exposure in policies[:200]:  # warm caches and imports
+        price_policy(losses, terms, exposure, 50.0, plan)
 
     def full(i: int) -> object:
-        rate, mu, sigma, terms, exposure = policies[i]
-        return price_policy(rate, mu, sigma, terms, exposure, 50.0, plan)
+        losses, terms, exposure = policies[i]
+        return price_policy(losses, terms, exposure, 50.0, plan)
 
-    covered = [covered_loss_for(plan, t.coverages, mu, s, e) for _, mu, s, t, e in policies]
+    covered = [covered_loss_for(plan, t.coverages, c, e) for c, t, e in policies]
     levels = (0.9, 0.99, 0.995)
     aggregates = [
-        layer_aggregate_loss(c, r * t.period_years, t.retention_usd, t.limit_usd, levels)
-        for c, (r, _, _, t, _) in zip(covered, policies, strict=True)
+        layer_aggregate_loss(
+            cov, float(c.rate.sum()) * t.period_years, t.retention_usd, t.limit_usd, levels
+        )
+        for cov, (c, t, _) in zip(covered, policies, strict=True)
     ]
     premiums = [
-        premium_from_aggregate(plan, a, c, p[3].coverages).technical_premium_usd
-        for a, c, p in zip(aggregates, covered, policies, strict=True)
+        premium_from_aggregate(plan, a, cov).technical_premium_usd
+        for a, cov in zip(aggregates, covered, strict=True)
     ]
     steps: dict[str, Callable[[int], object]] = {
         "layer": lambda i: covered_loss_for(
-            plan, policies[i][3].coverages, policies[i][1], policies[i][2], policies[i][4]
+            plan, policies[i][1].coverages, policies[i][0], policies[i][2]
         ),
         "aggregate": lambda i: layer_aggregate_loss(
             covered[i],
-            policies[i][0] * policies[i][3].period_years,
-            policies[i][3].retention_usd,
-            policies[i][3].limit_usd,
+            float(policies[i][0].rate.sum()) * policies[i][1].period_years,
+            policies[i][1].retention_usd,
+            policies[i][1].limit_usd,
             levels,
         ),
-        "loads": lambda i: premium_from_aggregate(
-            plan, aggregates[i], covered[i], policies[i][3].coverages
+        "loads": lambda i: premium_from_aggregate(plan, aggregates[i], covered[i]),
+        "causes": lambda i: cause_quotes(
+            policies[i][0], covered[i], policies[i][1], aggregates[i].expected_usd
         ),
         "decision": lambda i: decide(
-            plan.decision, 50.0, policies[i][3].limit_usd, policies[i][4], premiums[i]
+            plan.decision, 50.0, policies[i][1].limit_usd, policies[i][2], premiums[i]
         ),
     }
     total = _median_us(full, n)

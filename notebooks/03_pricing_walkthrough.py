@@ -15,12 +15,13 @@
 # %% [markdown]
 # # 03 Pricing walk-through
 #
-# One city from exposure to premium, layer by layer, with the same functions the quote API calls (`models.underwriting.quote_engine`, `models.pricing.premium`).
+# One city from exposure to premium, cause by cause and layer by layer, with the functions the quote API prices with (`models.pricing.premium`). The city's loss model by cause (a claim rate and a severity per claim cause) is here the synthetic world's truth for that city: the quote engine's scores are still one lognormal for all causes, and its per-cause model takes this cell's place once scoring is per cause.
 
 # %%
 import os
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 # Parameters: the size of the synthetic book and its seed.
@@ -29,15 +30,27 @@ SEED = int(os.environ.get("POLISURE_NB_SEED", "7"))
 
 # %%
 from models.pricing.aggregate import layer_aggregate_loss
-from models.pricing.lognormal import layer_expected_loss, lognormal_mean, lognormal_quantile
-from models.pricing.premium import PolicyTerms, covered_loss_for, premium_from_aggregate
+from models.pricing.cause_losses import CauseLosses, SeverityTails
+from models.pricing.premium import (
+    PolicyTerms,
+    covered_loss_for,
+    premium_from_aggregate,
+    price_policy,
+)
+from models.pricing.rating_plan_reader import shipped_rating_plan
+from models.pricing.spliced import spliced_mean, spliced_quantile
+from models.spec.contract import CLAIM_CAUSES
 from models.spec.exposure import frame_to_records
 from models.underwriting.city_pricer import risk_grade
 from models.underwriting.quote_engine import load_quote_engine
 from training.world.portfolio import generate_portfolio
+from training.world.truth import MU_COLUMNS, RATE_COLUMNS, SIGMA_COLUMNS
 
 engine = load_quote_engine()
-city = frame_to_records(generate_portfolio(20, SEED).policies)[0]
+plan = shipped_rating_plan()
+portfolio = generate_portfolio(20, SEED)
+city = frame_to_records(portfolio.policies)[0]
+truth = portfolio.truth.iloc[0]
 terms = PolicyTerms(limit_usd=2_000_000, retention_usd=50_000)
 {
     k: city[k]
@@ -52,44 +65,73 @@ terms = PolicyTerms(limit_usd=2_000_000, retention_usd=50_000)
 }
 
 # %% [markdown]
-# ## 1. Rate: expected claims per year (frequency booster)
+# ## 1. Rates: expected claims per year, by cause
+#
+# The causes are independent Poisson processes; a claim is of cause c with probability rate_c / sum of rates. The risk score comes from the quote engine (frequency and severity boosters).
 
 # %%
-scores = engine.score([city])
-rate = float(scores.claim_rate_per_year[0])
+k = len(CLAIM_CAUSES)
+# The synthetic world's severities are lognormal: a threshold 8 sigma above the
+# median (z_u = 8) leaves the GPD tail no mass worth pricing.
+losses = CauseLosses(
+    rate=truth[list(RATE_COLUMNS)].to_numpy(dtype=float),
+    mu=truth[list(MU_COLUMNS)].to_numpy(dtype=float),
+    sigma=truth[list(SIGMA_COLUMNS)].to_numpy(dtype=float),
+    tails=SeverityTails(z_u=np.full(k, 8.0), xi=np.zeros(k), b=np.ones(k)),
+)
+risk_score = float(engine.score([city]).risk_score[0])
 print(
-    f"claims per year {rate:.4f}; risk score {scores.risk_score[0]:.1f} (grade {risk_grade(float(scores.risk_score[0]))})"
+    f"claims per year {losses.claim_rate_per_year:.4f}; risk score {risk_score:.1f} "
+    f"(grade {risk_grade(risk_score)})"
+)
+pd.DataFrame(
+    {"claims_per_year": losses.rate, "P(cause | claim)": losses.cause_weights}, CLAIM_CAUSES
 )
 
 # %% [markdown]
-# ## 2. Severity: one ground-up loss, lognormal (severity booster)
+# ## 2. Severity: one ground-up loss of each cause (spliced lognormal body and GPD tail)
 
 # %%
-mu, sigma = float(scores.severity_mu[0]), scores.severity_sigma
-print(
-    f"mu {mu:.3f}, sigma {sigma:.3f}: mean USD {float(lognormal_mean(mu, sigma)):,.0f}, "
-    f"median USD {float(lognormal_quantile(0.5, mu, sigma)):,.0f}, "
-    f"1-in-10 claim USD {float(lognormal_quantile(0.9, mu, sigma)):,.0f}"
+t = losses.tails
+severity = pd.DataFrame(
+    {
+        "mean_usd": spliced_mean(losses.mu, losses.sigma, t.z_u, t.xi, t.b),
+        "median_usd": spliced_quantile(0.5, losses.mu, losses.sigma, t.z_u, t.xi, t.b),
+        "1_in_10_claim_usd": spliced_quantile(0.9, losses.mu, losses.sigma, t.z_u, t.xi, t.b),
+        "annual_ground_up_usd": losses.annual_ground_up_loss_by_cause(),
+    },
+    CLAIM_CAUSES,
 )
+severity.round(0)
 
 # %% [markdown]
 # ## 3. Layer expected loss per claim, closed form
 #
-# E[min(max(X - d, 0), L)] = LEV(d + L) - LEV(d) for the lognormal (all of the loss, before coverage shares and the aggregate limit).
+# E[min(max(X - d, 0), L)] = LEV(d + L) - LEV(d) of each cause's ground-up loss (all of the loss, before coverage shares and the aggregate limit).
 
 # %%
-per_claim = float(layer_expected_loss(terms.retention_usd, terms.limit_usd, mu, sigma))
-print(f"per claim USD {per_claim:,.0f}; x {rate:.4f} claims = USD {rate * per_claim:,.0f} a year")
+per_claim = losses.layer_per_claim_by_cause(terms.retention_usd, terms.limit_usd)
+print(
+    f"layer loss a year, ground up, no aggregate limit: USD "
+    f"{float(losses.annual_layer_loss(terms.retention_usd, terms.limit_usd)):,.0f}"
+)
+pd.DataFrame(
+    {"per_claim_usd": per_claim, "a_year_usd": losses.rate * per_claim}, CLAIM_CAUSES
+).round(0)
 
 # %% [markdown]
 # ## 4. Aggregate loss with the limit
 #
-# The covered part of each loss (coverage shares, fines cap), compound Poisson over the year, capped by the aggregate limit.
+# The covered part of each claim: the rating plan's share of each cause's loss in each bought coverage part, fines capped by the privacy regime. Compound Poisson over the year, capped by the aggregate limit.
 
 # %%
-covered = covered_loss_for(engine.plan, terms.coverages, mu, sigma, city)
+covered = covered_loss_for(plan, terms.coverages, losses, city)
 aggregate = layer_aggregate_loss(
-    covered, rate * terms.period_years, terms.retention_usd, terms.limit_usd, (0.9, 0.99, 0.995)
+    covered,
+    losses.claim_rate_per_year * terms.period_years,
+    terms.retention_usd,
+    terms.limit_usd,
+    (0.9, 0.99, 0.995),
 )
 print(
     f"expected insured loss USD {aggregate.expected_usd:,.0f}; limit exhausted with "
@@ -107,7 +149,7 @@ pd.DataFrame(
 # ## 5. Loads and premium (rating plan)
 
 # %%
-breakdown = premium_from_aggregate(engine.plan, aggregate, covered, terms.coverages)
+breakdown = premium_from_aggregate(plan, aggregate, covered)
 parts = {k: v for k, v in vars(breakdown).items() if k.endswith("_usd") and isinstance(v, float)}
 plt.barh(list(parts), list(parts.values()))
 plt.xlabel("USD")
@@ -115,28 +157,18 @@ plt.show()
 parts
 
 # %% [markdown]
-# ## 6. The quote: premium, decision, drivers
+# ## 6. The price and its causes
 #
-# `engine.quote` does all of the above in one call; its figures are the ones just built step by step.
+# `price_policy` does all of the above in one call; its premium is the one just built step by step. Each cause's part of the expected loss is pro rata to its expected covered loss in the per-claim layer (the aggregate limit has no unique split).
 
 # %%
-quote = engine.quote(
-    city,
-    {
-        "limit_usd": terms.limit_usd,
-        "retention_usd": terms.retention_usd,
-        "coverages": terms.coverages,
-        "period_days": terms.period_days,
-    },
-)
+result = price_policy(losses, terms, city, risk_score, plan)
 print(
-    f"premium USD {quote['premium_usd']:,.0f} (step 5: {breakdown.premium_usd:,.0f}); "
-    f"decision {quote['decision']} {[r['code'] for r in quote['decision_reasons']]}"
+    f"premium USD {result.premium_usd:,.0f} (step 5: {breakdown.premium_usd:,.0f}); "
+    f"decision {result.decision} {[r.code for r in result.decision_reasons]}"
 )
-drivers = pd.DataFrame(quote["drivers"])[
-    ["field", "value", "effect_pct", "effect_usd", "direction"]
-]
-plt.barh(drivers["field"], drivers["effect_pct"])
-plt.xlabel("effect on expected loss (%)")
+causes = pd.DataFrame([c.to_dict() for c in result.causes]).set_index("cause")
+plt.barh(causes.index, causes["expected_loss_usd"])
+plt.xlabel("expected insured loss in the layer (USD)")
 plt.show()
-drivers
+causes

@@ -195,8 +195,10 @@ def layer_aggregate_loss(
 ) -> AggregateLoss:
     """Aggregate insured loss of a policy: per-claim retention, aggregate limit (USD).
 
-    ``expected_claim_count`` counts ground-up claims in the period (lambda * t);
-    only those whose covered loss exceeds the retention reach the layer.
+    ``covered``: the covered loss of one claim (the city's mixture over causes);
+    ``expected_claim_count`` counts ground-up claims of every cause in the
+    period (lambda * t); only those whose covered loss exceeds the retention
+    reach the layer, claims of a cause the policy does not cover never do.
     """
     reach = float(covered.survival(retention_usd))
     if reach == 0.0:

@@ -1,125 +1,231 @@
-"""The covered part of one loss: coverage parts left out, regulatory fines capped.
+"""The covered part of one claim: a mixture over causes, parts left out, fines capped.
 
-Model (the rating plan's coverage section): every ground-up loss X splits into
-the nine coverage parts in fixed shares s_i (summing to 1). A policy that buys
-a subset of parts covers
+Model. A claim of a city is of cause c with probability w_c (the city's cause
+weights, rate_c / sum of rates; models/pricing/cause_losses.py) and its
+ground-up loss X_c (USD) is that cause's spliced severity (lognormal body, GPD
+tail; models/pricing/spliced.py). The rating plan splits a loss of cause c
+into the coverage parts in shares s_cp (``cause_coverages:``, summing to 1 over
+the parts). A policy that buys a set of parts covers, of a cause-c loss,
 
-    Z = g(X) = o * X + f * min(X, c),    c = fines_cap_usd / f,
+    Z_c = g_c(X_c) = o_c X_c + f_c min(X_c, k_c),    k_c = fines_cap_usd / f_c,
 
-where o is the summed share of the bought parts other than regulatory fines,
-f the fines share if fines are bought (else 0), and the fines part of a loss,
-f * X, is paid at most up to the legal maximum fine of the city's privacy
-regime (``fines_cap_usd``, per loss event; None = no cap).
+where o_c is cause c's summed share of the bought parts other than regulatory
+fines, f_c its fines share if fines are bought (else 0), and the fines part
+f_c X_c is paid at most up to the legal maximum fine of the city's privacy
+regime (``fines_cap_usd``, per loss event; None = no cap, k_c = inf). A cause
+none of whose loss falls in a bought part (o_c + f_c = 0) still sends claims,
+each paying 0. The covered loss of one claim is the mixture
 
-Without a cap Z = (o + f) X, which is again lognormal with mu + ln(o + f):
-leaving parts out is exact under the fixed-split model. With a cap g is
-increasing and piecewise linear, so min(g(X), u) = g(min(X, v)) with
-v = g^-1(u), and the limited expected value keeps a closed form:
+    P(Z in A) = sum_c w_c P(g_c(X_c) in A).
 
-    E[min(Z, u)] = o * LEV_X(v) + f * LEV_X(min(v, c)).
+Each g_c is non-decreasing and piecewise linear, so with
+v_c = g_c^-1(u) = sup{x : g_c(x) <= u} (inf where g_c never exceeds u),
+min(g_c(X), u) = g_c(min(X, v_c)) and both the limited expected value and the
+survival keep closed forms:
 
-The fixed split is the approximation: real losses vary in mix (a ransomware
-event is mostly interruption and extortion, a breach mostly response and
-liability). It is exact for expected values and a documented simplification
-for the shape of Z.
+    E[min(Z, u)] = sum_c w_c (o_c LEV_c(v_c) + f_c LEV_c(min(v_c, k_c))),
+    P(Z > u)     = sum_c w_c P(X_c > v_c).
+
+The split of a loss into parts is fixed within a cause (every ransomware loss
+in the same shares); the mix of parts across a city's claims varies with the
+cause, as in the claims studies the plan cites.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 
 import numpy as np
-from numpy.typing import ArrayLike
+import numpy.typing as npt
 
-from models.pricing.lognormal import unchecked_lev, unchecked_mean
+from models.pricing.cause_losses import CAUSE_COUNT, CauseLosses
+from models.pricing.rating_plan import FINES_PART
+from models.pricing.spliced import spliced_lev, spliced_survival
+from models.spec.contract import COVERAGE_PARTS
+
+FloatArray = npt.NDArray[np.float64]
+_SHARE_SUM_TOLERANCE = 1e-9  # a cause's bought shares may exceed 1 by rounding only
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CoveredLoss:
-    """Covered loss Z of one claim (USD) before retention and limit."""
+    """Covered loss Z of one claim of one city (USD) before retention and limit.
 
-    mu: float
-    sigma: float
-    other_share: float
-    fines_share: float = 0.0
+    ``losses``: the city's claim rates and severities by cause (arrays of shape
+    (K,)); ``part_shares``: each bought coverage part -> its share of each
+    cause's ground-up loss, (K,) in CLAIM_CAUSES order; ``fines_cap_usd``: the
+    legal maximum of the fines part per loss (None = no cap).
+    """
+
+    losses: CauseLosses
+    part_shares: Mapping[str, npt.ArrayLike]
     fines_cap_usd: float | None = None
+    _shares: Mapping[str, FloatArray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.mu) and math.isfinite(self.sigma) and self.sigma > 0):
+        if self.losses.rate.shape != (CAUSE_COUNT,):
             raise ValueError(
-                f"severity mu must be finite and sigma > 0 (got {self.mu}, {self.sigma})"
+                f"losses must be one city's, arrays of shape ({CAUSE_COUNT},) "
+                f"(got {self.losses.rate.shape})"
             )
-        if self.other_share < 0 or self.fines_share < 0:
-            raise ValueError("coverage shares must be >= 0")
-        if not 0 < self.other_share + self.fines_share <= 1 + 1e-12:
-            raise ValueError("the covered share of a loss must be in (0, 1]")
+        unknown = sorted(set(self.part_shares) - set(COVERAGE_PARTS))
+        if unknown:
+            raise ValueError(f"unknown coverage parts {unknown}; parts: {list(COVERAGE_PARTS)}")
+        shares: dict[str, FloatArray] = {}
+        for part in (p for p in COVERAGE_PARTS if p in self.part_shares):
+            values = np.asarray(self.part_shares[part], dtype=np.float64)
+            if values.shape != (CAUSE_COUNT,) or not np.all(np.isfinite(values) & (values >= 0)):
+                raise ValueError(
+                    f"shares of {part} must be {CAUSE_COUNT} numbers >= 0, one a cause"
+                )
+            shares[part] = values
+        covered = sum(shares.values(), np.zeros(CAUSE_COUNT))
+        if np.any(covered > 1.0 + _SHARE_SUM_TOLERANCE):
+            raise ValueError("the bought shares of a cause's loss must sum to at most 1")
         if self.fines_cap_usd is not None and not self.fines_cap_usd > 0:
             raise ValueError(f"fines_cap_usd must be > 0 (got {self.fines_cap_usd})")
+        object.__setattr__(self, "_shares", MappingProxyType(shares))
+        object.__setattr__(self, "part_shares", self._shares)
+
+    # -- the per-cause map g_c -------------------------------------------------
 
     @cached_property
-    def _fines_threshold(self) -> float:
-        """Ground-up loss c at which the fines part reaches its cap (inf: never)."""
-        if self.fines_cap_usd is None or self.fines_share == 0:
-            return math.inf
-        return self.fines_cap_usd / self.fines_share
+    def other_share(self) -> FloatArray:
+        """o_c: each cause's share in the bought parts other than regulatory fines, (K,)."""
+        total = np.zeros(CAUSE_COUNT)
+        for part, shares in self._shares.items():
+            if part != FINES_PART:
+                total = total + shares
+        return total
 
-    def _ground_up(self, u: ArrayLike) -> np.ndarray:
-        """v = g^-1(u): the ground-up loss whose covered part is u (inf if never)."""
-        z = np.asarray(u, dtype=np.float64)
-        o, f, c = self.other_share, self.fines_share, self._fines_threshold
-        below = z / (o + f)
-        if math.isinf(c):
+    @cached_property
+    def fines_share(self) -> FloatArray:
+        """f_c: each cause's regulatory fines share if fines are bought, else 0, (K,)."""
+        shares = self._shares.get(FINES_PART)
+        return np.zeros(CAUSE_COUNT) if shares is None else shares
+
+    @cached_property
+    def _fines_threshold(self) -> FloatArray:
+        """k_c: the ground-up loss at which cause c's fines part reaches the cap (inf: never)."""
+        f = self.fines_share
+        if self.fines_cap_usd is None:
+            return np.full(CAUSE_COUNT, np.inf)
+        return np.where(f > 0, self.fines_cap_usd / np.where(f > 0, f, 1.0), np.inf)
+
+    @cached_property
+    def _inverse(self) -> tuple[FloatArray, ...]:
+        """Constants of g_c^-1, (K,) each: 1/(o+f) and 1/o (1 where 0), f k_c, the knee g_c(k_c).
+
+        Computed once per policy: the aggregate calls ``lev`` on hundreds of
+        amounts several times per quote.
+        """
+        o, f, k = self.other_share, self.fines_share, self._fines_threshold
+        s = o + f
+        capped = np.isfinite(k)
+        fines_at_cap = np.where(capped, f * np.where(capped, k, 0.0), 0.0)
+        knee = np.where(capped, s * np.where(capped, k, 0.0), np.inf)
+        return 1.0 / np.where(s > 0, s, 1.0), 1.0 / np.where(o > 0, o, 1.0), fines_at_cap, knee
+
+    def _ground_up(self, u: npt.ArrayLike) -> FloatArray:
+        """v_c = g_c^-1(u) = sup{x : g_c(x) <= u} for each cause, (..., K) for u of shape (...)."""
+        z = np.asarray(u, dtype=np.float64)[..., np.newaxis]
+        o, f = self.other_share, self.fines_share
+        inverse_total, inverse_other, fines_at_cap, knee = self._inverse
+        # o + f = 0: g_c = 0 never exceeds u; o = 0 above the knee: g_c is flat at the cap
+        below = np.where(o + f > 0, z * inverse_total, np.inf)
+        if self.fines_cap_usd is None:
             return below
-        knee = (o + f) * c
-        # Above the knee only the other parts grow; with none bought, Z never exceeds it.
-        above = (z - f * c) / o if o > 0 else np.full_like(z, np.inf)
-        return np.where(z <= knee, below, above)
+        above = np.where(o > 0, (z - fines_at_cap) * inverse_other, np.inf)
+        # at the knee itself a flat g_c (o = 0) never exceeds u: v = inf, not k
+        at_or_above = np.where(o > 0, z > knee, z >= knee)
+        return np.where(at_or_above, above, below)
+
+    def _severity(self) -> tuple[FloatArray, ...]:
+        t = self.losses.tails
+        return self.losses.mu, self.losses.sigma, t.z_u, t.xi, t.b
+
+    @cached_property
+    def _lev_at_threshold(self) -> FloatArray:
+        """LEV_c(k_c) of the ground-up loss (the mean where k_c = inf), (K,)."""
+        return spliced_lev(self._fines_threshold, *self._severity())
+
+    @cached_property
+    def _ground_up_mean(self) -> FloatArray:
+        """E[X_c] of each cause (USD), (K,)."""
+        return spliced_lev(np.inf, *self._severity())
+
+    # -- per cause ---------------------------------------------------------------
+
+    @cached_property
+    def cause_weights(self) -> FloatArray:
+        """w_c = P(cause c | a claim), (K,); zeros for a city with no claims."""
+        return self.losses.cause_weights
+
+    def lev_by_cause(self, u: npt.ArrayLike) -> FloatArray:
+        """E[min(Z_c, u)] of a cause-c claim (USD), (..., K) for u >= 0 of shape (...)."""
+        v = self._ground_up(u)
+        at_v = spliced_lev(v, *self._severity())
+        capped = np.where(v < self._fines_threshold, at_v, self._lev_at_threshold)
+        return self.other_share * at_v + self.fines_share * capped
+
+    def survival_by_cause(self, u: npt.ArrayLike) -> FloatArray:
+        """P(Z_c > u) of a cause-c claim, (..., K) for u >= 0 of shape (...)."""
+        return spliced_survival(self._ground_up(u), *self._severity())
+
+    def mean_by_cause(self) -> FloatArray:
+        """E[Z_c] of a cause-c claim (USD), (K,)."""
+        return self.lev_by_cause(np.inf)
+
+    def layer_expected_loss_by_cause(self, retention_usd: float, limit_usd: float) -> FloatArray:
+        """E[min((Z_c - d)+, L)] of a cause-c claim (USD), (K,)."""
+        low, high = self.lev_by_cause(np.array([retention_usd, retention_usd + limit_usd]))
+        return high - low
+
+    # -- the mixture ---------------------------------------------------------------
+
+    def lev(self, u: npt.ArrayLike) -> FloatArray:
+        """E[min(Z, u)] in USD for u >= 0 (vectorised over u)."""
+        return self.lev_by_cause(u) @ self.cause_weights
+
+    def survival(self, u: npt.ArrayLike) -> FloatArray:
+        """P(Z > u) for u >= 0 USD (vectorised over u)."""
+        return self.survival_by_cause(u) @ self.cause_weights
 
     def mean(self) -> float:
         """E[Z] in USD."""
         return float(self.lev(np.inf))
 
-    def ground_up_mean(self) -> float:
-        """E[X] in USD, the uncovered ground-up loss."""
-        return unchecked_mean(self.mu, self.sigma)
-
-    def lev(self, u: ArrayLike) -> np.ndarray:
-        """E[min(Z, u)] in USD for u >= 0 (vectorised over u)."""
-        v = self._ground_up(u)
-        o, f, c = self.other_share, self.fines_share, self._fines_threshold
-        at_v = unchecked_lev(v, self.mu, self.sigma)
-        if math.isinf(c):
-            return (o + f) * at_v
-        # LEV_X(min(v, c)) is LEV_X(v) below the knee and the constant LEV_X(c) above it
-        return o * at_v + f * np.where(v < c, at_v, self._lev_at_threshold)
-
-    @cached_property
-    def _lev_at_threshold(self) -> float:
-        return float(unchecked_lev(np.asarray(self._fines_threshold), self.mu, self.sigma))
-
-    def survival(self, u: float) -> float:
-        """P(Z > u) for one amount u >= 0 (USD)."""
-        v = float(self._ground_up(u))
-        if v <= 0:
-            return 1.0
-        if math.isinf(v):
-            return 0.0
-        # Phi(-z) through erfc: the scalar path of scipy's ndtr costs more than the math
-        return 0.5 * math.erfc((math.log(v) - self.mu) / (self.sigma * math.sqrt(2.0)))
-
-    def part_means(self) -> tuple[float, float]:
-        """(E[o X], E[f min(X, c)]) in USD: the other parts' and the fines' expected loss."""
-        other = self.other_share * self.ground_up_mean()
-        fines = self.fines_share * self._lev_at_threshold
-        return other, fines
-
-    def apply(self, ground_up_usd: np.ndarray) -> np.ndarray:
-        """Z = g(X) for sampled ground-up losses (used by simulations and tests)."""
-        x = np.asarray(ground_up_usd, dtype=np.float64)
-        return self.other_share * x + self.fines_share * np.minimum(x, self._fines_threshold)
-
     def layer_expected_loss(self, retention_usd: float, limit_usd: float) -> float:
         """E[min(max(Z - d, 0), L)] in USD for one claim."""
-        return float(self.lev(retention_usd + limit_usd) - self.lev(retention_usd))
+        return float(
+            self.layer_expected_loss_by_cause(retention_usd, limit_usd) @ self.cause_weights
+        )
+
+    def part_means(self) -> dict[str, float]:
+        """Expected covered loss of one claim in each bought part (USD), fines capped.
+
+        sum_c w_c s_cp E[X_c] for a part p other than fines, sum_c w_c f_c
+        LEV_c(k_c) for fines; the values add up to :meth:`mean`.
+        """
+        w = self.cause_weights
+        return {
+            part: float(
+                w @ (self.fines_share * self._lev_at_threshold)
+                if part == FINES_PART
+                else w @ (shares * self._ground_up_mean)
+            )
+            for part, shares in self._shares.items()
+        }
+
+    def apply(self, ground_up_usd: npt.ArrayLike, causes: npt.ArrayLike) -> FloatArray:
+        """Z = g_c(X) for sampled ground-up losses X and their causes (indices into CLAIM_CAUSES).
+
+        For simulations and tests: the covered loss of each sampled claim.
+        """
+        x = np.asarray(ground_up_usd, dtype=np.float64)
+        c = np.asarray(causes, dtype=np.intp)
+        k = self._fines_threshold[c]
+        return self.other_share[c] * x + self.fines_share[c] * np.minimum(x, k)

@@ -1,6 +1,7 @@
-"""The premium of one policy: layer loss, aggregate loss, loadings, decision.
+"""The premium of one policy: layer loss, aggregate loss, loadings, decision, causes.
 
-    claim_probability      = 1 - exp(-lambda t)     (ground-up claims, t = days / 365)
+    claim_probability      = 1 - exp(-lambda t)     (ground-up claims of every cause,
+                                                     lambda = sum_c rate_c, t = days / 365)
     expected_loss_usd      = E[min(S, L)]            (models.pricing.aggregate; the pure premium)
     risk_load              = share x max(R - E[min(S, L)], 0),
                              R = TVaR_p or VaR_p of min(S, L) (rating plan ``risk_load``)
@@ -11,6 +12,10 @@ The premium is concave in the limit while the minimum does not bind: with
 R = TVaR_p(min(S, L)) = (1/(1-p)) int_p^1 min(VaR_u(S), L) du every term is
 concave in L, and with R = VaR_p the premium is (1 - share) E[min(S, L)] +
 share min(VaR_p(S), L), concave for share < 1 (the plan enforces share < 1).
+
+Each claim's covered loss is the city's mixture over causes
+(models/pricing/covered_loss.py); the quote also reports every cause's claim
+rate, ground-up loss and part of the expected loss (:func:`cause_quotes`).
 """
 
 from __future__ import annotations
@@ -20,11 +25,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from models.pricing.aggregate import AggregateLoss, layer_aggregate_loss
+from models.pricing.cause_losses import CAUSE_COUNT, CauseLosses
 from models.pricing.covered_loss import CoveredLoss
 from models.pricing.decision import Decision, DecisionReason, decide
 from models.pricing.rating_plan import FINES_PART, RatingPlan
-from models.spec.contract import COVERAGE_PARTS, PERIOD_DAYS_MAX, PERIOD_DAYS_MIN
+from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS, PERIOD_DAYS_MAX, PERIOD_DAYS_MIN
 
 DAYS_PER_YEAR = 365.0  # period_days = 365 is one policy year
 RETURN_PERIODS = (10, 100, 200)  # loss_exceedance: the 1-in-10, 1-in-100, 1-in-200 loss
@@ -90,6 +98,24 @@ class PremiumBreakdown:
 
 
 @dataclass(frozen=True)
+class CauseQuote:
+    """One claim cause's part of a quote (CONTRACT §6).
+
+    ``claim_rate_per_year``: its ground-up claims per year; ``expected_annual_ground_up_loss_usd``:
+    rate x mean ground-up loss, before any policy term; ``expected_loss_usd``: its part of the
+    quote's expected insured loss in the layer and period (see :func:`cause_quotes`).
+    """
+
+    cause: str
+    claim_rate_per_year: float
+    expected_annual_ground_up_loss_usd: float
+    expected_loss_usd: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class PricingResult:
     """Everything a quote reports about price and decision (USD, probabilities 0-1)."""
 
@@ -105,11 +131,13 @@ class PricingResult:
     decision: Decision
     decision_reasons: tuple[DecisionReason, ...]
     rating_plan_version: str
+    causes: tuple[CauseQuote, ...]  # one per cause, CLAIM_CAUSES order; they add up to the quote
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (reasons as dicts)."""
+        """Plain JSON-ready data (reasons and causes as lists of dicts)."""
         out = asdict(self)
         out["decision_reasons"] = [r.to_dict() for r in self.decision_reasons]
+        out["causes"] = [c.to_dict() for c in self.causes]
         return out
 
 
@@ -127,40 +155,81 @@ def _level(probability: float) -> float:
     return round(probability, 12)
 
 
+def _check_losses(losses: CauseLosses) -> None:
+    """One city's claim rates and severities, each rule broken named by its field and cause."""
+    if losses.rate.shape != (CAUSE_COUNT,):
+        raise PricingInputError(
+            f"losses: one city's rates and severities, arrays of shape ({CAUSE_COUNT},) "
+            f"(got {losses.rate.shape})"
+        )
+    problems: list[str] = []
+    for c, cause in enumerate(CLAIM_CAUSES):
+        rate, mu, sigma = losses.rate[c], losses.mu[c], losses.sigma[c]
+        if not (math.isfinite(rate) and rate >= 0):
+            problems.append(f"claim_rate_per_year.{cause} must be finite and >= 0 (got {rate})")
+        if not (math.isfinite(sigma) and 0 < sigma <= 10):
+            problems.append(f"severity_sigma.{cause} must be in (0, 10] (got {sigma})")
+        if not math.isfinite(mu):
+            problems.append(f"severity_mu.{cause} must be finite (got {mu})")
+    if problems:
+        raise PricingInputError("; ".join(problems))
+    total = float(losses.rate.sum())
+    if not total <= MAX_CLAIM_RATE:
+        raise PricingInputError(
+            f"claim_rate_per_year must be in [0, {MAX_CLAIM_RATE:g}] (got {total})"
+        )
+    t = losses.tails
+    with np.errstate(over="ignore"):
+        threshold = np.exp(losses.mu + losses.sigma * t.z_u)
+        mean = losses.mean_loss() if np.all(np.isfinite(threshold)) else threshold
+    overflow = np.flatnonzero(~np.isfinite(mean))
+    if overflow.size:
+        c = int(overflow[0])
+        raise PricingInputError(
+            f"severity_mu.{CLAIM_CAUSES[c]}: the tail threshold and mean loss must be finite "
+            f"(got mu {losses.mu[c]}, sigma {losses.sigma[c]}, z_u {t.z_u[c]})"
+        )
+
+
 def covered_loss_for(
     plan: RatingPlan,
     coverages: tuple[str, ...],
-    severity_mu: float,
-    severity_sigma: float,
+    losses: CauseLosses,
     exposure: Mapping[str, Any],
 ) -> CoveredLoss:
-    """The covered part of one loss for the bought parts (and the fines cap, if any)."""
-    if not (
-        math.isfinite(severity_mu) and math.isfinite(severity_sigma) and 0 < severity_sigma <= 10
-    ):
+    """The covered part of one claim of the city ``losses`` for the bought parts (and the fines cap).
+
+    Each bought part's share of each cause's loss comes from the plan's
+    ``cause_coverages``. Raises :class:`PricingInputError` when no cause the
+    city claims from (any cause, for a city with no claims) has a share in a
+    bought part: such a policy would be a premium for nothing.
+    """
+    _check_losses(losses)
+    table = plan.cause_coverage_shares
+    bought = [p for p in COVERAGE_PARTS if p in set(coverages)]
+    part_shares = {p: np.array([table[c][p] for c in CLAIM_CAUSES]) for p in bought}
+    covered_share = sum(part_shares.values(), np.zeros(CAUSE_COUNT))
+    claimed = losses.rate > 0
+    if not claimed.any():
+        claimed = np.ones(CAUSE_COUNT, dtype=bool)
+    if not np.any(covered_share[claimed] > 0):
         raise PricingInputError(
-            f"severity_mu must be finite and severity_sigma in (0, 10] (got {severity_mu}, {severity_sigma})"
-        )
-    bought = set(coverages)
-    shares = plan.coverage_shares
-    other = sum(shares[p] for p in bought if p != FINES_PART)
-    fines = shares[FINES_PART] if FINES_PART in bought else 0.0
-    if other + fines <= 0:
-        raise PricingInputError(
-            "coverages: the bought parts carry no share of loss in the rating plan"
+            "coverages: the bought parts carry no share of the loss of any cause this city "
+            "claims from in the rating plan (cause_coverages)"
         )
     cap = None
+    fines = part_shares.get(FINES_PART)
     regime = str(exposure.get("privacy_regime"))
-    if fines > 0 and regime in plan.fines_caps:
+    if fines is not None and np.any(fines > 0) and regime in plan.fines_caps:
         revenue = exposure.get("annual_revenue_usd")
         if not isinstance(revenue, (int, float)) or isinstance(revenue, bool) or not revenue > 0:
             raise PricingInputError("exposure.annual_revenue_usd: required to cap regulatory fines")
         cap = plan.fines_caps[regime].cap_usd(float(revenue))
-    return CoveredLoss(severity_mu, severity_sigma, other, fines, cap)
+    return CoveredLoss(losses, part_shares, cap)
 
 
 def premium_from_aggregate(
-    plan: RatingPlan, aggregate: AggregateLoss, covered: CoveredLoss, coverages: tuple[str, ...]
+    plan: RatingPlan, aggregate: AggregateLoss, covered: CoveredLoss
 ) -> PremiumBreakdown:
     """Apply the plan's loads to the aggregate insured loss."""
     loads = plan.loads
@@ -174,13 +243,8 @@ def premium_from_aggregate(
     premium = floor_at_minimum_premium(technical, loads.minimum_premium_usd)
     # No unique split of a layer and an aggregate limit across parts exists; the
     # convention is pro rata to each bought part's expected covered loss.
-    ground_up_mean, (_, fines_mean) = covered.ground_up_mean(), covered.part_means()
-    weights = {
-        p: fines_mean if p == FINES_PART else plan.coverage_shares[p] * ground_up_mean
-        for p in COVERAGE_PARTS
-        if p in coverages
-    }
-    total = sum(weights.values())
+    weights = covered.part_means()
+    total = math.fsum(weights.values())
     split = {p: expected * w / total if total > 0 else 0.0 for p, w in weights.items()}
     return PremiumBreakdown(
         expected_loss_usd=expected,
@@ -195,36 +259,58 @@ def premium_from_aggregate(
     )
 
 
+def cause_quotes(
+    losses: CauseLosses, covered: CoveredLoss, terms: PolicyTerms, expected_loss_usd: float
+) -> tuple[CauseQuote, ...]:
+    """Each cause's claim rate, ground-up loss and part of ``expected_loss_usd``, CLAIM_CAUSES order.
+
+    The aggregate limit is shared by every cause's claims, so a cause's part
+    of the insured loss is not unique. Convention: ``expected_loss_usd`` is
+    split pro rata to rate_c x E[min((Z_c - d)+, L)], each cause's expected
+    covered loss in the per-claim layer before the aggregate limit binds.
+    """
+    in_layer = losses.rate * np.maximum(
+        covered.layer_expected_loss_by_cause(terms.retention_usd, terms.limit_usd), 0.0
+    )
+    total = math.fsum(in_layer)
+    shares = in_layer / total if total > 0 else np.zeros(CAUSE_COUNT)
+    ground_up = losses.annual_ground_up_loss_by_cause()
+    return tuple(
+        CauseQuote(
+            cause=cause,
+            claim_rate_per_year=float(losses.rate[c]),
+            expected_annual_ground_up_loss_usd=float(ground_up[c]),
+            expected_loss_usd=expected_loss_usd * float(shares[c]),
+        )
+        for c, cause in enumerate(CLAIM_CAUSES)
+    )
+
+
 def price_policy(
-    claim_rate_per_year: float,
-    severity_mu: float,
-    severity_sigma: float,
+    losses: CauseLosses,
     terms: PolicyTerms,
     exposure: Mapping[str, Any],
     risk_score: float,
     plan: RatingPlan,
 ) -> PricingResult:
-    """Price one policy.
+    """Price one policy for one city.
 
-    ``claim_rate_per_year``: expected ground-up claims per year (lambda);
-    ``severity_mu``, ``severity_sigma``: lognormal parameters of one ground-up
-    loss in USD; ``exposure``: the exposure record (fields used by the fines
-    cap and the decision rules); ``risk_score``: 0-100, higher = riskier.
+    ``losses``: the city's expected ground-up claims per year and spliced
+    severity of one ground-up loss (USD) by cause, arrays of shape (K,)
+    (models/pricing/cause_losses.py); ``exposure``: the exposure record
+    (fields used by the fines cap and the decision rules); ``risk_score``:
+    0-100, higher = riskier.
     """
-    if not (math.isfinite(claim_rate_per_year) and 0 <= claim_rate_per_year <= MAX_CLAIM_RATE):
-        raise PricingInputError(
-            f"claim_rate_per_year must be in [0, {MAX_CLAIM_RATE:g}] (got {claim_rate_per_year})"
-        )
     if not (math.isfinite(risk_score) and 0 <= risk_score <= 100):
         raise PricingInputError(f"risk_score must be in [0, 100] (got {risk_score})")
-    covered = covered_loss_for(plan, terms.coverages, severity_mu, severity_sigma, exposure)
-    claim_count = claim_rate_per_year * terms.period_years
+    covered = covered_loss_for(plan, terms.coverages, losses, exposure)
+    claim_count = float(losses.rate.sum()) * terms.period_years
     levels = {_level(1.0 - 1.0 / n) for n in RETURN_PERIODS} | {_level(plan.loads.risk_probability)}
     probabilities = tuple(sorted(levels))
     aggregate = layer_aggregate_loss(
         covered, claim_count, terms.retention_usd, terms.limit_usd, probabilities
     )
-    breakdown = premium_from_aggregate(plan, aggregate, covered, terms.coverages)
+    breakdown = premium_from_aggregate(plan, aggregate, covered)
     premium = breakdown.premium_usd
     decision, reasons = decide(plan.decision, risk_score, terms.limit_usd, exposure, premium)
     exceedance = {
@@ -244,4 +330,5 @@ def price_policy(
         decision=decision,
         decision_reasons=reasons,
         rating_plan_version=plan.version,
+        causes=cause_quotes(losses, covered, terms, aggregate.expected_usd),
     )

@@ -71,7 +71,9 @@ class RatingPlan:
     effective_from: str
     description: str
     loads: Loads
-    coverage_shares: Mapping[str, float]
+    # cause -> coverage part -> share of that cause's ground-up loss; every
+    # cause of CLAIM_CAUSES and every part of COVERAGE_PARTS present (0 = none)
+    cause_coverage_shares: Mapping[str, Mapping[str, float]]
     fines_caps: Mapping[str, FinesCap]
     decision: DecisionRules
 
@@ -92,7 +94,11 @@ class RatingPlan:
                 "probability": ld.risk_probability,
                 "share": ld.risk_load_share,
             },
-            "coverages": dict(self.coverage_shares),
+            # the file's layout: a part a cause never reaches is left out (reads back as 0)
+            "cause_coverages": {
+                cause: {part: share for part, share in shares.items() if share > 0}
+                for cause, shares in self.cause_coverage_shares.items()
+            },
             "fines_caps": {
                 r: {"fixed_usd": c.fixed_usd, "revenue_pct": c.revenue_pct, "combine": c.combine}
                 for r, c in self.fines_caps.items()

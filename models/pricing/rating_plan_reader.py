@@ -1,8 +1,9 @@
 """Reading rating plans: files, the shipped versions, validation of every rule.
 
 The reader walks the plain data of a plan file once and collects every
-problem (missing key, unknown key, wrong type, number out of range, shares
-that do not sum to 1, a hazard condition that does not fit the field spec)
+problem (missing key, unknown key, wrong type, number out of range, a cause's
+coverage shares that do not sum to 1, a hazard condition that does not fit
+the field spec)
 before it raises, so that an actuary fixes a file in one round. The plan it
 builds is the frozen data of models/pricing/rating_plan.py.
 """
@@ -27,10 +28,11 @@ from models.pricing.rating_plan import (
     RatingPlan,
     RatingPlanError,
 )
-from models.spec.contract import COVERAGE_PARTS
+from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS
 
 RATING_PLANS_DIR = Path(__file__).resolve().parents[1] / "rating_plans"
-DEFAULT_RATING_PLAN_VERSION = "2026.1"
+DEFAULT_RATING_PLAN_VERSION = "2026.2"
+_SHARE_SUM_TOLERANCE = 1e-9  # how far a cause's shares may sum from 1 (decimal rounding)
 
 
 def read_rating_plan(data: Any, source: str = "rating plan") -> RatingPlan:
@@ -131,7 +133,7 @@ class PlanReader:
             "description",
             "loads",
             "risk_load",
-            "coverages",
+            "cause_coverages",
             "fines_caps",
             "decision",
         )
@@ -139,14 +141,21 @@ class PlanReader:
             raise RatingPlanError(
                 self.source, ["the file must hold a mapping of the plan's sections"]
             )
-        self.problems += [f"{k}: unknown key" for k in data if k not in top]
+        self.problems += [
+            # plans up to 2026.1 had one share table for every loss
+            "coverages: replaced by cause_coverages (a share table per claim cause) in 2026.2"
+            if k == "coverages"
+            else f"{k}: unknown key"
+            for k in data
+            if k not in top
+        ]
         version = self.text(data, "version")
         # YAML reads an unquoted 2026-01-01 as a date; keep the ISO text either way
         effective = str(data["effective_from"]) if "effective_from" in data else ""
         if not effective:
             self.problems.append("effective_from: required key is missing")
         loads = self.read_loads(data)
-        shares = self.read_coverages(data)
+        shares = self.read_cause_coverages(data)
         caps = self.read_fines_caps(data)
         decision = self.read_decision(data)
         if self.problems:
@@ -158,7 +167,7 @@ class PlanReader:
             effective,
             desc,
             loads,
-            MappingProxyType(shares),
+            MappingProxyType({c: MappingProxyType(s) for c, s in shares.items()}),
             MappingProxyType(caps),
             decision,
         )
@@ -177,15 +186,42 @@ class PlanReader:
         share = self.number(rl, "risk_load.share", 0.0, 1.0, open_high=True)
         return Loads(expense, profit, measure, probability, share, minimum)
 
-    def read_coverages(self, data: Mapping[str, Any]) -> dict[str, float]:
-        cov = self.section(data, "coverages", COVERAGE_PARTS)
-        if not cov:
+    def read_cause_coverages(self, data: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+        """cause -> part -> share, every cause and part present (a part left out reads as 0)."""
+        raw = data.get("cause_coverages") if isinstance(data, Mapping) else None
+        if not isinstance(raw, Mapping):
+            self.section(data, "cause_coverages", None)  # names the missing or mistyped section
             return {}
-        shares = {p: self.number(cov, f"coverages.{p}", 0.0, 1.0) for p in COVERAGE_PARTS}
-        total = sum(shares.values())
-        if math.isfinite(total) and abs(total - 1.0) > 1e-9:
-            self.problems.append(f"coverages: shares must sum to 1 (they sum to {total:.6g})")
-        return shares
+        self.problems += [
+            f"cause_coverages.{c}: unknown claim cause (causes: {list(CLAIM_CAUSES)})"
+            for c in raw
+            if c not in CLAIM_CAUSES
+        ]
+        table: dict[str, dict[str, float]] = {}
+        for cause in CLAIM_CAUSES:
+            path = f"cause_coverages.{cause}"
+            entry = raw.get(cause)
+            if not isinstance(entry, Mapping) or not entry:
+                self.problems.append(
+                    f"{path}: required mapping is missing"
+                    if entry is None
+                    else f"{path}: must be a non-empty mapping of coverage part to share"
+                )
+                continue
+            self.problems += [
+                f"{path}.{p}: unknown coverage part (parts: {list(COVERAGE_PARTS)})"
+                for p in entry
+                if p not in COVERAGE_PARTS
+            ]
+            shares = {
+                p: self.number(entry, f"{path}.{p}", 0.0, 1.0) if p in entry else 0.0
+                for p in COVERAGE_PARTS
+            }
+            total = sum(shares.values())
+            if math.isfinite(total) and abs(total - 1.0) > _SHARE_SUM_TOLERANCE:
+                self.problems.append(f"{path}: shares must sum to 1 (they sum to {total:.12g})")
+            table[cause] = shares
+        return table
 
     def read_fines_caps(self, data: Mapping[str, Any]) -> dict[str, FinesCap]:
         raw = self.section(data, "fines_caps", PRIVACY_REGIMES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from models.pricing.rating_plan_reader import (
     read_rating_plan,
     shipped_rating_plan,
 )
-from models.spec.contract import COVERAGE_PARTS
+from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS
 
 
 @pytest.fixture
@@ -38,12 +39,31 @@ def _problems(data: Any) -> list[str]:
 
 def test_shipped_plan_loads_and_round_trips() -> None:
     plan = shipped_rating_plan()
-    assert plan.version == DEFAULT_RATING_PLAN_VERSION
-    assert set(plan.coverage_shares) == set(COVERAGE_PARTS)
-    assert sum(plan.coverage_shares.values()) == pytest.approx(1.0, abs=1e-12)
+    assert plan.version == DEFAULT_RATING_PLAN_VERSION == "2026.2"
+    assert plan.effective_from == "2026-12-01"
+    assert list(plan.cause_coverage_shares) == list(CLAIM_CAUSES)
+    for cause, shares in plan.cause_coverage_shares.items():
+        assert list(shares) == list(COVERAGE_PARTS), cause  # absent parts read as 0
+        assert math.fsum(shares.values()) == pytest.approx(1.0, abs=1e-12), cause
+        assert min(shares.values()) >= 0
     data = plan.to_dict()
     json.dumps(data)  # stored with each quote: must be plain JSON
-    assert read_rating_plan(data) == plan
+    assert "coverages" not in data
+    assert data["cause_coverages"]["vendor_outage"] == {
+        "dependent_business_interruption": 0.8,
+        "data_restoration": 0.1,
+        "breach_response": 0.1,
+    }  # the file's layout: parts a cause never reaches are left out
+    again = read_rating_plan(data)
+    assert again == plan
+    assert again.content_sha256() == plan.content_sha256()
+
+
+def test_every_part_is_reached_by_some_cause() -> None:
+    """A part no cause's loss falls in could be sold but never pay: the plan has none."""
+    shares = shipped_rating_plan().cause_coverage_shares
+    for part in COVERAGE_PARTS:
+        assert any(shares[c][part] > 0 for c in CLAIM_CAUSES), part
 
 
 def test_every_shipped_plan_is_valid_and_named_by_its_version() -> None:
@@ -74,14 +94,69 @@ def test_missing_section_is_named(raw_plan: dict[str, Any]) -> None:
 
 
 def test_shares_not_summing_to_one_are_named(raw_plan: dict[str, Any]) -> None:
-    raw_plan["coverages"]["media_liability"] = 0.13
+    raw_plan["cause_coverages"]["data_breach"]["media_liability"] = 0.13
     problems = _problems(raw_plan)
-    assert any(p.startswith("coverages:") and "sum to 1" in p for p in problems)
+    assert any(p.startswith("cause_coverages.data_breach:") and "sum to 1" in p for p in problems)
 
 
-def test_missing_coverage_part_is_named(raw_plan: dict[str, Any]) -> None:
-    del raw_plan["coverages"]["cyber_extortion"]
-    assert "coverages.cyber_extortion: required key is missing" in _problems(raw_plan)
+@pytest.mark.parametrize(("off", "rejected"), [(1e-8, True), (1e-10, False)])
+def test_shares_sum_to_one_within_1e_9(
+    raw_plan: dict[str, Any], off: float, rejected: bool
+) -> None:
+    raw_plan["cause_coverages"]["other"]["media_liability"] += off
+    if rejected:
+        assert any("cause_coverages.other: shares must sum to 1" in p for p in _problems(raw_plan))
+    else:
+        read_rating_plan(raw_plan)
+
+
+def test_missing_cause_is_named(raw_plan: dict[str, Any]) -> None:
+    del raw_plan["cause_coverages"]["ransomware"]
+    assert "cause_coverages.ransomware: required mapping is missing" in _problems(raw_plan)
+
+
+def test_unknown_cause_and_part_are_named(raw_plan: dict[str, Any]) -> None:
+    raw_plan["cause_coverages"]["cyber_war"] = {"breach_response": 1.0}
+    raw_plan["cause_coverages"]["ransomware"]["crime"] = 0.0
+    problems = _problems(raw_plan)
+    assert any(p.startswith("cause_coverages.cyber_war: unknown claim cause") for p in problems)
+    assert any(
+        p.startswith("cause_coverages.ransomware.crime: unknown coverage part") for p in problems
+    )
+
+
+def test_negative_share_is_named(raw_plan: dict[str, Any]) -> None:
+    raw_plan["cause_coverages"]["ransomware"]["cyber_extortion"] = -0.1
+    raw_plan["cause_coverages"]["ransomware"]["business_interruption"] += 0.36  # still sums to 1
+    problems = _problems(raw_plan)
+    assert "cause_coverages.ransomware.cyber_extortion: must be in [0, 1] (got -0.1)" in problems
+    assert not any("sum to 1" in p for p in problems)
+
+
+@pytest.mark.parametrize("entry", [{}, [0.5, 0.5], "breach_response"])
+def test_a_cause_that_is_not_a_share_table_is_named(raw_plan: dict[str, Any], entry: Any) -> None:
+    raw_plan["cause_coverages"]["vendor_outage"] = entry
+    assert any(
+        p.startswith("cause_coverages.vendor_outage: must be a non-empty mapping")
+        for p in _problems(raw_plan)
+    )
+
+
+def test_text_where_a_share_belongs_is_named(raw_plan: dict[str, Any]) -> None:
+    raw_plan["cause_coverages"]["data_breach"]["regulatory_fines"] = "14%"
+    assert any(
+        p.startswith("cause_coverages.data_breach.regulatory_fines: must be a number")
+        for p in _problems(raw_plan)
+    )
+
+
+def test_the_old_global_share_table_is_named(raw_plan: dict[str, Any]) -> None:
+    """A 2026.1-style file: the missing section and the replaced one, both by key."""
+    raw_plan["coverages"] = {"breach_response": 1.0}
+    del raw_plan["cause_coverages"]
+    problems = _problems(raw_plan)
+    assert "cause_coverages: required mapping is missing" in problems
+    assert any(p.startswith("coverages: replaced by cause_coverages") for p in problems)
 
 
 @pytest.mark.parametrize(
@@ -163,7 +238,7 @@ def test_bad_hazard_action_and_duplicate_code_are_named(raw_plan: dict[str, Any]
 
 def test_every_problem_is_listed_at_once(raw_plan: dict[str, Any]) -> None:
     raw_plan["loads"]["profit_margin"] = -1
-    raw_plan["coverages"]["breach_response"] = 0.5
+    raw_plan["cause_coverages"]["ransomware"]["breach_response"] = 0.5
     raw_plan["decision"]["refer_score"] = 100
     raw_plan["decision"]["decline_score"] = 50
     raw_plan["surprise"] = 1
@@ -203,7 +278,9 @@ def test_ordinal_conditions_compare_by_level() -> None:
 def test_shipped_plan_cannot_be_changed_by_a_caller() -> None:
     plan = shipped_rating_plan()
     with pytest.raises(TypeError):
-        plan.coverage_shares["media_liability"] = 0.5  # type: ignore[index]
+        plan.cause_coverage_shares["ransomware"]["media_liability"] = 0.5  # type: ignore[index]
+    with pytest.raises(TypeError):
+        plan.cause_coverage_shares["cyber_war"] = {}  # type: ignore[index]
     assert Condition("sensitive_data", "contains", "minors").holds(
         {"sensitive_data": "health|minors"}
     )
