@@ -77,8 +77,22 @@ class Metric(StrEnum):
     EXPLAINABLE_DEVIANCE_CAPTURED = "explainable_deviance_captured"
     TRUTH_AE_DECILE_MAX_ABS_ERROR = "truth_ae_decile_max_abs_error"
     TRUTH_AE_OVERALL = "truth_ae_overall"
+    # predicted / true annual loss - 1 in the standard layer ($1M xs $50k per claim): over
+    # the holdout's sum, and the mean over policies of its absolute value
     LAYER_PURE_PREMIUM_TOTAL_ERROR = "layer_pure_premium_total_error"
     LAYER_PURE_PREMIUM_MEAN_ABS_ERROR = "layer_pure_premium_mean_abs_error"
+    # the same in the excess layer $4M xs $1M, which the severity tail prices
+    EXCESS_LAYER_PURE_PREMIUM_TOTAL_ERROR = "excess_layer_pure_premium_total_error"
+    EXCESS_LAYER_PURE_PREMIUM_MEAN_ABS_ERROR = "excess_layer_pure_premium_mean_abs_error"
+    # mean Poisson deviance per policy above the truth's, in expectation, summed over causes
+    EXPECTED_EXCESS_DEVIANCE = "expected_excess_deviance"
+    # median over policies of the total-variation distance between the predicted and the
+    # true shares of expected ground-up loss by cause (0: the same mix; 1: disjoint)
+    CAUSE_MIX_TV_DISTANCE = "cause_mix_tv_distance"
+    # per cause, named ``cause_metric(metric, cause, model)``: ``<metric>_<cause>_<model>``
+    CAUSE_AE = "cause_ae"  # actual / expected claims of the cause
+    CAUSE_POISSON_DEVIANCE = "cause_poisson_deviance"  # of the cause's claim counts
+    CAUSE_EXPECTED_EXCESS_DEVIANCE = "cause_expected_excess_deviance"  # with a truth file
 
     def of(self, model: str) -> str:
         """The name of this metric for ``model`` in ``metrics``: ``<metric>_<model>``."""
@@ -88,6 +102,11 @@ class Metric(StrEnum):
 def double_lift_error(model: str, other: str, scored: str) -> str:
     """Mean |A/E - 1| of ``scored`` over the bands of ``model`` rate / ``other`` rate."""
     return f"double_lift_{model}_vs_{other}_error_{scored}"
+
+
+def cause_metric(metric: Metric, cause: str, model: str) -> str:
+    """The name of ``metric`` of claim cause ``cause`` for ``model``: ``<metric>_<cause>_<model>``."""
+    return f"{metric.value}_{cause}_{model}"
 
 
 def finite_or_none(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """Champion/challenger: two bundle versions scored on the same validated book.
 
-Both bundles predict every policy of the policies file; their claim counts
-come from the claims file. Metrics (training.evaluation.holdout / training.evaluation.metrics, the
-same functions as the training report):
+Both bundles predict every policy of the policies file as their per-cause
+loss models (``bundle.predict_losses``); the claim counts and causes come
+from the claims file. Metrics (training.evaluation.holdout, the same
+functions as the training report):
 
 - Poisson deviance per policy (lower = better) and Gini of the claim-rate
   ordering (higher = better), actual/expected overall, severity negative
-  log-likelihood per claim;
+  log-likelihood per claim under the spliced loss of its own cause;
+- by cause: actual/expected claims with their exact interval, Poisson
+  deviance, and the cause mix by decile of each model's total rate;
 - double lift: policies in ten equal-exposure bands of challenger rate /
   champion rate; actual claims against each model's expected claims per band;
   the better model keeps A/E nearer 1 (mean |A/E - 1| over the bands);
@@ -47,10 +50,12 @@ from models.versions.metadata import (
     NULL,
     Metric,
     double_lift_error,
+    finite_or_none,
 )
 from models.versions.registry import Registry
 from training.bordereau.reader import load_bordereaux
 from training.errors import TrainingInputError
+from training.evaluation.by_cause import cause_index
 from training.evaluation.holdout import (
     STANDARD_LIMIT_USD,
     STANDARD_RETENTION_USD,
@@ -58,7 +63,7 @@ from training.evaluation.holdout import (
     Predictions,
     evaluate_holdout,
 )
-from training.evaluation.table_names import LORENZ, double_lift
+from training.evaluation.table_names import BY_CAUSE, LORENZ, cause_mix, deciles, double_lift
 from training.fitting.boosters import model_data
 
 RULE = (
@@ -90,15 +95,22 @@ class Book:
 def book_from_bordereaux(policies: pd.DataFrame, claims: pd.DataFrame) -> Book:
     data = model_data(policies, claims)
     frame = policies.reset_index(drop=True)
+    causes = cause_index(claims["cause"].to_numpy())  # claims in model_data's order
     return Book(
-        Holdout(frame, data.claim_counts, data.exposure_years, data.claim_owner, data.loss_usd),
+        Holdout(
+            frame,
+            data.claim_counts,
+            data.exposure_years,
+            data.claim_owner,
+            data.loss_usd,
+            causes,
+        ),
         frame,
     )
 
 
 def predictions(name: str, bundle: ModelBundle, book: Book) -> Predictions:
-    rate, mu, sigma = bundle.predict(book.policies)
-    return Predictions(name, rate, mu, sigma)
+    return Predictions(name, bundle.predict_losses(book.policies))
 
 
 def premiums(bundle: ModelBundle, plan: RatingPlan, policies: pd.DataFrame) -> np.ndarray:
@@ -153,24 +165,38 @@ def compare_bundles(
     challenger: ModelBundle, champion: ModelBundle, book: Book, plan: RatingPlan
 ) -> dict[str, Any]:
     """Metrics side by side, double-lift table, premium change and recommendation."""
-    h = book.holdout
-    if h.claim_counts.sum() <= 0:
-        raise ValueError("the claims file has no claim for these policies: nothing to compare on")
-    null_rate = float(h.claim_counts.sum() / h.exposure_years.sum())
-    evaluation = evaluate_holdout(
-        h,
-        predictions(CHALLENGER, challenger, book),
-        predictions(CHAMPION, champion, book),
-        null_rate=null_rate,
+    if book.holdout.claim_counts.sum() <= 0:
+        raise ValueError("the claims file has no claim for these policies: nothing to compare")
+    return compare_predictions(
+        (challenger.version, champion.version),
+        (predictions(CHALLENGER, challenger, book), predictions(CHAMPION, champion, book)),
+        book.holdout,
+        premium_change(
+            premiums(challenger, plan, book.policies), premiums(champion, plan, book.policies)
+        ),
     )
+
+
+def compare_predictions(
+    versions: tuple[str, str],
+    models: tuple[Predictions, Predictions],
+    h: Holdout,
+    change: dict[str, Any],
+) -> dict[str, Any]:
+    """The comparison of (challenger, champion) predictions on the book ``h``.
+
+    ``models`` are named CHALLENGER and CHAMPION; ``change`` is their
+    ``premium_change``. Every value but the premium ratios is JSON-ready
+    (``summary`` holds the whole evaluation's figures, undefined ones None).
+    """
+    null_rate = float(h.claim_counts.sum() / h.exposure_years.sum())
+    evaluation = evaluate_holdout(h, models[0], models[1], null_rate=null_rate)
     summary, tables = evaluation["summary"], evaluation["tables"]
     metrics = _side_by_side(summary)
-    change = premium_change(
-        premiums(challenger, plan, book.policies), premiums(champion, plan, book.policies)
-    )
+    roles = (CHALLENGER, CHAMPION)
     return {
-        "challenger": challenger.version,
-        "champion": champion.version,
+        "challenger": versions[0],
+        "champion": versions[1],
         "book": {
             "policies": int(summary[HOLDOUT_POLICIES]),
             "claims": int(summary[HOLDOUT_CLAIMS]),
@@ -178,8 +204,12 @@ def compare_bundles(
             "poisson_deviance_null": float(summary[Metric.POISSON_DEVIANCE.of(NULL)]),
         },
         "metrics": metrics,
+        "summary": finite_or_none(summary),
         "double_lift": tables[double_lift(CHALLENGER, CHAMPION)],
         "lorenz": tables[LORENZ],
+        "deciles": {role: tables[deciles(role)] for role in roles},
+        "by_cause": tables[BY_CAUSE],
+        "cause_mix": {role: tables[cause_mix(role)] for role in roles},
         "premium_change": change,
         "recommendation": recommend(metrics),
     }

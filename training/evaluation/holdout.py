@@ -1,24 +1,34 @@
 """Holdout evaluation of a fitted model against the GLM, the active bundle and the truth.
 
 Everything is measured on the holdout policies and their claims, which no
-fit has seen. ``summary`` holds the scalar metrics stored in the bundle
-metadata; ``tables`` holds what the report plots. With a truth file
-(synthetic data) it also gives the share of explainable frequency deviance
-captured, (D_null - D_model) / (D_null - D_truth), and the error of the
-predicted pure premium of the standard layer ($1M xs $50k, per claim).
+fit has seen. Every model comes as its per-cause loss model on the holdout
+policies (``CauseLosses``: claim rate and spliced severity of each cause).
+``summary`` holds the scalar metrics stored in the bundle metadata (names in
+models/versions/metadata.py); ``tables`` holds what the reports show and
+plot (names in training/evaluation/table_names.py).
+
+- total claim rate: Poisson deviance, Gini, A/E (with its exact interval),
+  A/E by decile, top-decile lift, double lifts against the new model;
+- by cause (training/evaluation/by_cause.py): A/E and deviance of each
+  cause's counts, the cause mix by decile of the predicted total rate;
+- severity: negative log-likelihood per claim under the spliced loss of the
+  claim's own cause, and the fitted-vs-observed exceedances of the new model
+  (training/evaluation/spliced_checks.py); its fitted tails
+  (training/evaluation/tail_fits.py);
+- with a truth file: training/evaluation/truth_checks.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from models.pricing.lognormal import layer_expected_loss
+from models.pricing.cause_losses import CauseLosses
 from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
-from models.scoring.severity import tail_check
 from models.versions.metadata import (
     HOLDOUT_CLAIMS,
     HOLDOUT_EXPOSURE_YEARS,
@@ -27,20 +37,35 @@ from models.versions.metadata import (
     SEVERITY_TAIL_Q99,
     TRUTH,
     Metric,
+    cause_metric,
     double_lift_error,
 )
-from training.evaluation import metrics, table_names
-from training.world.truth import truth_expected_count, truth_layer_expected_loss
+from training.evaluation import by_cause, metrics, table_names, tail_fits, truth_checks
+from training.evaluation.spliced_checks import severity_nll_per_claim, tail_check
+from training.evaluation.tail_fits import TailFitShown
+
+__all__ = [
+    "STANDARD_LIMIT_USD",
+    "STANDARD_RETENTION_USD",
+    "Holdout",
+    "Predictions",
+    "TailFitShown",
+    "evaluate_holdout",
+    "evaluate_model",
+]
 
 
 @dataclass(frozen=True)
 class Predictions:
-    """One model's holdout predictions: claims per year, severity mu (log USD), sigma."""
+    """One model's per-cause loss model of the holdout policies (one row per policy)."""
 
     name: str
-    rate: np.ndarray
-    mu: np.ndarray
-    sigma: float
+    losses: CauseLosses
+
+    @property
+    def rate(self) -> np.ndarray:
+        """Claims per year, all causes."""
+        return self.losses.claim_rate_per_year
 
 
 @dataclass(frozen=True)
@@ -52,19 +77,11 @@ class Holdout:
     exposure_years: np.ndarray
     claim_owner: np.ndarray  # row in ``frame`` of each holdout claim
     loss_usd: np.ndarray
+    claim_cause: np.ndarray  # position in CLAIM_CAUSES of each holdout claim
 
-
-def layer_pure_premium(rate: np.ndarray, mu: np.ndarray, sigma: float) -> np.ndarray:
-    """Expected annual loss in the standard layer (USD per policy-year)."""
-    per_claim = layer_expected_loss(STANDARD_RETENTION_USD, STANDARD_LIMIT_USD, mu, sigma)
-    return rate * per_claim
-
-
-def lognormal_nll(loss_usd: np.ndarray, mu: np.ndarray, sigma: float) -> float:
-    """Mean negative log-likelihood of the claims under their lognormals (lower = better)."""
-    log_loss = np.log(loss_usd)
-    z = (log_loss - mu) / sigma
-    return float(np.mean(log_loss + np.log(sigma) + 0.5 * np.log(2 * np.pi) + 0.5 * z**2))
+    def cause_counts(self) -> np.ndarray:
+        """Claims of each cause per policy, policies x causes."""
+        return by_cause.cause_counts(self.claim_owner, self.claim_cause, len(self.claim_counts))
 
 
 def _lorenz_points(h: Holdout, rate: np.ndarray) -> tuple[list[float], float]:
@@ -73,61 +90,21 @@ def _lorenz_points(h: Holdout, rate: np.ndarray) -> tuple[list[float], float]:
     return [round(float(v), 5) for v in np.interp(grid, x, y)], gini
 
 
-def _truth_measures(
-    h: Holdout, models: list[Predictions], truth: pd.DataFrame, null_deviance: float
-) -> dict[str, Any]:
-    true_count = truth_expected_count(truth, h.exposure_years)
-    d_truth = metrics.poisson_deviance(h.claim_counts, true_count)
-    true_pp = truth["claim_rate_per_year"].to_numpy() * truth_layer_expected_loss(
-        truth, STANDARD_RETENTION_USD, STANDARD_LIMIT_USD
-    )
-    out: dict[str, Any] = {Metric.POISSON_DEVIANCE.of(TRUTH): d_truth}
-    true_rate = truth["claim_rate_per_year"].to_numpy()
-    _, gini_truth = _lorenz_points(h, true_rate)
-    out[Metric.GINI.of(TRUTH)] = gini_truth
-    # the truth as a model: how far from 1 Poisson noise alone puts the A/E of this holdout
-    out[Metric.AE_OVERALL.of(TRUTH)] = float(h.claim_counts.sum() / true_count.sum())
-    groups = metrics.exposure_groups(true_rate, h.exposure_years)
-    table = metrics.ae_table(groups, h.claim_counts, {TRUTH: true_count})
-    out[Metric.AE_DECILE_MAX_ABS_ERROR.of(TRUTH)] = _max_ae_error(table, TRUTH)
-    for p in models:
-        d_model = metrics.poisson_deviance(h.claim_counts, p.rate * h.exposure_years)
-        out[Metric.EXPLAINABLE_DEVIANCE_CAPTURED.of(p.name)] = (null_deviance - d_model) / (
-            null_deviance - d_truth
-        )
-        # calibration against the true expected counts: free of Poisson noise
-        groups = metrics.exposure_groups(p.rate, h.exposure_years)
-        table = metrics.ae_table(groups, true_count, {p.name: p.rate * h.exposure_years})
-        out[Metric.TRUTH_AE_DECILE_MAX_ABS_ERROR.of(p.name)] = _max_ae_error(table, p.name)
-        out[Metric.TRUTH_AE_OVERALL.of(p.name)] = float(
-            true_count.sum() / (p.rate * h.exposure_years).sum()
-        )
-        pp = layer_pure_premium(p.rate, p.mu, p.sigma)
-        out[Metric.LAYER_PURE_PREMIUM_TOTAL_ERROR.of(p.name)] = float(
-            pp.sum() / true_pp.sum() - 1.0
-        )
-        out[Metric.LAYER_PURE_PREMIUM_MEAN_ABS_ERROR.of(p.name)] = float(
-            np.mean(np.abs(pp / true_pp - 1.0))
-        )
-    return out
-
-
-def _max_ae_error(table: list[dict[str, float]], name: str) -> float:
-    """The largest |A/E - 1| of model ``name`` over the groups of an A/E table."""
-    return max(abs(r[table_names.ae_column(name)] - 1.0) for r in table)
-
-
-def evaluate_model(h: Holdout, model: Predictions) -> dict[str, Any]:
-    """The checks of one model alone: its severity tail and one-way A/E by field.
+def evaluate_model(h: Holdout, model: Predictions, tails: Sequence[TailFitShown]) -> dict[str, Any]:
+    """The checks of one model alone: its severity tail, its fitted tails, one-way A/E.
 
     They need no baseline, so training runs them (and draws their plots)
-    while the GLM is still being fitted.
+    while the GLM is still being fitted. ``tails``: the fitted GPD tails to
+    show (each cause's and the pooled one), with their training excesses.
     """
-    tail = tail_check(h.loss_usd, model.mu[h.claim_owner], model.sigma)
+    tail = tail_check(h.loss_usd, model.losses, h.claim_owner, h.claim_cause)
     q99 = next(r["fitted_to_observed"] for r in tail if r["quantile"] == 0.99)
     return {
         "summary": {SEVERITY_TAIL_Q99: q99},
         "tables": {
+            table_names.TAIL_FITS: tail_fits.tail_fit_rows(tails),
+            table_names.TAIL_QQ: tail_fits.tail_qq(tails),
+            table_names.TAIL_MEAN_EXCESS: tail_fits.tail_mean_excess(tails),
             table_names.SEVERITY_TAIL: tail,
             table_names.ONE_WAY: metrics.one_way(
                 h.frame, h.claim_counts, model.rate * h.exposure_years
@@ -150,12 +127,12 @@ def _model_measures(
     groups = metrics.exposure_groups(p.rate, h.exposure_years)
     deciles = metrics.ae_table(groups, counts, {p.name: expected})
     tables[table_names.deciles(p.name)] = deciles
-    summary[Metric.AE_DECILE_MAX_ABS_ERROR.of(p.name)] = _max_ae_error(deciles, p.name)
+    summary[Metric.AE_DECILE_MAX_ABS_ERROR.of(p.name)] = truth_checks.max_ae_error(deciles, p.name)
     summary[Metric.AE_DECILE_CHI2_PVALUE.of(p.name)] = metrics.ae_chi2_pvalue(deciles, p.name)
     top = deciles[-1]
     summary[Metric.LIFT_TOP_DECILE.of(p.name)] = (top["actual"] / counts.sum()) * 10.0
-    summary[Metric.SEVERITY_NLL_PER_CLAIM.of(p.name)] = lognormal_nll(
-        h.loss_usd, p.mu[h.claim_owner], p.sigma
+    summary[Metric.SEVERITY_NLL_PER_CLAIM.of(p.name)] = severity_nll_per_claim(
+        h.loss_usd, p.losses, h.claim_owner, h.claim_cause
     )
 
 
@@ -176,6 +153,35 @@ def _double_lift(
     return table
 
 
+def _cause_measures(
+    h: Holdout,
+    models: Sequence[Predictions],
+    truth: pd.DataFrame | None,
+    summary: dict[str, Any],
+    tables: dict[str, Any],
+) -> None:
+    """Per-cause A/E and deviance of each model (and of the truth), and each cause mix."""
+    counts = h.cause_counts()
+    expected = {p.name: p.losses.rate * h.exposure_years[:, np.newaxis] for p in models}
+    true_counts = truth_checks.true_cause_counts(h, truth) if truth is not None else None
+    scored = dict(expected) if true_counts is None else {**expected, TRUTH: true_counts}
+    rows = by_cause.cause_rows(counts, scored, true_counts)
+    tables[table_names.BY_CAUSE] = rows
+    for name in scored:
+        for row in rows:
+            cause = row["cause"]
+            summary[cause_metric(Metric.CAUSE_AE, cause, name)] = row[table_names.ae_column(name)]
+            summary[cause_metric(Metric.CAUSE_POISSON_DEVIANCE, cause, name)] = row[
+                table_names.deviance_column(name)
+            ]
+    if true_counts is not None:
+        summary.update(truth_checks.cause_truth_figures(rows, [p.name for p in models]))
+    for name, exp in expected.items():
+        tables[table_names.cause_mix(name)] = by_cause.cause_mix_by_decile(
+            counts, exp, h.exposure_years
+        )
+
+
 def evaluate_holdout(
     h: Holdout,
     model: Predictions,
@@ -184,10 +190,13 @@ def evaluate_holdout(
     active: Predictions | None = None,
     truth: pd.DataFrame | None = None,
     model_checks: dict[str, Any] | None = None,
+    tails: Sequence[TailFitShown] = (),
 ) -> dict[str, Any]:
     """Metrics and tables; ``null_rate`` is the training portfolio's claims per year.
 
-    ``model_checks`` is ``evaluate_model(h, model)`` when already computed.
+    ``model_checks`` is ``evaluate_model(h, model, tails)`` when already
+    computed; otherwise it is computed here with ``tails``. ``truth``: the
+    truth file's rows of the holdout policies, in ``h.frame``'s order.
     """
     models = [model, glm] + ([active] if active is not None else [])
     counts = h.claim_counts
@@ -205,9 +214,10 @@ def evaluate_holdout(
         tables[table_names.double_lift(model.name, other.name)] = _double_lift(
             h, model, other, summary
         )
-    checks = model_checks if model_checks is not None else evaluate_model(h, model)
+    _cause_measures(h, models, truth, summary, tables)
+    checks = model_checks if model_checks is not None else evaluate_model(h, model, tails)
     summary.update(checks["summary"])
     tables.update(checks["tables"])
     if truth is not None:
-        summary.update(_truth_measures(h, models, truth, null_deviance))
+        summary.update(truth_checks.truth_measures(h, models, truth, null_deviance))
     return {"summary": summary, "tables": tables}

@@ -36,10 +36,13 @@ def expected_excess_deviance(true_expected: np.ndarray, expected: np.ndarray) ->
 
     E[D(y, m)] - E[D(y, t)] = 2 (t log(t / m) - (t - m)) for y ~ Poisson(t):
     the difference is linear in y, so this is exact. Free of the holdout's
-    Poisson noise, unlike a deviance of the observed counts.
+    Poisson noise, unlike a deviance of the observed counts. A policy the
+    truth expects no claims from (t = 0, e.g. a cause it cannot have) adds 2 m.
     """
     t, m = np.asarray(true_expected, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    return float(np.mean(2.0 * (t * np.log(t / m) - (t - m))))
+    some = t > 0
+    log_ratio = np.log(np.where(some, t, 1.0) / np.where(some, m, 1.0))
+    return float(np.mean(2.0 * (np.where(some, t * log_ratio, 0.0) - (t - m))))
 
 
 def lorenz_curve(

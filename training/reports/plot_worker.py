@@ -19,13 +19,15 @@ from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any
 
+from training.reports.drawn import DrawnPlot
+
 Tables = Mapping[str, Any]
-#: Plots being drawn: call it for the base64 PNGs (waits for them).
-PendingPlots = Callable[[], list[str]]
+#: Plots being drawn: call it for the captioned PNGs (waits for them).
+PendingPlots = Callable[[], list[DrawnPlot]]
 DrawPlots = Callable[[Tables], PendingPlots]
 
 
-def _holdout_plots(tables: Tables) -> list[str]:
+def _holdout_plots(tables: Tables) -> list[DrawnPlot]:
     # imported here: importing matplotlib is the cost this module moves off the trainer
     from training.reports.plots import holdout_plots
 
@@ -67,7 +69,7 @@ class PlotWorker:
         except BrokenProcessPool:
             return draw_here(tables)
 
-        def result() -> list[str]:
+        def result() -> list[DrawnPlot]:
             try:
                 return future.result()
             except BrokenProcessPool:

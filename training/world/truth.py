@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from models.pricing.lognormal import lognormal_lev, lognormal_mean
+from models.pricing.lognormal import layer_expected_loss, lognormal_lev, lognormal_mean
 from models.spec.contract import CLAIM_CAUSES  # CONTRACT §2; the truth file keeps its order
 from training.errors import TrainingInputError
 
@@ -87,6 +87,41 @@ def truth_mean_severity(truth: pd.DataFrame) -> np.ndarray:
 def truth_expected_count(truth: pd.DataFrame, exposure_years: np.ndarray | float) -> np.ndarray:
     """Expected number of claims: annual rate x exposure (years)."""
     return truth["claim_rate_per_year"].to_numpy(dtype=np.float64) * np.asarray(exposure_years)
+
+
+def truth_cause_expected_counts(
+    truth: pd.DataFrame, exposure_years: np.ndarray | float
+) -> np.ndarray:
+    """Expected claims of each cause, policies x causes: rate_<cause> x exposure (years)."""
+    rates, _, _ = _arrays(truth)
+    return rates * np.asarray(exposure_years, dtype=np.float64).reshape(-1, 1)
+
+
+def truth_annual_loss_by_cause(truth: pd.DataFrame) -> np.ndarray:
+    """Expected ground-up loss per year of each cause (USD), policies x causes.
+
+    rate_c x E[X_c] = rate_c exp(mu_c + sigma_c^2 / 2): the mix of a city's
+    expected loss by cause, which a per-cause model should reproduce.
+    """
+    rates, mu, sigma = _arrays(truth)
+    return rates * lognormal_mean(mu, sigma)
+
+
+def truth_annual_layer_loss(
+    truth: pd.DataFrame, retention: np.ndarray | float, limit: np.ndarray | float
+) -> np.ndarray:
+    """Expected annual loss in the per-claim layer ``limit`` xs ``retention`` (USD per policy).
+
+    sum_c rate_c (LEV_c(d + L) - LEV_c(d)) over the causes' own lognormals:
+    the layer's pure premium, ignoring the aggregate limit. Equal to
+    claim_rate_per_year x ``truth_layer_expected_loss`` (the mixture's layer).
+    """
+    rates, mu, sigma = _arrays(truth)
+    d = np.asarray(retention, dtype=np.float64)
+    cap = np.asarray(limit, dtype=np.float64)
+    d_col = d.reshape(-1, 1) if d.ndim else d
+    cap_col = cap.reshape(-1, 1) if cap.ndim else cap
+    return np.asarray((rates * layer_expected_loss(d_col, cap_col, mu, sigma)).sum(axis=1))
 
 
 def truth_layer_expected_loss(

@@ -1,4 +1,9 @@
-"""``python -m training compare``: the recommendation follows the rule, the numbers the metrics."""
+"""``python -m training compare``: the recommendation follows the rule, the numbers the metrics.
+
+These train bundles (tests/support/portfolio.py) and score them with
+``ModelBundle.predict_losses``; the report itself is tested from arrays in
+tests/training/reports/test_compare_report.py.
+"""
 
 from __future__ import annotations
 
@@ -75,7 +80,8 @@ def test_better_challenger_is_promoted_and_worse_one_is_not(two_bundles, tmp_pat
     lines, report = _compare(registry, good, worse, book, tmp_path / "a", capsys)
     assert lines[-1] == "promote: challenger beats champion on deviance and Gini"
     assert report["recommendation"]["decision"] == "promote"
-    assert (tmp_path / "a" / "compare.html").read_text().count("data:image/png;base64") == 2
+    # double lift, A/E by cause, the two cause mixes, premium change
+    assert (tmp_path / "a" / "compare.html").read_text().count("data:image/png;base64") == 5
     lines, report = _compare(registry, worse, good, book, tmp_path / "b", capsys)
     assert lines[-1].startswith("keep champion:")
     assert report["recommendation"]["decision"] == "keep"
@@ -92,7 +98,7 @@ def test_json_numbers_equal_the_metric_functions(two_bundles, tmp_path, capsys):
     )
     rates = {}
     for role, version in (("challenger", good), ("champion", worse)):
-        rate, _, _ = registry.load(version).predict(b.policies)
+        rate = registry.load(version).predict_losses(b.policies).claim_rate_per_year
         rates[role] = rate
         m = report["metrics"][role]
         assert m["poisson_deviance"] == pytest.approx(
@@ -146,3 +152,16 @@ def test_the_same_version_twice_is_refused(two_bundles, tmp_path, capsys):
     registry, good, _, book = two_bundles
     assert main(_compare_argv(registry, good, good, book, tmp_path)) == 1
     assert f"challenger and champion are the same version {good}" in capsys.readouterr().err
+
+
+def test_a_book_gives_each_claim_its_owner_and_its_cause():
+    from models.spec.contract import CLAIM_CAUSES
+    from tests.support.portfolio import make_portfolio
+    from training.evaluation.champion import book_from_bordereaux
+
+    p = make_portfolio(300, 9)
+    book = book_from_bordereaux(p.policies, p.claims)
+    h = book.holdout
+    assert [CLAIM_CAUSES[c] for c in h.claim_cause] == p.claims["cause"].tolist()
+    assert h.claim_owner.tolist() == p.claim_owner.tolist()
+    assert h.cause_counts().sum(axis=1).tolist() == h.claim_counts.tolist()

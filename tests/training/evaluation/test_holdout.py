@@ -6,17 +6,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import mean_poisson_deviance
 
-from models.pricing.lognormal import layer_expected_loss
-from tests.support.portfolio import SIGMA, make_portfolio, truth_frame
+from models.pricing.cause_losses import CauseLosses
+from tests.support.portfolio import make_portfolio
+from tests.training.evaluation.cause_book import SIGMA, body_only, cause_book
 from training.evaluation import metrics
-from training.evaluation.holdout import (
-    STANDARD_LIMIT_USD,
-    STANDARD_RETENTION_USD,
-    Holdout,
-    Predictions,
-    evaluate_holdout,
-    layer_pure_premium,
-)
+from training.evaluation.holdout import Predictions, TailFitShown, evaluate_holdout
+from training.fitting.tail import fit_gpd
 
 
 def test_poisson_deviance_matches_sklearn():
@@ -102,44 +97,53 @@ def test_one_way_bands_numbers_levels_and_sets():
 
 
 @pytest.fixture(scope="module")
-def holdout():
-    p = make_portfolio(4000, 77)
-    owner, counts = p.claim_owner, p.claim_counts
-    h = Holdout(
-        p.policies,
-        counts,
-        p.policies["exposure_years"].to_numpy(),
-        owner,
-        p.claims["loss_usd"].to_numpy(),
-    )
-    return p, h
-
-
-def test_a_model_that_is_the_truth_captures_all_explainable_deviance(holdout):
-    p, h = holdout
-    truth = truth_frame(p)
-    exact = Predictions("xgboost", p.true_rate, p.true_mu, SIGMA)
+def evaluated():
+    book = cause_book(4000, 77)
+    h = book.holdout
     flat_rate = h.claim_counts.sum() / h.exposure_years.sum()
-    flat = Predictions("glm", np.full(len(h.claim_counts), flat_rate), p.true_mu * 0 + 10, SIGMA)
-    result = evaluate_holdout(h, exact, flat, null_rate=flat_rate, truth=truth)
+    # one claim rate for everyone, split by the portfolio's cause mix, and one location
+    mix = book.rate.sum(axis=0) / book.rate.sum()
+    flat = CauseLosses(
+        np.outer(np.full(len(h.claim_counts), flat_rate), mix),
+        np.full_like(book.mu, 10.0),
+        SIGMA,
+        body_only(),
+    )
+    excess = np.geomspace(0.01, 3.0, 60)
+    tails = [TailFitShown("all causes", fit_gpd(excess, 1.0), excess)]
+    result = evaluate_holdout(
+        h,
+        book.exact("xgboost"),
+        Predictions("glm", flat),
+        null_rate=flat_rate,
+        truth=book.truth,
+        tails=tails,
+    )
+    return book, result
+
+
+def test_a_model_that_is_the_truth_captures_all_explainable_deviance(evaluated):
+    _, result = evaluated
     m = result["summary"]
     assert m["explainable_deviance_captured_xgboost"] == pytest.approx(1.0)
     assert m["explainable_deviance_captured_glm"] == pytest.approx(0.0, abs=1e-12)
-    assert m["layer_pure_premium_total_error_xgboost"] == pytest.approx(0.0, abs=1e-9)
     assert m["gini_xgboost"] == pytest.approx(m["gini_truth"])
     # the truth's own A/E (Poisson noise alone) is the exact model's
     assert m["ae_overall_truth"] == pytest.approx(m["ae_overall_xgboost"])
     assert m["ae_decile_max_abs_error_truth"] == pytest.approx(m["ae_decile_max_abs_error_xgboost"])
     assert m["ae_overall_glm"] == pytest.approx(1.0)
-    assert m["gini_xgboost"] > 0.2 > abs(m["gini_glm"])
+    assert m["gini_xgboost"] > 0.1 > abs(m["gini_glm"])
     # the double lift shows the flat model's A/E running away across the deciles
     errors = [m[f"double_lift_xgboost_vs_glm_error_{name}"] for name in ("glm", "xgboost")]
     assert errors[0] > 2 * errors[1]
-    assert len(result["tables"]["deciles_xgboost"]) == 10
-    assert set(result["tables"]["one_way"]) >= {"population", "mfa_remote"}
+    # the right severities score a better likelihood than one location for all
+    assert m["severity_nll_per_claim_xgboost"] < m["severity_nll_per_claim_glm"]
+    tables = result["tables"]
+    assert len(tables["deciles_xgboost"]) == 10
+    assert set(tables["one_way"]) >= {"population", "mfa_remote"}
+    assert [r["label"] for r in tables["tail_fits"]] == ["all causes"]
 
 
-def test_layer_pure_premium_is_rate_times_the_lognormal_layer():
-    rate, mu = np.array([0.1, 0.5]), np.array([10.0, 12.0])
-    per_claim = layer_expected_loss(STANDARD_RETENTION_USD, STANDARD_LIMIT_USD, mu, 1.5)
-    np.testing.assert_allclose(layer_pure_premium(rate, mu, 1.5), rate * per_claim)
+def test_expected_excess_deviance_of_a_cause_the_truth_cannot_have():
+    # t = 0: E[D(y, m)] - E[D(y, 0)] = 2 m, the deviance of y = 0 against m
+    assert metrics.expected_excess_deviance(np.zeros(2), np.array([0.1, 0.3])) == pytest.approx(0.4)

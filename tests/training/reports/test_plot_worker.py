@@ -8,8 +8,9 @@ import multiprocessing
 import numpy as np
 import pytest
 
-from tests.support.portfolio import SIGMA, make_portfolio
-from training.evaluation.holdout import Holdout, Predictions, evaluate_holdout, evaluate_model
+from tests.training.evaluation.cause_book import cause_book, flat_mix
+from training.evaluation.holdout import TailFitShown, evaluate_holdout, evaluate_model
+from training.fitting.tail import fit_gpd, gpd_quantile
 from training.reports.plot_worker import PlotWorker, draw_here
 from training.reports.plots import holdout_plots
 
@@ -18,20 +19,15 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(scope="module")
 def evaluation():
-    p = make_portfolio(2000, 31)
-    h = Holdout(
-        p.policies,
-        p.claim_counts,
-        p.policies["exposure_years"].to_numpy(),
-        p.claim_owner,
-        p.claims["loss_usd"].to_numpy(),
-    )
-    model = Predictions("xgboost", p.true_rate, p.true_mu, SIGMA)
-    flat = np.full(len(h.claim_counts), h.claim_counts.sum() / h.exposure_years.sum())
-    glm = Predictions("glm", flat, p.true_mu + 0.1, SIGMA)
-    checks = evaluate_model(h, model)
-    result = evaluate_holdout(h, model, glm, null_rate=float(flat[0]), model_checks=checks)
-    return checks, result, evaluate_holdout(h, model, glm, null_rate=float(flat[0]))
+    book = cause_book(2000, 31)
+    h = book.holdout
+    model, glm = book.exact("xgboost"), flat_mix(book, "glm")
+    excess = gpd_quantile(np.random.default_rng(3).random(200), 0.2, 0.5)
+    tails = [TailFitShown("all causes", fit_gpd(excess, z_u=1.3), excess)]
+    null_rate = float(h.claim_counts.sum() / h.exposure_years.sum())
+    checks = evaluate_model(h, model, tails)
+    result = evaluate_holdout(h, model, glm, null_rate=null_rate, model_checks=checks)
+    return checks, result, evaluate_holdout(h, model, glm, null_rate=null_rate, tails=tails)
 
 
 def test_model_checks_given_or_computed_give_the_same_evaluation(evaluation):
@@ -44,9 +40,10 @@ def test_model_checks_given_or_computed_give_the_same_evaluation(evaluation):
 def test_plots_of_a_part_of_the_tables_are_that_part_of_the_report(evaluation):
     checks, result, _ = evaluation
     every = holdout_plots(result["tables"])
-    # Lorenz, deciles, double lift vs GLM, severity tail, one-way
-    assert len(every) == 5
-    assert all(base64.b64decode(image).startswith(PNG_SIGNATURE) for image in every)
+    # Lorenz, deciles, double lift vs GLM, A/E by cause, two cause mixes; tail QQ and
+    # mean excess, severity tail check, one-way
+    assert len(every) == 10
+    assert all(base64.b64decode(plot.png).startswith(PNG_SIGNATURE) for plot in every)
     comparison = {k: v for k, v in result["tables"].items() if k not in checks["tables"]}
     assert holdout_plots(comparison) + holdout_plots(checks["tables"]) == every
 

@@ -12,6 +12,9 @@ from training.world.truth import (
     CLAIM_CAUSES,
     TRUTH_COLUMNS,
     load_truth,
+    truth_annual_layer_loss,
+    truth_annual_loss_by_cause,
+    truth_cause_expected_counts,
     truth_expected_count,
     truth_ilf_curve,
     truth_layer_expected_loss,
@@ -83,6 +86,33 @@ def test_expected_count_and_ilf_base() -> None:
     ilf = truth_ilf_curve(truth, [5e5, 1e6, 2e6])
     assert ilf[1e6] == pytest.approx(1.0)
     assert ilf[5e5] < 1.0 < ilf[2e6]
+
+
+def test_per_cause_counts_and_annual_losses_by_hand() -> None:
+    truth = _truth([[1.0, 3.0, 0, 0, 0, 0, 0], [0.1] * 7], mu=10.0, sigma=1.0)
+    counts = truth_cause_expected_counts(truth, np.array([2.0, 0.5]))
+    np.testing.assert_allclose(counts[0], [2.0, 6.0, 0, 0, 0, 0, 0])
+    np.testing.assert_allclose(counts[1], [0.05] * 7)
+    by_cause = truth_annual_loss_by_cause(truth)
+    # cause j: mu 10 + 0.5 j, sigma 1 + 0.05 j (see _truth)
+    assert by_cause[0, 0] == pytest.approx(1.0 * np.exp(10.0 + 0.5))
+    assert by_cause[0, 1] == pytest.approx(3.0 * np.exp(10.5 + 0.5 * 1.05**2))
+    assert by_cause[0, 2:].tolist() == [0.0] * 5
+    total = truth["claim_rate_per_year"].to_numpy() * truth_mean_severity(truth)
+    np.testing.assert_allclose(by_cause.sum(axis=1), total, rtol=1e-12)
+
+
+def test_annual_layer_loss_is_rate_times_the_mixture_layer() -> None:
+    truth = _truth([[0.01, 0.02, 0.0, 0.005, 0.0, 0.001, 0.003], [0.1] * 7])
+    rate = truth["claim_rate_per_year"].to_numpy()
+    for retention, limit in ((50_000.0, 1e6), (1e6, 4e6)):
+        np.testing.assert_allclose(
+            truth_annual_layer_loss(truth, retention, limit),
+            rate * truth_layer_expected_loss(truth, retention, limit),
+            rtol=1e-10,
+        )
+    per_policy = truth_annual_layer_loss(truth, np.array([0.0, 1e4]), np.array([1e6, 5e5]))
+    assert per_policy[1] == pytest.approx(truth_annual_layer_loss(truth.iloc[[1]], 1e4, 5e5)[0])
 
 
 def test_load_truth_round_trip_and_errors(tmp_path) -> None:
