@@ -255,7 +255,7 @@ def _documents(
 
     def documents(version: str) -> dict[str, bytes]:
         files = {
-            "model_card.md": render_model_card(version, metadata).encode(),
+            "model_card.md": render_model_card(version, metadata, evaluation.tables).encode(),
             "report.html": render_report(
                 version, metadata, evaluation.tables, evaluation.plots()
             ).encode(),
