@@ -48,11 +48,21 @@ Claims = tuple[np.ndarray, np.ndarray, np.ndarray]  # claim features, loss_usd, 
 
 
 @dataclass(frozen=True)
+class FlatRate:
+    """The rate of a cause with no training claim: half a claim over the training exposure."""
+
+    rate: float
+
+    def predict(self, z: np.ndarray) -> np.ndarray:
+        return np.full(len(z), self.rate)
+
+
+@dataclass(frozen=True)
 class GlmBaseline:
     """Fitted per-cause Poisson GLMs and the lognormal severity GLM with its tails."""
 
     inputs: GlmInputs
-    frequency: tuple[PoissonRegressor, ...]  # one a cause
+    frequency: tuple[PoissonRegressor | FlatRate, ...]  # one a cause
     severity: Ridge
     sigma: np.ndarray  # (K,)
     tails: SeverityTails
@@ -86,13 +96,16 @@ def _counts(n_policies: int, owner: np.ndarray, cause: np.ndarray) -> np.ndarray
 
 def _fit_frequency(
     inputs: GlmInputs, train: Policies, valid: Policies
-) -> tuple[tuple[PoissonRegressor, ...], np.ndarray]:
+) -> tuple[tuple[PoissonRegressor | FlatRate, ...], np.ndarray]:
     """Per cause, the validation-best Poisson GLM; and the training policies' counts."""
     z_t, z_v = inputs.transform(train[0]), inputs.transform(valid[0])
     counts_t = _counts(len(z_t), train[2], train[3])
     counts_v = _counts(len(z_v), valid[2], valid[3])
-    models = []
+    models: list[PoissonRegressor | FlatRate] = []
     for k in range(len(CLAIM_CAUSES)):
+        if counts_t[:, k].sum() == 0:  # as the cause mix does (models/scoring/cause_mix.py)
+            models.append(FlatRate(0.5 / float(np.sum(train[1]))))
+            continue
         best: tuple[float, PoissonRegressor] | None = None
         # tol 1e-6: the coefficients agree with tol 1e-8 to 6 digits in half the time
         model = PoissonRegressor(solver="newton-cholesky", max_iter=300, tol=1e-6, warm_start=True)
