@@ -7,7 +7,8 @@ Content-Security-Policy forbids inline style, not SVG presentation attributes.
   from its quantiles (the CDF is interpolated linearly in log loss between
   quantiles and read at the bin edges), with the city marked.
 - ``drivers_chart``: one bar per driver, its length the effect on expected
-  loss in log terms (so +50% and -33% are the same length), right = raises.
+  loss in log terms (so +50% and -33% are the same length), right = raises,
+  with the claim cause the driver moves most beneath it.
 """
 
 from __future__ import annotations
@@ -88,22 +89,28 @@ def _shorten(text: str) -> str:
     return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
 
 
-def drivers_chart(drivers: Sequence[Mapping[str, Any]], value_text: Sequence[str]) -> Markup:
+def drivers_chart(
+    drivers: Sequence[Mapping[str, Any]],
+    value_text: Sequence[str],
+    cause_text: Sequence[str],
+) -> Markup:
     """Bars of the drivers' effects on expected loss, labelled in plain language.
 
-    Each driver is two rows: its label and value, then its bar from the middle
-    line (right: raises, left: lowers) with the effect written on the free side.
+    Each driver is three rows: its label and value, then its bar from the
+    middle line (right: raises, left: lowers) with the effect written on the
+    free side, then the claim cause it moves most ("mostly through
+    ransomware") on a row of its own, as that is too long for the free half
+    of a phone-wide chart.
     """
-    row, bar = 50, 16
+    row, bar = 66, 16
     height = max(row * len(drivers), row)
     mid, half = WIDTH / 2, WIDTH / 2 - 10
     longest = max((abs(float(d["log_effect"])) for d in drivers), default=1.0) or 1.0
     parts = [
         f'<svg viewBox="0 0 {WIDTH} {height + 4}" class="chart drivers" role="img" '
         'aria-label="What moves your expected loss" data-testid="drivers-chart">',
-        f'<line class="axis" x1="{mid}" y1="22" x2="{mid}" y2="{height}"/>',
     ]
-    for i, (d, shown) in enumerate(zip(drivers, value_text, strict=True)):
+    for i, (d, shown, through) in enumerate(zip(drivers, value_text, cause_text, strict=True)):
         y = i * row
         effect = float(d["log_effect"])
         length = half * abs(effect) / longest
@@ -114,12 +121,15 @@ def drivers_chart(drivers: Sequence[Mapping[str, Any]], value_text: Sequence[str
         label = f"{d['label']}: {shown}"
         note_x, note_anchor = (mid - 6, "end") if raises else (mid + 6, "start")
         parts += [
-            f'<text class="bar-label" x="4" y="{y + 17}"><title>{escape(label)}</title>'
-            f"{escape(_shorten(label))}</text>",
+            # the middle line only beside the bar: the cause line below may cross it
+            f'<line class="axis" x1="{mid}" y1="{y + 22}" x2="{mid}" y2="{y + 42}"/>',
+            f'<text class="bar-label" x="4" y="{y + 17}"><title>{escape(label)}, '
+            f"{escape(through)}</title>{escape(_shorten(label))}</text>",
             f'<rect class="bar {"raises" if raises else "lowers"}" x="{left:.1f}" y="{y + 24}" '
             f'width="{max(length, 1.0):.1f}" height="{bar}"/>',
             f'<text class="bar-note" x="{note_x:.1f}" y="{y + 37}" text-anchor="{note_anchor}">'
             f"{escape(note)}</text>",
+            f'<text class="bar-cause" x="4" y="{y + 56}">{escape(through)}</text>',
         ]
     parts.append("</svg>")
     return Markup("".join(parts))

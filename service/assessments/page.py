@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request, url_for
 
 from models.spec.fields import FIELDS_BY_NAME
+from service.assessments.cause_mix import cause_mix, through
 from service.assessments.charts import drivers_chart, peer_plot
 from service.assessments.form import empty_form, parse_answers, value_label
 from service.assessments.views import assess
@@ -88,6 +89,7 @@ def _view(outcome: dict[str, Any]) -> dict[str, Any]:
         + ("" if d["answered"] else " (assumed)")
         for d in drivers
     ]
+    causes_moved = [through(d["cause"]) for d in drivers]
     recommendations = [
         {
             **r,
@@ -105,7 +107,8 @@ def _view(outcome: dict[str, Any]) -> dict[str, Any]:
             outcome["expected_annual_ground_up_loss_usd"],
             outcome["peer_percentile"],
         ),
-        "drivers_svg": drivers_chart(drivers, shown) if drivers else None,
+        "drivers_svg": drivers_chart(drivers, shown, causes_moved) if drivers else None,
+        "cause_mix": cause_mix(outcome["causes"]),
         "peer_basis": {
             "population": "population",
             "annual_revenue_usd": "annual budget",

@@ -24,6 +24,7 @@ from service.engine.slot import get_engine
 from service.http.api import Blueprint, document_errors
 from service.http.errors import ApiError, ErrorSchema
 from service.ops.metrics import app_metrics
+from service.quotes.explanation import ADD_UP, CauseLossSchema, DriverSchema
 
 EXTENSION_KEY = "polisure.assessments_total"
 #: Headers of every self-assessment answer: results are private to the browser.
@@ -63,6 +64,12 @@ class RecommendationSchema(Schema):
     premium_change_usd = fields.Float(required=True)
 
 
+class AssessmentDriverSchema(DriverSchema):
+    answered = fields.Boolean(
+        metadata={"description": "false: the value was assumed for an unanswered field"}
+    )
+
+
 class AssessmentSchema(Schema):
     """A self-assessment (USD figures are for the reference policy over one year)."""
 
@@ -70,12 +77,32 @@ class AssessmentSchema(Schema):
     risk_grade = fields.String(required=True)
     peer_percentile = fields.Float(required=True)
     peer_group = fields.Dict()
-    expected_annual_ground_up_loss_usd = fields.Float()
-    expected_loss_usd = fields.Float(required=True)
+    expected_annual_ground_up_loss_usd = fields.Float(
+        metadata={
+            "description": "expected loss per year before retention, limit and coverages, "
+            "all causes, USD per year"
+        }
+    )
+    expected_loss_usd = fields.Float(
+        required=True,
+        metadata={
+            "description": "expected insured loss in the reference policy's layer over its "
+            "year (pure premium), USD"
+        },
+    )
+    causes = fields.List(
+        fields.Nested(CauseLossSchema),
+        required=True,
+        metadata={"description": f"{ADD_UP} Priced for the reference policy."},
+    )
     premium_usd = fields.Float()
     premium_range_usd = fields.Nested(RangeSchema, required=True)
     reference_policy = fields.Dict(required=True)
-    drivers = fields.List(fields.Dict(), required=True)
+    drivers = fields.List(
+        fields.Nested(AssessmentDriverSchema),
+        required=True,
+        metadata={"description": "the fields that move the expected loss most, largest first"},
+    )
     recommendations = fields.List(fields.Nested(RecommendationSchema), required=True)
     answered_fields = fields.List(fields.String(), required=True)
     unanswered_fields = fields.List(fields.String(), required=True)

@@ -20,6 +20,7 @@ from models.spec.contract import (
     PERIOD_DAYS_MIN,
 )
 from models.spec.schemas import ExposureSchema, FiniteNumber, WholeNumber
+from service.quotes.explanation import ADD_UP, CauseLossSchema, DriverSchema, SeveritySchema
 
 #: Coverage parts, in the rating plan's order (= CONTRACT §5's); quotes echo this order.
 COVERAGES: tuple[str, ...] = COVERAGE_PARTS
@@ -91,6 +92,9 @@ class QuoteRequestSchema(Schema):
     """A quote request: the city's exposure and the policy terms."""
 
     exposure = fields.Nested(ExposureSchema, required=True)
+    rating_plan_sha256 = fields.String(
+        metadata={"description": "SHA-256 of the rating plan's content that priced the quote"}
+    )
     policy = fields.Nested(PolicySchema, required=True)
 
 
@@ -114,14 +118,6 @@ class DecisionReasonSchema(Schema):
     message = fields.String(metadata={"description": "plain-language reason"})
 
 
-class DriverSchema(Schema):
-    field = fields.String(metadata={"description": "exposure field name"})
-    label = fields.String(metadata={"description": "plain-language label of the field"})
-    effect_usd = fields.Float(
-        metadata={"description": "effect on expected loss, USD (negative lowers it)"}
-    )
-
-
 class QuoteSchema(Schema):
     """A quote, exactly as stored (GET returns the same body)."""
 
@@ -137,18 +133,66 @@ class QuoteSchema(Schema):
         required=True, metadata={"description": "P(at least one claim in the period)"}
     )
     expected_claim_count = fields.Float(required=True, metadata={"description": "over the period"})
+    claim_rate_per_year = fields.Float(
+        required=True,
+        metadata={
+            "description": "expected ground-up claims per year, all causes (claims per year)"
+        },
+    )
+    severity = fields.Nested(SeveritySchema, required=True)
+    expected_annual_ground_up_loss_usd = fields.Float(
+        required=True,
+        metadata={
+            "description": "expected loss per year before retention, limit and coverages, "
+            "all causes, USD per year"
+        },
+    )
     expected_loss_usd = fields.Float(
-        required=True, metadata={"description": "expected insured loss in the layer (pure premium)"}
+        required=True,
+        metadata={
+            "description": "expected insured loss in the layer over the period (pure premium), USD"
+        },
+    )
+    causes = fields.List(
+        fields.Nested(CauseLossSchema),
+        required=True,
+        metadata={"description": f"{ADD_UP} The claim rate is claim_rate_per_year."},
+    )
+    expected_claims_in_layer = fields.Float(
+        metadata={
+            "description": "expected claims over the period whose covered loss exceeds "
+            "the retention (they reach the layer)"
+        }
+    )
+    limit_exhaustion_probability = fields.Float(
+        metadata={"description": "P(the period's insured losses use up the aggregate limit)"}
+    )
+    fines_cap_usd = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "most the regulatory-fines part pays per loss under the city's "
+            "privacy regime, USD; null: no cap"
+        },
     )
     premium_usd = fields.Float(required=True, metadata={"description": "gross premium, USD"})
     premium_breakdown = fields.Dict(
         keys=fields.String(), required=True, metadata={"description": "loadings and parts, USD"}
     )
-    drivers = fields.List(fields.Nested(DriverSchema), required=True)
+    drivers = fields.List(
+        fields.Nested(DriverSchema),
+        required=True,
+        metadata={"description": "the fields that move this quote most, largest effect first"},
+    )
     loss_exceedance = fields.Dict(
         keys=fields.String(),
         values=fields.Float(),
         required=True,
-        metadata={"description": "annual insured loss at 1-in-10, 1-in-100, 1-in-200, USD"},
+        metadata={
+            "description": "insured loss over the policy period at 1-in-10, 1-in-100 and "
+            "1-in-200, USD"
+        },
+    )
+    rating_plan_sha256 = fields.String(
+        metadata={"description": "SHA-256 of the rating plan's content that priced the quote"}
     )
     policy = fields.Nested(PolicySchema, required=True)

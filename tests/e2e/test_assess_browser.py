@@ -110,6 +110,8 @@ def test_city_fills_the_form_and_gets_score_chart_and_fixes(browser, base_url: s
     assert re.fullmatch(r"\d{1,3} / 100 Grade [A-E]", " ".join(score.inner_text().split()))
     chart = page.get_by_test_id("drivers-chart")
     assert chart.is_visible() and chart.locator("rect").count() >= 1
+    causes = page.get_by_test_id("cause-mix")  # CONTRACT §6: one row per claim cause
+    assert causes.is_visible() and causes.locator("tbody tr").count() == 7
     recs = page.get_by_test_id("recommendation")
     assert recs.count() >= 3 and recs.first.is_visible()
     assert re.search(r"Saves about \$[\d,]+ a year in expected losses", recs.first.inner_text())

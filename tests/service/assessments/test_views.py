@@ -8,6 +8,7 @@ carry its result unchanged, store nothing and log nothing the city typed.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -21,10 +22,13 @@ from schemathesis.generation.modes import GenerationMode
 from sqlalchemy import create_engine, inspect, text
 from werkzeug.datastructures import MultiDict
 
+from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import MODEL_FIELDS
 from models.underwriting.assessment import CityAssessor
 from models.underwriting.quote_engine import QuoteEngine, load_quote_engine
+from service.assessments.cause_mix import CAUSE_LABELS
 from service.assessments.form import parse_answers
+from service.assessments.views import AssessmentSchema
 from tests.support.apps import make_app
 from tests.support.city import city_exposure
 
@@ -80,6 +84,13 @@ def test_api_answers_without_a_key_exactly_what_the_domain_computes(
         assert rec["expected_loss_change_usd"] < 0
         assert {"field", "value", "premium_change_usd", "action"} <= set(rec)
     assert response.headers["Cache-Control"] == "no-store"
+    # CONTRACT §6: one entry per cause whose losses add up to the assessment's
+    assert [c["cause"] for c in body["causes"]] == list(CLAIM_CAUSES)
+    for total in ("expected_annual_ground_up_loss_usd", "expected_loss_usd"):
+        parts = math.fsum(c[total] for c in body["causes"])
+        assert parts == pytest.approx(body[total], rel=1e-9), total
+    assert {d["cause"] for d in body["drivers"]} <= {*CLAIM_CAUSES, "all causes"}
+    assert AssessmentSchema().validate(body) == {}  # every key the engine sent is documented
 
 
 @pytest.mark.parametrize(
@@ -199,6 +210,11 @@ def test_posting_the_form_without_javascript_renders_the_result(
     assert f"Grade {expected['risk_grade']}" in html
     assert html.count('data-testid="recommendation"') == len(expected["recommendations"])
     assert 'data-testid="drivers-chart"' in html
+    table = re.search(r'data-testid="cause-mix">(.*?)</table>', html, re.S)
+    assert table is not None
+    labels = re.findall(r'<th scope="row">([^<]+)</th>', table.group(1))
+    by_loss = sorted(expected["causes"], key=lambda c: -c["expected_annual_ground_up_loss_usd"])
+    assert labels == [CAUSE_LABELS[c["cause"]] for c in by_loss]
     assert f"${expected['premium_range_usd']['low']:,.0f} to" in html
     assert 'value="273,911"' in html  # the answers stay in the form to edit
 

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, example, given, settings
 from schemathesis.generation.modes import GenerationMode
 
+from models.spec.contract import CLAIM_CAUSES
 from tests.support.city import quote_body
 
 EXAMPLES_PER_OPERATION = 30
@@ -52,6 +53,53 @@ def test_spec_documents_the_quote_api_and_one_error_shape(client: FlaskClient) -
         "regulatory_fines",
         "media_liability",
     ]
+
+
+def test_spec_documents_the_causes_their_sum_the_severity_and_the_driver_cause(
+    client: FlaskClient,
+) -> None:
+    """CONTRACT §6 in /openapi.json: what each part is, in which units, and that they add up."""
+    schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
+    cause_loss = schemas["CauseLoss"]
+    totals = ("claim_rate_per_year", "expected_annual_ground_up_loss_usd", "expected_loss_usd")
+    assert set(cause_loss["properties"]) == set(cause_loss["required"]) == {"cause", *totals}
+    assert cause_loss["properties"]["cause"]["enum"] == list(CLAIM_CAUSES)
+    units = {
+        "claim_rate_per_year": "claims per year",
+        "expected_annual_ground_up_loss_usd": "USD per year",
+        "expected_loss_usd": "USD",
+    }
+    for name, unit in units.items():
+        description = cause_loss["properties"][name]["description"]
+        assert unit in description and "add up" in description, name
+    for owner in ("Quote", "Assessment"):
+        causes = schemas[owner]["properties"]["causes"]
+        assert causes["items"] == {"$ref": "#/components/schemas/CauseLoss"}
+        assert "causes" in schemas[owner]["required"]
+        assert all(name in causes["description"] for name in totals)
+        assert "add up" in causes["description"]
+    quote = schemas["Quote"]
+    assert {*totals, "severity"} <= set(quote["required"])
+    assert quote["properties"]["severity"] == {"$ref": "#/components/schemas/Severity"}
+    assert set(schemas["Severity"]["properties"]) == {"distribution", "by_cause"}
+    assert schemas["Severity"]["properties"]["by_cause"]["items"] == {
+        "$ref": "#/components/schemas/CauseSeverity"
+    }
+    severity = schemas["CauseSeverity"]["properties"]
+    assert set(severity) == {
+        "cause",
+        "mu",
+        "sigma",
+        "tail_threshold_usd",
+        "tail_shape_xi",
+        "tail_scale_b",
+        "mean_loss_usd",
+    }
+    assert all(p.get("description") for p in severity.values())
+    for driver, owner in (("Driver", "Quote"), ("AssessmentDriver", "Assessment")):
+        assert schemas[owner]["properties"]["drivers"]["items"]["$ref"].endswith(driver)
+        cause = schemas[driver]["properties"]["cause"]
+        assert cause["enum"] == [*CLAIM_CAUSES, "all causes"] and cause["description"]
 
 
 def test_docs_page_is_self_contained(client: FlaskClient) -> None:

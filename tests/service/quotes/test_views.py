@@ -12,6 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 
+from models.spec.contract import CLAIM_CAUSES
+from service.quotes.schemas import QuoteSchema
 from service.quotes.store import issue_quote
 from service.storage.db import get_db
 from service.storage.tables import ApiKey, Quote
@@ -220,3 +222,59 @@ def test_engine_refusal_is_422_naming_the_field(app: Flask, auth: dict[str, str]
     assert response.get_json()["error"]["fields"] == {
         "policy.retention_usd": ["above the plan's maximum"]
     }
+
+
+def _assert_causes_add_up(quote: dict[str, Any]) -> None:
+    """CONTRACT §6: one entry per cause, in its order, and the parts add up to the totals."""
+    causes = quote["causes"]
+    assert [c["cause"] for c in causes] == list(CLAIM_CAUSES)
+    for c in causes:
+        assert set(c) == {
+            "cause",
+            "claim_rate_per_year",
+            "expected_annual_ground_up_loss_usd",
+            "expected_loss_usd",
+        }
+    for total in ("claim_rate_per_year", "expected_annual_ground_up_loss_usd", "expected_loss_usd"):
+        assert math.fsum(c[total] for c in causes) == pytest.approx(quote[total], rel=1e-9)
+
+
+def test_quote_splits_its_rate_and_losses_by_cause_and_get_returns_them_unchanged(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    body = quote_body(retention_usd=250_000, period_days=730, coverages=["regulatory_fines"])
+    response = _post(client, auth, body, key="causes-1")
+    quote = response.get_json()
+    _assert_causes_add_up(quote)
+    # Oracle: the fake engine's closed form. lambda = 0.04 a year, 6 in 20 claims are
+    # ransomware, each 1e6 ground-up; insured (1e6 - 250k) x 1/9 over 2 years.
+    ransomware = quote["causes"][0]
+    assert ransomware["claim_rate_per_year"] == pytest.approx(0.04 * 6 / 20)
+    assert ransomware["expected_annual_ground_up_loss_usd"] == pytest.approx(0.04 * 6 / 20 * 1e6)
+    assert ransomware["expected_loss_usd"] == pytest.approx(0.08 * 6 / 20 * 750_000 / 9)
+    # A cause's yearly ground-up loss is its rate times its mean loss (the severity's).
+    severity = quote["severity"]
+    assert set(severity) == {"distribution", "by_cause"}
+    assert [s["cause"] for s in severity["by_cause"]] == list(CLAIM_CAUSES)
+    for cause, sev in zip(quote["causes"], severity["by_cause"], strict=True):
+        assert set(sev) == {
+            "cause",
+            "mu",
+            "sigma",
+            "tail_threshold_usd",
+            "tail_shape_xi",
+            "tail_scale_b",
+            "mean_loss_usd",
+        }
+        assert cause["expected_annual_ground_up_loss_usd"] == pytest.approx(
+            cause["claim_rate_per_year"] * sev["mean_loss_usd"], rel=1e-9
+        )
+    assert {d["cause"] for d in quote["drivers"]} <= {*CLAIM_CAUSES, "all causes"}
+    assert QuoteSchema().validate(quote) == {}  # every key the engine sent is documented
+
+    # Fetched and replayed: the causes exactly as first returned, to the byte.
+    fetched = client.get(f"/v1/quotes/{quote['quote_id']}", headers=auth)
+    replayed = _post(client, auth, body, key="causes-1")
+    for again in (fetched, replayed):
+        assert again.get_json()["causes"] == quote["causes"]
+        assert again.data == response.data
