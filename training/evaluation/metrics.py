@@ -25,9 +25,16 @@ from training.evaluation.table_names import ae_column, expected_column
 
 
 def poisson_deviance(counts: np.ndarray, expected: np.ndarray) -> float:
-    """Mean Poisson deviance per policy (claim counts vs expected counts)."""
+    """Mean Poisson deviance per policy (claim counts vs expected counts).
+
+    A claim where nothing was expected (m = 0, e.g. a cause the truth cannot
+    have) makes the deviance infinite, which is what it is.
+    """
     y, m = np.asarray(counts, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    term = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / m), 0.0)
+    claimed = y > 0
+    with np.errstate(divide="ignore"):
+        ratio = np.where(claimed, y, 1.0) / np.where(claimed, m, 1.0)
+        term = np.where(claimed, y * np.log(ratio), 0.0)
     return float(np.mean(2.0 * (term - (y - m))))
 
 
