@@ -21,18 +21,16 @@ from models.spec.fields import spec_hash
 from models.scoring.severity import SEVERITY_FEATURE_NAMES
 from models.spec.contract import CLAIM_CAUSES
 from models.versions.bundle import (
-    CAUSE_MIX_FILE,
-    FREQUENCY_FILE,
     REFERENCE_FILE,
     SEVERITY_FILE,
     file_sha256,
+    frequency_file,
     library_versions,
 )
 from models.versions.metadata import (
     FORMAT_VERSION,
     BaselineBalance,
     BundleMetadata,
-    CauseMixMetadata,
     CauseTail,
     FrequencyMetadata,
     ReferencePortfolio,
@@ -52,15 +50,10 @@ REFERENCE_SAMPLE_ROWS = 2_000
 # The texts are stored verbatim in every bundle, whose version hashes them: a
 # change of wording is a new version of every bundle.
 FREQUENCY_CONVENTION = (
-    "log(claims per year, all causes) = log_rate_offset + trees(features); "
-    "predict with base_margin = log_rate_offset (+ log(exposure_years) for a count); "
-    "base_margin is not stored in the booster"
-)
-CAUSE_MIX_CONVENTION = (
-    "claims per year of cause c = total rate x mix_c x cause_factors[c]; "
-    "mix = softprob(trees(features) + base_margin), base_margin = log_softmax("
-    "logit_intercept + logit_coef @ z), z = (log1p where inputs_log_columns(features) "
-    "- inputs_mean) / inputs_scale; base_margin is not stored in the booster"
+    "log(claims per year of cause c) = start_c + trees_c(features) + log(balance_factor[c]); "
+    "start_c = start_intercept[c] + start_coef[c] @ z, z = (log1p where inputs_log_columns"
+    "(features) - inputs_mean) / inputs_scale; predict with base_margin = start_c "
+    "(+ log(exposure_years) for a count); base_margin is not stored in the booster"
 )
 SEVERITY_CONVENTION = (
     "ln(loss_usd) of a loss of cause c ~ Normal(trees(features, one-hot of c) + "
@@ -116,7 +109,6 @@ def describe(
         feature_names=FEATURE_NAMES,
         monotone_constraints=MONOTONE_CONSTRAINTS,
         frequency=_frequency_metadata(fitted),
-        cause_mix=_cause_mix_metadata(fitted),
         severity=_severity_metadata(fitted),
         balance=fitted.balance,
         baseline_balance=BaselineBalance(_by_cause(glm.cause_factors), _by_cause(glm.mu_shift)),
@@ -131,25 +123,24 @@ def fitted_components(
 ) -> list[dict[str, str]]:
     """What was fitted, in words, for the report's summary (``tables["fitted"]``)."""
     train_claims = len(book.data.claims_of(book.split.train))
-    mix, sev = fitted.cause_mix, fitted.severity
+    freq, sev = fitted.frequency, fitted.severity
     tails = "; ".join(
         f"{f.label}: threshold at z = {f.tail.z_u:.2f} ({f.tail.exceedances} claims above), "
         f"shape xi = {f.tail.xi:.3f}"
         for f in fitted.tails
     )
+    trees = ", ".join(
+        f"{c} {n + 1} trees" for c, n in zip(CLAIM_CAUSES, freq.best_iterations, strict=True)
+    )
     sigmas = ", ".join(f"{c} {s:.2f}" for c, s in zip(CLAIM_CAUSES, sev.sigma, strict=True))
     return [
         {
-            "component": "Total claim rate",
-            "description": f"XGBoost Poisson booster with the exposure offset, "
-            f"{fitted.frequency.best_iteration + 1} trees, on {len(book.split.train):,} "
-            "training policies; balanced to the observed claims",
-        },
-        {
-            "component": "Cause mix",
-            "description": f"multinomial logit (penalty C = {mix.logit.penalty:g}, chosen on the "
-            f"validation claims) boosted by XGBoost softprob, {mix.best_iteration + 1} rounds, "
-            f"on {train_claims:,} training claims; each cause balanced to its claims",
+            "component": "Claim rate by cause",
+            "description": "for each cause a Poisson log-linear start whose slopes have the "
+            "signs of the field spec (ridge penalty chosen on the validation policies), "
+            "boosted by an XGBoost Poisson booster with the exposure offset and the spec's "
+            f"monotone constraints ({trees}); on {len(book.split.train):,} training policies "
+            f"and {train_claims:,} claims; each cause balanced to its claims",
         },
         {
             "component": "Severity body",
@@ -179,39 +170,26 @@ def _training_data(run: TrainingRun, book: SplitBordereaux) -> TrainingData:
     )
 
 
-def _frequency_metadata(fitted: FittedModels) -> FrequencyMetadata:
-    frequency = fitted.frequency
-    return FrequencyMetadata(
-        booster=FREQUENCY_FILE,
-        objective="count:poisson",
-        base_score=1.0,
-        intercept_log_rate=frequency.intercept,
-        balance_factor=frequency.balance_factor,
-        log_rate_offset=frequency.log_rate_offset,
-        best_iteration=frequency.best_iteration,
-        offset_convention=FREQUENCY_CONVENTION,
-    )
-
-
 def _by_cause(values: Any) -> dict[str, Any]:
     return dict(zip(CLAIM_CAUSES, (v.tolist() if hasattr(v, "tolist") else v for v in values), strict=True))
 
 
-def _cause_mix_metadata(fitted: FittedModels) -> CauseMixMetadata:
-    mix = fitted.cause_mix
-    logit = mix.logit
-    return CauseMixMetadata(
-        booster=CAUSE_MIX_FILE,
-        objective="multi:softprob",
-        best_iteration=mix.best_iteration,
-        logit_penalty=logit.penalty,
-        logit_intercept=_by_cause(logit.intercept),
-        logit_coef={c: tuple(row) for c, row in zip(CLAIM_CAUSES, logit.coef.tolist(), strict=True)},
-        inputs_log_columns=tuple(int(v) for v in logit.inputs.log_columns),
-        inputs_mean=tuple(logit.inputs.mean.tolist()),
-        inputs_scale=tuple(logit.inputs.scale.tolist()),
-        cause_factors=_by_cause(mix.cause_factors),
-        convention=CAUSE_MIX_CONVENTION,
+def _frequency_metadata(fitted: FittedModels) -> FrequencyMetadata:
+    frequency = fitted.frequency
+    start = frequency.start
+    return FrequencyMetadata(
+        boosters={c: frequency_file(c) for c in CLAIM_CAUSES},
+        objective="count:poisson",
+        base_score=1.0,
+        start_intercept=_by_cause(start.intercept),
+        start_coef={c: tuple(row) for c, row in zip(CLAIM_CAUSES, start.coef.tolist(), strict=True)},
+        start_penalty=_by_cause(start.penalty),
+        inputs_log_columns=tuple(int(v) for v in start.inputs.log_columns),
+        inputs_mean=tuple(start.inputs.mean.tolist()),
+        inputs_scale=tuple(start.inputs.scale.tolist()),
+        balance_factor=_by_cause(frequency.balance_factors),
+        best_iteration=dict(zip(CLAIM_CAUSES, frequency.best_iterations, strict=True)),
+        offset_convention=FREQUENCY_CONVENTION,
     )
 
 

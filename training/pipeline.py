@@ -144,10 +144,9 @@ def fit(book: SplitBordereaux, run: TrainingRun, say: Progress) -> FittedModels:
         f"{f.label} xi {f.tail.xi:.2f} ({f.tail.exceedances} claims)" for f in fitted.tails
     )
     say(
-        f"fit: frequency {fitted.frequency.best_iteration + 1} trees, cause mix "
-        f"{fitted.cause_mix.best_iteration + 1} rounds, severity "
-        f"{fitted.severity.best_iteration + 1} trees; tails {tails}; "
-        f"balance x{fitted.balance.frequency_factor:.4f} claims"
+        f"fit: frequency {sum(n + 1 for n in fitted.frequency.best_iterations)} trees over "
+        f"{len(fitted.frequency.boosters)} causes, severity "
+        f"{fitted.severity.best_iteration + 1} trees; tails {tails}"
     )
     return fitted
 

@@ -1,20 +1,18 @@
 """Quote drivers: which exposure fields move a city's expected loss, how much, through which cause.
 
-Expected ground-up loss is ``EL = R * sum_c m_c E_c``: R the total claim rate
-(frequency booster, log R = bias + one contribution per feature), m_c the
-cause mix (log-odds = logit + mix booster, each additive per feature) and
+Expected ground-up loss is ``EL = sum_c r_c E_c``: r_c the cause's claim rate
+(log r_c = signed start + trees, each additive per feature) and
 E_c = exp(mu_c) x a constant of the cause's shape (the spliced severity is a
 scale family in exp(mu)), mu_c from the severity booster. So
 
-    d log EL = d log R + sum_c s_c (d mu_c + d log m_c),
-    d log m_c = d a_c - sum_l m_l d a_l,      s_c = m_c E_c / sum_l m_l E_l,
+    d log EL = sum_c s_c (d log r_c + d mu_c),      s_c = r_c E_c / EL,
 
-with a_c the cause's log-odds. A feature's effect is its contribution to
-log R plus its contributions to each cause's mu and log-odds, weighted by
-the city's own loss shares s_c: exact for the frequency part (its
-contributions add up to the margin), first order for the mix and severity
-(linearised at the city). The cause a field moves most is the one with the
-largest weighted contribution.
+and a feature's effect is its contributions to each cause's log rate and
+location, weighted by the city's own loss shares s_c: exact within a cause
+(the contributions add up to its margins, relative to the portfolio
+average that the start's intercept and the boosters' bias stand for), first
+order across causes (linearised at the city's shares). The cause a field
+moves most is the one with the largest weighted contribution.
 
 Exact TreeSHAP costs several ms per row for a few hundred trees; drivers use
 XGBoost's Saabas path attribution instead (``approx_contribs=True``), about
@@ -70,7 +68,7 @@ class Driver:
     effect_pct: float  # expected loss is (1 + effect_pct/100) x what it would be at baseline
     effect_usd: float  # part of the expected loss due to this field (negative: it lowers it)
     direction: str  # "raises" | "lowers"
-    cause: str  # the claim cause whose loss the field moves most ("all causes": the claim rate)
+    cause: str  # the claim cause whose loss the field moves most
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,36 +82,28 @@ class FieldEffects:
     main_cause: np.ndarray  # (rows, fields) of str
 
 
-def _contribs(booster: xgb.Booster, features: np.ndarray, names: list[str], margin=None) -> np.ndarray:
+def _contribs(booster: xgb.Booster, features: np.ndarray, names: list[str]) -> np.ndarray:
     # nthread=1: a DMatrix of one row built with every core costs ms in thread start-up
-    matrix = xgb.DMatrix(features, feature_names=names, nthread=1, base_margin=margin)
+    matrix = xgb.DMatrix(features, feature_names=names, nthread=1)
     return np.asarray(booster.predict(matrix, pred_contribs=True, approx_contribs=True), np.float64)
 
 
 def field_log_effects(model: LossModel, losses: CauseLosses, features: np.ndarray) -> FieldEffects:
     """Per-field effects on log expected ground-up loss (see the module docstring)."""
     n, k, f = len(features), len(CLAIM_CAUSES), len(FEATURE_NAMES)
-    rate = _contribs(model.frequency.booster, features, list(FEATURE_NAMES))[:, :-1]
+    start = model.frequency.start
+    z = start.inputs.transform(features)
+    rate = z[:, np.newaxis, :] * start.coef[np.newaxis, :, :]  # the start's part, (n, K, F)
+    for c, booster in enumerate(model.frequency.boosters):
+        if booster.num_boosted_rounds() > 0:
+            rate[:, c, :] += _contribs(booster, features, list(FEATURE_NAMES))[:, :f]
     sev = _contribs(model.severity.booster, every_cause(features), list(SEVERITY_FEATURE_NAMES))
     sev = sev.reshape(n, k, -1)[:, :, :f]  # the cause columns and the bias are left out
-    mix = model.cause_mix
-    z = mix.logit.inputs.transform(features)
-    odds = z[:, np.newaxis, :] * mix.logit.coef[np.newaxis, :, :]  # logit part, (n, K, F)
-    margin = mix.logit.log_mix(features).astype(np.float32)
-    boosted = _contribs(mix.booster, features, list(FEATURE_NAMES), margin.ravel())
-    odds = odds + boosted.reshape(n, k, -1)[:, :, :f]
-    weights = mix.mix(features)
-    log_mix = odds - np.einsum("nk,nkf->nf", weights, odds)[:, np.newaxis, :]
     annual = losses.annual_ground_up_loss_by_cause()
     share = annual / annual.sum(axis=1, keepdims=True)
-    by_cause = share[:, :, np.newaxis] * (sev + log_mix)  # (n, K, F)
-    fields_by_cause = by_cause @ _FEATURE_TO_FIELD  # (n, K, fields)
-    effects = rate @ _FEATURE_TO_FIELD + fields_by_cause.sum(axis=1)
-    rate_fields = rate @ _FEATURE_TO_FIELD
-    strongest = np.argmax(np.abs(fields_by_cause), axis=1)  # (n, fields)
-    through_rate = np.abs(rate_fields) >= np.abs(fields_by_cause).max(axis=1)
-    names = np.array(CLAIM_CAUSES, dtype=object)[strongest]
-    return FieldEffects(effects, np.where(through_rate, "all causes", names))
+    by_cause = (share[:, :, np.newaxis] * (rate + sev)) @ _FEATURE_TO_FIELD  # (n, K, fields)
+    strongest = np.argmax(np.abs(by_cause), axis=1)  # (n, fields)
+    return FieldEffects(by_cause.sum(axis=1), np.array(CLAIM_CAUSES, dtype=object)[strongest])
 
 
 def drivers_for(

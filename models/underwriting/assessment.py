@@ -121,6 +121,7 @@ class CityAssessor:
                     peers, np.linspace(0.0, 1.0, PEER_PLOT_QUANTILES)
                 ).tolist(),
             },
+            "claim_rate_per_year": float(scores.claim_rate_per_year[0]),
             "expected_annual_ground_up_loss_usd": annual,
             "expected_loss_usd": base.expected_loss_usd,
             "causes": [dict(c) for c in base.causes],

@@ -2,8 +2,8 @@
 
 Files (all listed with their SHA-256 in ``MANIFEST.sha256``):
 
-- ``frequency.ubj``, ``cause_mix.ubj``, ``severity.ubj``: the boosters in
-  XGBoost's UBJSON format (total claim rate, cause mix, severity by cause);
+- ``frequency_<cause>.ubj`` (one a claim cause) and ``severity.ubj``: the
+  boosters in XGBoost's UBJSON format;
 - ``metadata.json``: field spec hash, library versions, data hash, seed,
   hyperparameters, the offset convention (models/scoring/frequency.py), balance
   corrections, metrics and reference portfolio statistics
@@ -31,9 +31,8 @@ import pandas as pd
 import xgboost as xgb
 
 from models.pricing.cause_losses import CauseLosses, SeverityTails
-from models.scoring.cause_mix import CauseLogit, CauseMixModel
 from models.scoring.features import build_features
-from models.scoring.frequency import FrequencyModel
+from models.scoring.frequency import FrequencyModel, SignedStart
 from models.scoring.glm_inputs import GlmInputs
 from models.scoring.loss_model import LossModel
 from models.scoring.severity import SeverityModel
@@ -41,17 +40,20 @@ from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import MODEL_FIELDS, spec_hash
 from models.versions.metadata import BundleMetadata, MetadataError
 
-FREQUENCY_FILE = "frequency.ubj"
-CAUSE_MIX_FILE = "cause_mix.ubj"
 SEVERITY_FILE = "severity.ubj"
 METADATA_FILE = "metadata.json"
 REFERENCE_FILE = "reference_exposures.csv"
 MODEL_CARD_FILE = "model_card.md"
 REPORT_FILE = "report.html"
 MANIFEST_FILE = "MANIFEST.sha256"
+def frequency_file(cause: str) -> str:
+    """The file of one cause's frequency booster."""
+    return f"frequency_{cause}.ubj"
+
+
+FREQUENCY_FILES = tuple(frequency_file(c) for c in CLAIM_CAUSES)
 REQUIRED_FILES = (
-    FREQUENCY_FILE,
-    CAUSE_MIX_FILE,
+    *FREQUENCY_FILES,
     SEVERITY_FILE,
     METADATA_FILE,
     REFERENCE_FILE,
@@ -100,8 +102,10 @@ def core_files(
     """The bytes of every file that determines predictions (hashed into the version)."""
     names = [f.name for f in MODEL_FIELDS]
     return {
-        FREQUENCY_FILE: bytes(model.frequency.booster.save_raw("ubj")),
-        CAUSE_MIX_FILE: bytes(model.cause_mix.booster.save_raw("ubj")),
+        **{
+            name: bytes(booster.save_raw("ubj"))
+            for name, booster in zip(FREQUENCY_FILES, model.frequency.boosters, strict=True)
+        },
         SEVERITY_FILE: bytes(model.severity.booster.save_raw("ubj")),
         METADATA_FILE: metadata.to_json().encode(),
         REFERENCE_FILE: reference_exposures[names].to_csv(index=False).encode(),
@@ -190,29 +194,25 @@ def _by_cause(values: Mapping[str, Any]) -> np.ndarray:
 
 
 def _loss_model(directory: Path, meta: BundleMetadata, threads: int) -> LossModel:
-    """The three boosters with the numbers metadata.json keeps beside them."""
-    freq, mix, sev = meta.frequency, meta.cause_mix, meta.severity
-    frequency = FrequencyModel(
-        _booster(directory / FREQUENCY_FILE, threads),
-        freq.intercept_log_rate,
-        freq.balance_factor,
-        freq.best_iteration,
-    )
+    """The boosters with the numbers metadata.json keeps beside them."""
+    freq, sev = meta.frequency, meta.severity
     inputs = GlmInputs(
-        np.asarray(mix.inputs_log_columns, dtype=bool),
-        np.asarray(mix.inputs_mean, dtype=np.float64),
-        np.asarray(mix.inputs_scale, dtype=np.float64),
+        np.asarray(freq.inputs_log_columns, dtype=bool),
+        np.asarray(freq.inputs_mean, dtype=np.float64),
+        np.asarray(freq.inputs_scale, dtype=np.float64),
     )
-    logit = CauseLogit(
+    start = SignedStart(
         inputs,
-        np.array([mix.logit_coef[c] for c in CLAIM_CAUSES], dtype=np.float64),
-        _by_cause(mix.logit_intercept),
-        mix.logit_penalty,
+        _by_cause(freq.start_intercept),
+        np.array([freq.start_coef[c] for c in CLAIM_CAUSES], dtype=np.float64),
+        _by_cause(freq.start_penalty),
     )
-    cause_mix = CauseMixModel(
-        logit, _booster(directory / CAUSE_MIX_FILE, threads), mix.best_iteration,
-        _by_cause(mix.cause_factors),
-    )  # fmt: skip
+    frequency = FrequencyModel(
+        start,
+        tuple(_booster(directory / name, threads) for name in FREQUENCY_FILES),
+        tuple(int(freq.best_iteration[c]) for c in CLAIM_CAUSES),
+        _by_cause(freq.balance_factor),
+    )
     tails = SeverityTails(
         np.array([sev.tails[c].z_u for c in CLAIM_CAUSES]),
         np.array([sev.tails[c].xi for c in CLAIM_CAUSES]),
@@ -225,7 +225,7 @@ def _loss_model(directory: Path, meta: BundleMetadata, threads: int) -> LossMode
         tails,
         sev.best_iteration,
     )
-    return LossModel(frequency, cause_mix, severity)
+    return LossModel(frequency, severity)
 
 
 @dataclass(frozen=True)
@@ -237,6 +237,10 @@ class ModelBundle:
     model: LossModel
     meta: BundleMetadata
     reference_exposures: pd.DataFrame
+
+    def __repr__(self) -> str:
+        # the metadata holds the logit's coefficients and the reference portfolio: not a repr
+        return f"ModelBundle(version={self.version!r}, path={str(self.path)!r})"
 
     @property
     def frequency(self) -> FrequencyModel:

@@ -13,9 +13,9 @@ are kept as read (an int stays an int), nothing is rounded or converted. The
 bundle version is a content hash of these bytes, so a change here that
 changes them changes every version name.
 
-Format version: ``"format": 2`` since the models became per cause (a cause
-mix, per-cause scales, shifts and spliced tails); format 1 held one rate and
-one lognormal. This module reads and writes format 2 only: a format-1 bundle
+Format version: ``"format": 2`` since the models became per cause (a
+frequency booster a cause, per-cause scales, shifts and spliced tails);
+format 1 held one rate and one lognormal. This module reads and writes format 2 only: a format-1 bundle
 is refused with a message that says to retrain it (``python -m training
 train``), because its single lognormal cannot give the per-cause answers
 every quote now carries. A file with another format number, a missing or
@@ -42,6 +42,7 @@ from typing import Any, ClassVar, Final, Union, cast, get_args, get_origin, get_
 import numpy as np
 
 from models.scoring.booster_params import BoosterParams
+from models.spec.contract import CLAIM_CAUSES
 
 FORMAT_VERSION: Final = 2
 
@@ -114,6 +115,10 @@ def finite_or_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return {
         k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in values.items()
     }
+
+
+#: Field metadata of a mapping keyed by claim cause: it must name every cause, no other.
+BY_CAUSE: Final = types.MappingProxyType({"by_cause": True})
 
 
 class MetadataError(ValueError):
@@ -195,33 +200,20 @@ class SplitSizes(_Section):
 
 @dataclass(frozen=True)
 class FrequencyMetadata(_Section):
-    """The frequency booster's file and the offset it must be given back."""
+    """Each cause's frequency booster file and the signed start it must be given back."""
 
-    booster: str
+    boosters: Mapping[str, str] = field(metadata=BY_CAUSE)  # file by cause
     objective: str
     base_score: float
-    intercept_log_rate: float
-    balance_factor: float
-    log_rate_offset: float
-    best_iteration: int
-    offset_convention: str
-
-
-@dataclass(frozen=True)
-class CauseMixMetadata(_Section):
-    """The cause mix (models/scoring/cause_mix.py): its logit, its booster, its balance."""
-
-    booster: str
-    objective: str
-    best_iteration: int
-    logit_penalty: float  # sklearn's C, chosen on the validation claims
-    logit_intercept: Mapping[str, float]  # by cause
-    logit_coef: Mapping[str, tuple[float, ...]]  # by cause, one per feature
+    start_intercept: Mapping[str, float] = field(metadata=BY_CAUSE)  # log claims per year at the average inputs
+    start_coef: Mapping[str, tuple[float, ...]] = field(metadata=BY_CAUSE)  # by cause, one slope a feature
+    start_penalty: Mapping[str, float] = field(metadata=BY_CAUSE)  # chosen on the validation policies
     inputs_log_columns: tuple[int, ...]  # 1 where the feature is seen through log1p
     inputs_mean: tuple[float, ...]
     inputs_scale: tuple[float, ...]
-    cause_factors: Mapping[str, float]  # the per-cause claim balance
-    convention: str
+    balance_factor: Mapping[str, float] = field(metadata=BY_CAUSE)
+    best_iteration: Mapping[str, int] = field(metadata=BY_CAUSE)  # -1: a cause without training claims, no trees
+    offset_convention: str
 
 
 @dataclass(frozen=True)
@@ -242,9 +234,9 @@ class SeverityMetadata(_Section):
     booster: str
     distribution: str
     feature_names: tuple[str, ...]  # the model's features, then the cause one-hot
-    sigma: Mapping[str, float]
-    mu_shift: Mapping[str, float]
-    tails: Mapping[str, CauseTail]
+    sigma: Mapping[str, float] = field(metadata=BY_CAUSE)
+    mu_shift: Mapping[str, float] = field(metadata=BY_CAUSE)
+    tails: Mapping[str, CauseTail] = field(metadata=BY_CAUSE)
     best_iteration: int
     convention: str
 
@@ -253,23 +245,22 @@ class SeverityMetadata(_Section):
 class BalanceCorrections(_Section):
     """The balance to the training data by cause (training/fitting/balance.py)."""
 
-    frequency_factor: float  # of the total rate, before the causes
     observed_claims: float
     observed_loss_usd: float
-    cause_claim_factors: Mapping[str, float]
-    cause_observed_claims: Mapping[str, float]
-    cause_cap_usd: Mapping[str, float]
-    cause_mu_shift: Mapping[str, float]
-    cause_observed_loss_usd: Mapping[str, float]
-    cause_large_loss_ratio: Mapping[str, float]  # observed / predicted excess over the cap
+    cause_claim_factors: Mapping[str, float] = field(metadata=BY_CAUSE)
+    cause_observed_claims: Mapping[str, float] = field(metadata=BY_CAUSE)
+    cause_cap_usd: Mapping[str, float] = field(metadata=BY_CAUSE)
+    cause_mu_shift: Mapping[str, float] = field(metadata=BY_CAUSE)
+    cause_observed_loss_usd: Mapping[str, float] = field(metadata=BY_CAUSE)
+    cause_large_loss_ratio: Mapping[str, float] = field(metadata=BY_CAUSE)  # observed / predicted excess over the cap
 
 
 @dataclass(frozen=True)
 class BaselineBalance(_Section):
     """The same balance corrections of the per-cause GLM baseline."""
 
-    cause_claim_factors: Mapping[str, float]
-    cause_mu_shift: Mapping[str, float]
+    cause_claim_factors: Mapping[str, float] = field(metadata=BY_CAUSE)
+    cause_mu_shift: Mapping[str, float] = field(metadata=BY_CAUSE)
 
 
 @dataclass(frozen=True)
@@ -308,7 +299,6 @@ class BundleMetadata(_Section):
     feature_names: tuple[str, ...]
     monotone_constraints: tuple[int, ...]
     frequency: FrequencyMetadata
-    cause_mix: CauseMixMetadata
     severity: SeverityMetadata
     balance: BalanceCorrections
     baseline_balance: BaselineBalance
@@ -397,6 +387,19 @@ def _decode_dataclass(kind: type, value: Any, where: str) -> Any:
         raise MetadataError(f"{where or 'metadata'}: {'; '.join(problems)}")
     hints = get_type_hints(kind)
     prefix = f"{where}." if where else ""
+    for k, f in items.items():
+        if f.metadata.get("by_cause") and isinstance(value[k], dict):
+            _check_causes(value[k], f"{prefix}{k}")
     return kind(
         **{f.name: _decode(hints[f.name], value[k], f"{prefix}{k}") for k, f in items.items()}
     )
+
+
+def _check_causes(value: dict[str, Any], where: str) -> None:
+    """A by-cause table names every claim cause and nothing else."""
+    missing = [c for c in CLAIM_CAUSES if c not in value]
+    unknown = sorted(set(value) - set(CLAIM_CAUSES))
+    if missing or unknown:
+        problems = [f"missing {', '.join(missing)}"] * bool(missing)
+        problems += [f"unknown {', '.join(unknown)}"] * bool(unknown)
+        raise MetadataError(f"{where}: {'; '.join(problems)}")

@@ -4,7 +4,8 @@ A boosted model does not reproduce the observed totals exactly (sklearn
 #22435, xgboost #2702), so after fitting, for each claim cause c:
 
 - Claims: every rate of the cause is multiplied by
-  observed claims of c / predicted claims of c on the training policies.
+  observed claims of c / predicted claims of c on the training policies
+  (the signed start and the early-stopped trees do not reproduce it).
 - Capped losses: cyber losses are heavy-tailed and a cause's observed total
   is driven by a few very large claims, so moving the whole distribution to
   match it would misprice every working layer. As actuaries do with large
@@ -43,9 +44,14 @@ def frequency_factor(observed_claims: float, predicted_claims: np.ndarray) -> fl
 
 
 def cause_factors(observed: np.ndarray, expected_counts: np.ndarray) -> np.ndarray:
-    """Per cause, observed / predicted training claims, (K,); 1 where nothing is predicted."""
+    """Per cause, observed / predicted training claims, (K,).
+
+    1 for a cause with no training claim (nothing to balance to: a factor of
+    0 would make its rate 0 and its log infinite) or nothing predicted.
+    """
     predicted = expected_counts.sum(axis=0)
-    return np.divide(observed, predicted, out=np.ones_like(predicted), where=predicted > 0)
+    usable = (predicted > 0) & (observed > 0)
+    return np.divide(observed, predicted, out=np.ones_like(predicted), where=usable)
 
 
 def capped_balance(

@@ -4,9 +4,10 @@ Split: policies (not claims) are shuffled with the seed and cut 70/15/15 into
 training, validation (early stopping, severity sigma) and holdout (evaluation
 only). All claims of a policy follow it.
 
-Fit: the total claim rate, the cause mix on the claims, the severity with
-the cause as a feature; then per cause the tail (training/fitting/cause_tails.py)
-and the balance (training/fitting/balance.py: claims and capped losses).
+Fit: the claim rate of each cause (a signed start boosted by XGBoost), the
+severity with the cause as a feature; then per cause the tail
+(training/fitting/cause_tails.py) and the balance (training/fitting/balance.py:
+claims and capped losses).
 Tail and capped balance depend on each other through the location, so they
 are fitted twice in turn (``TAIL_BALANCE_ROUNDS``): the second round moves
 the shifts by well under 0.01 on the synthetic portfolios.
@@ -20,16 +21,14 @@ import numpy as np
 import pandas as pd
 
 from models.scoring.booster_params import BoosterParams
-from models.scoring.cause_mix import fit_cause_mix
 from models.scoring.features import build_features
 from models.scoring.frequency import fit_frequency
-from models.scoring.glm_inputs import GlmInputs
 from models.scoring.loss_model import LossModel
 from models.scoring.severity import InsufficientClaimsError, SeverityModel, fit_severity
 from models.spec.contract import CLAIM_CAUSES
 from models.versions.metadata import BalanceCorrections
 from training.errors import TrainingInputError
-from training.fitting.balance import capped_balance, cause_factors, frequency_factor
+from training.fitting.balance import capped_balance, cause_factors
 from training.fitting.cause_tails import FittedTail, fit_cause_tails
 
 SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
@@ -74,10 +73,6 @@ class FittedModels:
         return self.model.frequency
 
     @property
-    def cause_mix(self):
-        return self.model.cause_mix
-
-    @property
     def severity(self) -> SeverityModel:
         return self.model.severity
 
@@ -106,8 +101,17 @@ def model_data(policies: pd.DataFrame, claims: pd.DataFrame) -> ModelData:
     )
 
 
-def _part(data: ModelData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return data.features[rows], data.claim_counts[rows], data.exposure_years[rows]
+def cause_counts(data: ModelData) -> np.ndarray:
+    """Claims of each policy by cause, (policies, K)."""
+    counts = np.zeros((len(data.exposure_years), len(CLAIM_CAUSES)))
+    np.add.at(counts, (data.claim_owner, data.claim_cause), 1.0)
+    return counts
+
+
+def _part(
+    data: ModelData, rows: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return data.features[rows], counts[rows], data.exposure_years[rows]
 
 
 def claims_part(data: ModelData, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -134,30 +138,22 @@ def fit_models(
     """Fit the loss model on the training split and balance it to its totals, cause by cause."""
     if data.claim_counts[split.train].sum() == 0:
         raise TrainingInputError("cannot fit claim frequency: the training split has no claims")
-    frequency = fit_frequency(_part(data, split.train), _part(data, split.valid), params, seed)
+    counts = cause_counts(data)
+    train, valid = _part(data, split.train, counts), _part(data, split.valid, counts)
+    frequency = fit_frequency(train, valid, params, seed)
     train_claims, valid_claims = claims_part(data, split.train), claims_part(data, split.valid)
     try:
         severity = fit_severity(train_claims, valid_claims, params, seed)
     except InsufficientClaimsError as exc:
         raise TrainingInputError(str(exc)) from exc
-    inputs, _ = GlmInputs.fit_transform(train_claims[0])
-    mix = fit_cause_mix(
-        inputs, (train_claims[0], train_claims[2]), (valid_claims[0], valid_claims[2]), params, seed
-    )
-    x, counts, exposure = _part(data, split.train)
-    observed_claims = float(counts.sum())
-    freq_factor = frequency_factor(observed_claims, frequency.expected_claim_count(x, exposure))
-    frequency = frequency.with_balance(freq_factor)
-    # per cause: the balanced total's counts split by the mix, then each cause to its claims
-    counts_by_cause = frequency.claim_rate_per_year(x)[:, None] * exposure[:, None] * mix.mix(x)
-    _, losses, cause = train_claims
-    observed = np.bincount(cause, minlength=len(CLAIM_CAUSES)).astype(np.float64)
-    factors = cause_factors(observed, counts_by_cause)
-    mix = mix.with_balance(factors)
+    x, observed_by_policy, exposure = train
+    observed = observed_by_policy.sum(axis=0)
+    factors = cause_factors(observed, frequency.claim_rates(x) * exposure[:, None])
+    frequency = frequency.with_balance(factors)
+    _, losses, _ = train_claims
     severity, report, fits = balance_tails(severity, train_claims)
     balance = BalanceCorrections(
-        frequency_factor=freq_factor,
-        observed_claims=observed_claims,
+        observed_claims=float(observed.sum()),
         observed_loss_usd=float(losses.sum()),
         cause_claim_factors=dict(zip(CLAIM_CAUSES, factors.tolist(), strict=True)),
         cause_observed_claims=dict(zip(CLAIM_CAUSES, observed.tolist(), strict=True)),
@@ -166,7 +162,7 @@ def fit_models(
             for key, values in report.items()
         },
     )
-    return FittedModels(LossModel(frequency, mix, severity), balance, fits)
+    return FittedModels(LossModel(frequency, severity), balance, fits)
 
 
 def balance_tails(

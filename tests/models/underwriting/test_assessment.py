@@ -85,8 +85,8 @@ def test_applying_the_top_recommendation_saves_exactly_what_it_states(
     assert recs, "a city with room to improve gets recommendations"
     changes = [r["expected_loss_change_usd"] for r in recs]
     assert all(c < 0 for c in changes) and changes == sorted(changes)
-    # the top one, and the best one for a field the city did not answer (an estimate)
-    chosen = [recs[0], next(r for r in recs if not r["answered"])]
+    # the best one for a field the city answered, and for one it did not (an estimate)
+    chosen = [next(r for r in recs if r["answered"]), next(r for r in recs if not r["answered"])]
     assert chosen[1]["estimate"] and not chosen[0]["estimate"]
     for rec in chosen:
         after = assessor.assess({**answers, rec["field"]: rec["value"]})

@@ -20,6 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.pricing.premium import PolicyTerms
+from models.pricing.spliced import spliced_mean
+from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import CROSS_FIELD_RULES, MODEL_FIELDS, Field
 from models.underwriting.assessment import CityAssessor
 from models.underwriting.city_pricer import risk_grade
@@ -131,10 +133,19 @@ def test_quote_is_the_pricing_of_the_scored_city(engine) -> None:
     assert quote["premium_usd"] == priced.premium_usd
     assert quote["expected_loss_usd"] == priced.expected_loss_usd
     assert quote["claim_rate_per_year"] == scores.claim_rate_per_year[0]
-    mean = math.exp(scores.severity_mu[0] + scores.severity_sigma**2 / 2)
+    # ground-up: each cause's rate x its spliced mean, recomputed from the parameters
+    losses = scores.losses.city(0)
+    t = losses.tails
+    means = spliced_mean(losses.mu, losses.sigma, t.z_u, t.xi, t.b)
     assert quote["expected_annual_ground_up_loss_usd"] == pytest.approx(
-        scores.claim_rate_per_year[0] * mean, rel=1e-12
+        float(np.sum(losses.rate * means)), rel=1e-12
     )
+    causes = quote["causes"]
+    assert [c["cause"] for c in causes] == list(CLAIM_CAUSES)
+    for key in ("claim_rate_per_year", "expected_annual_ground_up_loss_usd", "expected_loss_usd"):
+        assert sum(c[key] for c in causes) == pytest.approx(quote[key], rel=1e-9), key
+    by_cause = quote["severity"]["by_cause"]
+    assert [s["mean_loss_usd"] for s in by_cause] == pytest.approx(list(means), rel=1e-12)
     drivers = quote["drivers"]
     assert drivers and all(d["field"] in {f.name for f in MODEL_FIELDS} for d in drivers)
     assert np.all(np.diff([abs(d["log_effect"]) for d in drivers]) <= 0)
