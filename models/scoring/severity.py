@@ -123,6 +123,9 @@ def severity_xgb_params(params: BoosterParams, seed: int, mean_log_loss: float) 
     xgb_params["max_depth"] = params.severity_max_depth
     xgb_params["base_score"] = mean_log_loss  # explicit: never estimated by XGBoost
     xgb_params["eval_metric"] = "rmse"
+    # a thousand claims: a second thread only adds its start-up and, on a busy
+    # machine, its spin-waits (0.18 s a round instead of milliseconds)
+    xgb_params["nthread"] = 1
     constraints = MONOTONE_CONSTRAINTS + (0,) * CAUSE_COUNT
     xgb_params["monotone_constraints"] = "(" + ",".join(str(c) for c in constraints) + ")"
     return xgb_params
