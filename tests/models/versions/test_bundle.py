@@ -4,22 +4,35 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
+import warnings
 
 import numpy as np
 import pytest
 import xgboost as xgb
+from scipy.special import logsumexp
 
 from models.scoring.features import build_features
+from models.spec.contract import CLAIM_CAUSES
 from models.versions.bundle import (
+    CAUSE_MIX_FILE,
+    FREQUENCY_FILE,
     MANIFEST_FILE,
     METADATA_FILE,
+    REFERENCE_FILE,
     REQUIRED_FILES,
+    SEVERITY_FILE,
     BundleError,
     BundleVersionWarning,
     ModelBundle,
+    content_hash,
+    core_files,
 )
+from models.versions.registry import DEFAULT_MODELS_DIR
 from tests.support.portfolio import make_portfolio
+
+SHIPPED = DEFAULT_MODELS_DIR / "2026-01-01T00-00-00Z-03d76d32"
 
 
 @pytest.fixture()
@@ -40,26 +53,92 @@ def _rewrite(directory, name, text):
     (directory / MANIFEST_FILE).write_text("\n".join(lines) + "\n")
 
 
-def test_predictions_follow_the_documented_offset_convention(trained_registry):
+def test_the_shipped_bundle_loads_and_round_trips_to_identical_bytes():
+    assert (DEFAULT_MODELS_DIR / "ACTIVE").read_text().strip() == SHIPPED.name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BundleVersionWarning)  # another machine's libraries
+        bundle = ModelBundle.load(SHIPPED)
+    assert bundle.version == SHIPPED.name and bundle.meta.format == 2
+    # the files that determine predictions, written again from what was loaded
+    core = core_files(bundle.model, bundle.meta, bundle.reference_exposures)
+    assert set(core) == {
+        FREQUENCY_FILE,
+        CAUSE_MIX_FILE,
+        SEVERITY_FILE,
+        METADATA_FILE,
+        REFERENCE_FILE,
+    }
+    for name, blob in core.items():
+        assert blob == (SHIPPED / name).read_bytes(), name
+    # and so the version's hash is the content hash of those bytes
+    assert SHIPPED.name.endswith("-" + content_hash(core)[:8])
+
+
+def test_predict_losses_from_a_frame_equals_from_its_features(trained_registry):
+    bundle = trained_registry.load()
+    frame = make_portfolio(200, 98).policies
+    by_frame = bundle.predict_losses(frame)
+    by_features = bundle.predict_losses(build_features(frame))
+    for name in ("rate", "mu", "sigma"):
+        np.testing.assert_array_equal(getattr(by_frame, name), getattr(by_features, name))
+    assert by_frame.tails is by_features.tails is bundle.severity.tails
+    assert by_frame.rate.shape == (200, len(CLAIM_CAUSES))
+
+
+def test_predictions_follow_the_documented_conventions(trained_registry):
+    """Oracle: the raw boosters plus the conventions written in metadata.json (as JSON)."""
     bundle = trained_registry.load()
     frame = make_portfolio(300, 99).policies
-    rate, mu, sigma = bundle.predict(frame)
+    losses = bundle.predict_losses(frame)
     x = build_features(frame)
-    meta = bundle.metadata
-    # oracle: the raw boosters plus the conventions written in metadata.json
-    raw_freq = xgb.Booster(model_file=str(bundle.path / "frequency.ubj"))
-    offset = np.full(len(x), meta["frequency"]["log_rate_offset"], dtype=np.float32)
-    expected_rate = np.exp(raw_freq.inplace_predict(x, predict_type="margin", base_margin=offset))
-    raw_sev = xgb.Booster(model_file=str(bundle.path / "severity.ubj"))
-    expected_mu = raw_sev.inplace_predict(x) + meta["severity"]["mu_shift"]
+    meta = json.loads((bundle.path / METADATA_FILE).read_text())
+    freq, mix, sev = meta["frequency"], meta["cause_mix"], meta["severity"]
+    # total rate: log(claims per year) = log_rate_offset + trees(features)
+    raw_freq = xgb.Booster(model_file=str(bundle.path / FREQUENCY_FILE))
+    offset = np.full(len(x), freq["log_rate_offset"], dtype=np.float32)
+    total = np.exp(raw_freq.inplace_predict(x, predict_type="margin", base_margin=offset))
     # the oracle adds the offset to the margin in float32 inside XGBoost, the bundle in
     # float64: a margin near -3 differs by a few float32 ulps (2.4e-7 each)
-    np.testing.assert_allclose(rate, expected_rate, rtol=4e-6)
-    np.testing.assert_allclose(mu, expected_mu, rtol=1e-6)
-    assert sigma == meta["severity"]["sigma"]
-    assert meta["frequency"]["log_rate_offset"] == pytest.approx(
-        meta["frequency"]["intercept_log_rate"] + np.log(meta["balance"]["frequency_factor"])
+    np.testing.assert_allclose(bundle.frequency.claim_rate_per_year(x), total, rtol=4e-6)
+    t = frame["exposure_years"].to_numpy()
+    np.testing.assert_allclose(bundle.frequency.expected_claim_count(x, t), total * t, rtol=4e-6)
+    assert freq["log_rate_offset"] == pytest.approx(
+        freq["intercept_log_rate"] + np.log(meta["balance"]["frequency_factor"])
     )
+    assert freq["base_score"] == 1.0
+    # cause mix: softprob(trees + base_margin), base_margin = log_softmax(intercept + coef @ z)
+    values = x.astype(np.float64)
+    logged = np.log1p(np.maximum(values, 0.0))
+    z = np.where(np.asarray(mix["inputs_log_columns"], bool), logged, values)
+    z = (z - np.asarray(mix["inputs_mean"])) / np.asarray(mix["inputs_scale"])
+    coef = np.array([mix["logit_coef"][c] for c in CLAIM_CAUSES])
+    odds = z @ coef.T + np.array([mix["logit_intercept"][c] for c in CLAIM_CAUSES])
+    base = odds - logsumexp(odds, axis=1, keepdims=True)
+    raw_mix = xgb.Booster(model_file=str(bundle.path / CAUSE_MIX_FILE))
+    shares = raw_mix.inplace_predict(x, base_margin=base.astype(np.float32))
+    factors = np.array([mix["cause_factors"][c] for c in CLAIM_CAUSES])
+    np.testing.assert_allclose(losses.rate, total[:, None] * shares * factors, rtol=1e-5)
+    # so the all-cause rate is the total rate times sum_c mix_c x factor_c (1 before the balance)
+    np.testing.assert_allclose(
+        losses.claim_rate_per_year, total * (shares * factors).sum(axis=1), rtol=1e-5
+    )
+    # severity: trees(features, one-hot of the cause) + mu_shift[cause]; sigma by cause
+    raw_sev = xgb.Booster(model_file=str(bundle.path / SEVERITY_FILE))
+    for c, cause in enumerate(CLAIM_CAUSES):
+        one_hot = np.zeros((len(x), len(CLAIM_CAUSES)), np.float32)
+        one_hot[:, c] = 1.0
+        mu = raw_sev.inplace_predict(np.hstack([x, one_hot])) + sev["mu_shift"][cause]
+        np.testing.assert_allclose(losses.mu[:, c], mu, rtol=1e-6)
+        assert losses.sigma[c] == sev["sigma"][cause]
+        tail = sev["tails"][cause]
+        assert (losses.tails.z_u[c], losses.tails.xi[c], losses.tails.b[c]) == (
+            tail["z_u"],
+            tail["xi"],
+            tail["b"],
+        )
+    assert sev["feature_names"] == list(meta["feature_names"]) + [
+        f"cause_{c}" for c in CLAIM_CAUSES
+    ]
 
 
 def test_reference_sample_and_risk_percentiles(trained_registry):
@@ -93,17 +172,30 @@ def test_metadata_records_what_a_regulator_asks(trained_registry):
         "metrics",
         "reference",
         "frequency",
+        "cause_mix",
         "severity",
         "created_at",
     ):
         assert key in meta
     assert len(meta["data"]["policies_sha256"]) == 64
     assert meta["frequency"]["base_score"] == 1.0
+    # every per-cause table names every cause of the contract, no more
+    by_cause = [
+        meta["cause_mix"][k] for k in ("logit_intercept", "logit_coef", "cause_factors")
+    ] + [meta["severity"][k] for k in ("sigma", "mu_shift", "tails")]
+    by_cause += [meta["balance"][k] for k in meta["balance"] if k.startswith("cause_")]
+    for table in by_cause:
+        assert list(table) == sorted(CLAIM_CAUSES)
 
 
 def test_bundle_is_small(trained_registry):
     path = trained_registry.load().path
     assert sum(p.stat().st_size for p in path.iterdir()) < 5_000_000
+
+
+def test_every_booster_is_a_required_file():
+    assert {FREQUENCY_FILE, CAUSE_MIX_FILE, SEVERITY_FILE} <= set(REQUIRED_FILES)
+    assert CAUSE_MIX_FILE == "cause_mix.ubj"
 
 
 @pytest.mark.parametrize("name", REQUIRED_FILES)
@@ -113,10 +205,20 @@ def test_a_missing_file_is_refused(bundle_copy, name):
         ModelBundle.load(bundle_copy)
 
 
-def test_an_altered_file_is_refused(bundle_copy):
-    with open(bundle_copy / "frequency.ubj", "ab") as handle:
+@pytest.mark.parametrize("name", [FREQUENCY_FILE, CAUSE_MIX_FILE, SEVERITY_FILE, METADATA_FILE])
+def test_an_altered_file_is_refused(bundle_copy, name):
+    with open(bundle_copy / name, "ab") as handle:
         handle.write(b"\0")
-    with pytest.raises(BundleError, match=r"frequency\.ubj fails its SHA-256 check"):
+    with pytest.raises(BundleError, match=rf"{re.escape(name)} fails its SHA-256 check"):
+        ModelBundle.load(bundle_copy)
+
+
+def test_a_file_missing_from_the_manifest_is_refused(bundle_copy):
+    lines = (bundle_copy / MANIFEST_FILE).read_text().splitlines()
+    kept = [line for line in lines if not line.endswith(f"  {CAUSE_MIX_FILE}")]
+    assert len(kept) == len(lines) - 1
+    (bundle_copy / MANIFEST_FILE).write_text("\n".join(kept) + "\n")
+    with pytest.raises(BundleError, match=r"cause_mix\.ubj is not in MANIFEST\.sha256"):
         ModelBundle.load(bundle_copy)
 
 

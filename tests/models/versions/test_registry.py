@@ -6,7 +6,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from models.versions.bundle import MODEL_CARD_FILE, REPORT_FILE, BundleError
+from models.versions.bundle import (
+    CAUSE_MIX_FILE,
+    FREQUENCY_FILE,
+    METADATA_FILE,
+    MODEL_CARD_FILE,
+    REFERENCE_FILE,
+    REPORT_FILE,
+    REQUIRED_FILES,
+    SEVERITY_FILE,
+    BundleError,
+    content_hash,
+)
 from models.versions.registry import (
     DEFAULT_MODELS_DIR,
     VERSION_PATTERN,
@@ -15,7 +26,7 @@ from models.versions.registry import (
     version_name,
 )
 
-CORE = ("frequency.ubj", "severity.ubj", "metadata.json", "reference_exposures.csv")
+CORE = (FREQUENCY_FILE, CAUSE_MIX_FILE, SEVERITY_FILE, METADATA_FILE, REFERENCE_FILE)
 
 
 @pytest.fixture()
@@ -37,9 +48,13 @@ def test_version_names_sort_by_time_and_carry_the_hash():
 
 
 def test_write_promote_and_load(tmp_path, core):
+    assert set(CORE) | {MODEL_CARD_FILE, REPORT_FILE} == set(REQUIRED_FILES)
     registry = Registry(tmp_path / "bundles")
     assert registry.versions() == [] and registry.active_version() is None
     first = registry.write_version(core, _documents, datetime(2026, 1, 1, tzinfo=UTC))
+    assert first == "2026-01-01T00-00-00Z-" + content_hash(core)[:8]
+    for name in CORE:
+        assert (registry.root / first / name).read_bytes() == core[name]
     second = registry.write_version(core, _documents, datetime(2026, 1, 2, tzinfo=UTC))
     assert registry.versions() == [first, second]
     # the same content at the same time is the same version, written once
@@ -62,9 +77,15 @@ def test_a_failed_write_leaves_nothing(tmp_path, core):
     with pytest.raises(RuntimeError):
         registry.write_version(core, broken)
     assert list(tmp_path.iterdir()) == []
-    bad_core = {**core, "frequency.ubj": b"not a booster"}
-    with pytest.raises(Exception):  # noqa: B017  (xgboost's own error type)
-        registry.write_version(bad_core, _documents)
+    for booster in (FREQUENCY_FILE, CAUSE_MIX_FILE, SEVERITY_FILE):
+        bad_core = {**core, booster: b"not a booster"}
+        with pytest.raises(Exception):  # noqa: B017  (xgboost's own error type)
+            registry.write_version(bad_core, _documents)
+        assert list(tmp_path.iterdir()) == []
+    # a core without the cause mix is refused before anything is written
+    without_mix = {k: v for k, v in core.items() if k != CAUSE_MIX_FILE}
+    with pytest.raises(BundleError, match=r"incomplete bundle: missing \['cause_mix\.ubj'\]"):
+        registry.write_version(without_mix, _documents)
     assert list(tmp_path.iterdir()) == []
 
 
