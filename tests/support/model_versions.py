@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from models.underwriting.quote_engine import load_quote_engine
-from models.versions.bundle import FREQUENCY_FILE, MANIFEST_FILE, METADATA_FILE, SEVERITY_FILE
+from models.versions.bundle import FREQUENCY_FILES, MANIFEST_FILE, METADATA_FILE, SEVERITY_FILE
 from models.versions.registry import Registry
 from service.quotes.schemas import QuoteRequestSchema
 from tests.support.city import quote_body
@@ -92,9 +92,9 @@ def add_broken_copy(registry: Registry, source: str, damage: str) -> str:
     target = registry.root / BROKEN_VERSION
     shutil.copytree(registry.root / source, target)
     if damage == "altered":
-        blob = bytearray((target / FREQUENCY_FILE).read_bytes())
+        blob = bytearray((target / FREQUENCY_FILES[0]).read_bytes())
         blob[len(blob) // 2] ^= 0xFF
-        (target / FREQUENCY_FILE).write_bytes(bytes(blob))
+        (target / FREQUENCY_FILES[0]).write_bytes(bytes(blob))
     elif damage == "incomplete":
         (target / SEVERITY_FILE).unlink()
     elif damage == "other_spec":
