@@ -2,8 +2,8 @@
 
 Output (CSV or Parquet by the extension of --out): one row per policy, the
 score table of models.scoring.batch (claim rate, expected claim count,
-severity mu and sigma, expected loss in the file's layer or the standard
-$1M xs $50k, risk score).
+expected annual ground-up loss, expected loss in the file's layer or the
+standard $1M xs $50k, risk score, and each of them by claim cause).
 """
 
 from __future__ import annotations

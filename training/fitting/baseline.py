@@ -169,6 +169,6 @@ def fit_baseline(train: Policies, valid: Policies, claims_train: Claims, claims_
     claim_mu = glm.raw_mu(inputs.transform(claims_train[0]), cause)
     shift = np.zeros(len(CLAIM_CAUSES))
     for _ in range(_ROUNDS):
-        tails, fits = fit_cause_tails(losses, claim_mu + shift[cause], sigma[cause], cause)
+        tails, fits = fit_cause_tails(losses, claim_mu + shift[cause], sigma, cause)
         shift = np.asarray(capped_balance(claim_mu, sigma, tails, losses, cause)["mu_shift"])
     return GlmBaseline(inputs, frequency, severity, sigma, tails, factors, shift, tuple(fits))

@@ -62,13 +62,15 @@ def _fit(
 
 
 def fit_cause_tails(
-    loss_usd: np.ndarray, mu: np.ndarray, sigma: np.ndarray, cause: np.ndarray
+    loss_usd: np.ndarray, mu: np.ndarray, cause_sigma: np.ndarray, cause: np.ndarray
 ) -> tuple[SeverityTails, list[FittedTail]]:
-    """Each cause's tail from the training claims: loss (USD), own-cause mu, sigma, cause index.
+    """Each cause's tail from the training claims: loss (USD), own-cause mu, cause index.
 
-    ``mu`` and ``sigma`` are per claim (its cause's body). Returns the tails
-    in CLAIM_CAUSES order and the fits behind them, pooled first.
+    ``mu`` is per claim (its cause's body), ``cause_sigma`` the body's scale
+    of each cause, (K,): a cause without a claim still gets its own b. Returns
+    the tails in CLAIM_CAUSES order and the fits behind them, pooled first.
     """
+    sigma = cause_sigma[cause]
     counts = np.bincount(cause, minlength=len(CLAIM_CAUSES))
     own = tuple(c for k, c in enumerate(CLAIM_CAUSES) if counts[k] >= OWN_TAIL_CLAIMS)
     pooled_causes = tuple(c for c in CLAIM_CAUSES if c not in own)
@@ -79,11 +81,9 @@ def fit_cause_tails(
         rows = cause == CLAIM_CAUSES.index(name)
         fits.append(_fit(name, (name,), loss_usd[rows], mu[rows], sigma[rows]))
     by_cause = {c: f.tail for f in fits for c in f.causes}
-    sigma_of = np.ones(len(CLAIM_CAUSES))
-    sigma_of[cause] = sigma  # every claim of a cause carries the cause's sigma
     tails = SeverityTails(
         np.array([by_cause[c].z_u for c in CLAIM_CAUSES]),
         np.array([by_cause[c].xi for c in CLAIM_CAUSES]),
-        np.array([by_cause[c].b for c in CLAIM_CAUSES]) * sigma_of,
+        np.array([by_cause[c].b for c in CLAIM_CAUSES]) * cause_sigma,
     )
     return tails, fits
