@@ -77,7 +77,8 @@ def test_claims_follow_their_policy_into_its_part(data):
         x, loss, same_cause = claims_part(d, rows)
         assert np.array_equal(x, features[owner])
         assert np.array_equal(loss, d.loss_usd[claim_rows])
-        assert np.array_equal(same_cause, cause) and np.array_equal(cause, d.claim_cause[claim_rows])
+        assert np.array_equal(same_cause, cause)
+        assert np.array_equal(cause, d.claim_cause[claim_rows])
     parts = [d.claims_of(r) for r in (split.train, split.valid, split.holdout)]
     assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(len(d.loss_usd)))
 
@@ -155,7 +156,7 @@ def test_capped_losses_of_each_cause_are_the_observed_ones(data, fitted):
 def test_tails_come_in_cause_order_with_their_fits(fitted):
     _, fit = fitted
     # about 420 training claims: fewer than an own tail needs, so every cause is pooled
-    ((pooled),) = fit.tails
+    (pooled,) = fit.tails
     assert pooled.causes == CLAIM_CAUSES
     t, sigma = fit.severity.tails, fit.severity.sigma
     np.testing.assert_array_equal(t.z_u, pooled.tail.z_u)
@@ -171,7 +172,7 @@ def test_tails_come_in_cause_order_with_their_fits(fitted):
 )
 def test_a_cause_without_training_claims_gets_the_pooled_tail_scaled_by_its_sigma(fitted):
     _, fit = fitted
-    ((pooled),) = fit.tails
+    (pooled,) = fit.tails
     t, sigma = fit.severity.tails, fit.severity.sigma
     assert np.all(sigma[UNCLAIMED] != 1.0)  # the pooled scale of the severity, inflated
     np.testing.assert_allclose(t.b[UNCLAIMED], pooled.tail.b * sigma[UNCLAIMED], rtol=1e-15)
