@@ -6,20 +6,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.pricing.lognormal import layer_expected_loss
+from models.pricing.spliced import spliced_layer_expected_loss, spliced_mean
 from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
+from models.spec.contract import CLAIM_CAUSES
 from tests.support.portfolio import make_portfolio
 from training.cli import main
 
-COLUMNS = [
+#: models/scoring/batch.py: the totals, then three figures of each cause
+TOTALS = [
     "policy_id",
     "claim_rate_per_year",
     "expected_claim_count",
-    "severity_mu",
-    "severity_sigma",
+    "expected_annual_ground_up_loss_usd",
     "expected_loss_usd",
     "risk_score",
 ]
+BY_CAUSE = ["claim_rate_per_year", "expected_annual_ground_up_loss_usd", "expected_loss_usd"]
+COLUMNS = TOTALS + [f"{figure}_{cause}" for cause in CLAIM_CAUSES for figure in BY_CAUSE]
 
 
 @pytest.fixture(scope="module")
@@ -54,18 +57,48 @@ def test_scores_follow_the_bundle_and_the_layer(trained_registry, policies_file,
     assert list(scores.columns) == COLUMNS
     assert scores["policy_id"].tolist() == policies["policy_id"].tolist()
     bundle = trained_registry.load()
-    rate, mu, sigma = bundle.predict(policies)
-    np.testing.assert_allclose(scores["claim_rate_per_year"], rate, rtol=1e-12)
-    count = rate * policies["exposure_years"].to_numpy()
-    np.testing.assert_allclose(scores["expected_claim_count"], count, rtol=1e-12)
+    # oracle: the bundle's per-cause model, priced here with the spliced formulas directly
+    losses = bundle.predict_losses(policies)
+    rate, t = losses.rate, losses.tails
+    shape = (losses.mu, losses.sigma, t.z_u, t.xi, t.b)
+    exposure = policies["exposure_years"].to_numpy()
     limit = np.r_[np.full(10, 5e6), np.full(390, STANDARD_LIMIT_USD)]
     retention = np.r_[np.full(5, 2.5e5), np.full(395, STANDARD_RETENTION_USD)]
-    expected = count * layer_expected_loss(retention, limit, mu, sigma)
-    np.testing.assert_allclose(scores["expected_loss_usd"], expected, rtol=1e-12)
-    assert scores["severity_sigma"].eq(sigma).all()
+    annual = rate * spliced_mean(*shape)
+    layer = (
+        exposure[:, None]
+        * rate
+        * spliced_layer_expected_loss(retention[:, None], limit[:, None], *shape)
+    )
+    for k, cause in enumerate(CLAIM_CAUSES):
+        np.testing.assert_allclose(scores[f"claim_rate_per_year_{cause}"], rate[:, k], rtol=1e-12)
+        np.testing.assert_allclose(
+            scores[f"expected_annual_ground_up_loss_usd_{cause}"], annual[:, k], rtol=1e-12
+        )
+        np.testing.assert_allclose(scores[f"expected_loss_usd_{cause}"], layer[:, k], rtol=1e-12)
+    # the totals are the sums over causes (CONTRACT section 6)
+    np.testing.assert_allclose(scores["claim_rate_per_year"], rate.sum(axis=1), rtol=1e-12)
+    count = rate.sum(axis=1) * exposure
+    np.testing.assert_allclose(scores["expected_claim_count"], count, rtol=1e-12)
+    np.testing.assert_allclose(
+        scores["expected_annual_ground_up_loss_usd"], annual.sum(axis=1), rtol=1e-12
+    )
+    np.testing.assert_allclose(scores["expected_loss_usd"], layer.sum(axis=1), rtol=1e-12)
+    # the file's layer matters: a $5M limit over the standard retention holds more
+    standard = (
+        exposure[:, None]
+        * rate
+        * spliced_layer_expected_loss(STANDARD_RETENTION_USD, STANDARD_LIMIT_USD, *shape)
+    )
+    np.testing.assert_array_equal(layer[10:], standard[10:])
+    assert np.all(layer[5:10].sum(axis=1) > standard[5:10].sum(axis=1))
+    revenue = policies["annual_revenue_usd"].to_numpy()
+    np.testing.assert_allclose(
+        scores["risk_score"], bundle.risk_score(annual.sum(axis=1), revenue), rtol=1e-12
+    )
     assert scores["risk_score"].between(0, 100).all()
     # a higher expected annual loss per USD of budget never gets a lower risk score
-    order = np.argsort(rate * np.exp(mu) / policies["annual_revenue_usd"].to_numpy())
+    order = np.argsort(annual.sum(axis=1) / revenue)
     assert np.all(np.diff(scores["risk_score"].to_numpy()[order]) >= -1e-9)
 
 

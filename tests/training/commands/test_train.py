@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 
@@ -45,16 +46,28 @@ def test_train_reports_stages_prints_the_version_last_and_promotes(portfolio_dir
     assert registry.active_version() == version
     metrics = registry.load().metadata["metrics"]
     assert 0.0 < metrics["explainable_deviance_captured_xgboost"] <= 1.1
-    # drawn by the plot worker: Lorenz, deciles, double lift vs GLM, severity tail, one-way
+    # drawn by the plot worker (training/reports/plots.py): the comparison with the GLM
+    # (no active bundle), then the new model's own checks, each an embedded PNG
     report = (tmp_path / "a" / version / "report.html").read_text()
-    assert report.count('src="data:image/png;base64,') == 5
+    assert re.findall(r"<figure><img alt='([^']*)' src='data:image/png;base64,", report) == [
+        "Lorenz curve",
+        "A/E by decile of the predicted rate",
+        "Double lift against the GLM",
+        "A/E by cause",
+        "Cause mix by decile, XGBoost",
+        "Cause mix by decile, GLM",
+        "Tail QQ plots",
+        "Tail mean-excess plots",
+        "Severity tail check",
+        "One-way A/E",
+    ]
     assert metrics["poisson_deviance_xgboost"] < metrics["poisson_deviance_null"]
     # same data and seed: byte-identical boosters (a second, unpromoted version)
     assert _train(portfolio_dir, tmp_path / "b") == 0
     capsys.readouterr()
     other = Registry(tmp_path / "b")
     assert other.active_version() is None
-    for name in ("frequency.ubj", "severity.ubj"):
+    for name in ("frequency.ubj", "cause_mix.ubj", "severity.ubj"):
         first = (tmp_path / "a" / version / name).read_bytes()
         assert (tmp_path / "b" / other.versions()[0] / name).read_bytes() == first
     meta = json.loads((tmp_path / "b" / other.versions()[0] / "metadata.json").read_text())

@@ -1,20 +1,45 @@
-"""Split, fit and balance: totals equal the observed ones, seeds reproduce bytes."""
+"""Split, fit and balance: per-cause totals equal the observed ones, seeds reproduce bytes.
+
+Oracle of the balance: its own definition (training/fitting/balance.py) on the
+training split, recomputed here from the fitted model's predictions: for each
+claim cause, predicted claims = observed claims, and over the cause's claims
+the spliced expected loss capped at the cause's 90% quantile = the observed
+capped losses.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models.pricing.lognormal import lognormal_lev
-from tests.support.portfolio import make_portfolio, small_params
+from models.pricing.spliced import spliced_lev, spliced_mean
+from models.spec.contract import CLAIM_CAUSES
+from tests.support.portfolio import CAUSES, make_portfolio, small_params
 from training.errors import TrainingInputError
-from training.fitting.boosters import fit_models, model_data, split_policies
+from training.fitting.balance import CAP_QUANTILE
+from training.fitting.boosters import (
+    claims_part,
+    fit_models,
+    model_data,
+    policy_part,
+    split_policies,
+)
+
+CLAIMED = [CLAIM_CAUSES.index(c) for c in CAUSES]  # the causes the test portfolio draws
+UNCLAIMED = [k for k in range(len(CLAIM_CAUSES)) if k not in CLAIMED]
 
 
 @pytest.fixture(scope="module")
 def data():
     p = make_portfolio(3000, 41)
     return p, model_data(p.policies, p.claims)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    _, d = data
+    split = split_policies(len(d.exposure_years), 7)
+    return split, fit_models(d, split, small_params(), 7)
 
 
 def test_split_is_seeded_disjoint_and_complete():
@@ -27,7 +52,7 @@ def test_split_is_seeded_disjoint_and_complete():
     assert not np.array_equal(split_policies(1000, seed=4).holdout, split.holdout)
 
 
-def test_model_data_counts_claims_per_policy(data):
+def test_model_data_counts_claims_per_policy_and_codes_their_causes(data):
     p, d = data
     assert d.claim_counts.sum() == len(p.claims)
     first = p.claims["policy_id"].iloc[0]
@@ -35,43 +60,135 @@ def test_model_data_counts_claims_per_policy(data):
     assert d.claim_counts[row] == (p.claims["policy_id"] == first).sum()
     rows = np.arange(100)
     assert len(d.claims_of(rows)) == d.claim_counts[rows].sum()
+    assert [CLAIM_CAUSES[k] for k in d.claim_cause] == p.claims["cause"].tolist()
 
 
-def test_balance_reproduces_observed_totals_on_training_data(data):
+def test_claims_follow_their_policy_into_its_part(data):
     _, d = data
     split = split_policies(len(d.exposure_years), 7)
-    fitted = fit_models(d, split, small_params(), 7)
+    for rows in (split.train, split.valid, split.holdout):
+        features, exposure, owner, cause = policy_part(d, rows)
+        claim_rows = d.claims_of(rows)
+        # owner is a position in ``rows``: it names the claim's own policy
+        assert np.array_equal(rows[owner], d.claim_owner[claim_rows])
+        assert np.array_equal(np.bincount(owner, minlength=len(rows)), d.claim_counts[rows])
+        assert np.array_equal(features, d.features[rows])
+        assert np.array_equal(exposure, d.exposure_years[rows])
+        x, loss, same_cause = claims_part(d, rows)
+        assert np.array_equal(x, features[owner])
+        assert np.array_equal(loss, d.loss_usd[claim_rows])
+        assert np.array_equal(same_cause, cause)
+        assert np.array_equal(cause, d.claim_cause[claim_rows])
+    parts = [d.claims_of(r) for r in (split.train, split.valid, split.holdout)]
+    assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(len(d.loss_usd)))
+
+
+def test_predicted_training_claims_of_each_cause_are_the_observed_ones(data, fitted):
+    _, d = data
+    split, fit = fitted
     x, t = d.features[split.train], d.exposure_years[split.train]
-    count = fitted.frequency.expected_claim_count(x, t)
+    _, _, cause = claims_part(d, split.train)
+    observed = np.bincount(cause, minlength=len(CLAIM_CAUSES)).astype(float)
+    predicted = (fit.model.predict(x).rate * t[:, None]).sum(axis=0)
+    # rel 1e-9: the factors come from the same float64 products of the same predictions
+    np.testing.assert_allclose(predicted[CLAIMED], observed[CLAIMED], rtol=1e-9)
+    assert predicted.sum() == pytest.approx(observed.sum(), rel=1e-9)
+    # through the offset path (float32 base_margin) the total rate is balanced too
+    count = fit.frequency.expected_claim_count(x, t)
     assert count.sum() == pytest.approx(d.claim_counts[split.train].sum(), rel=1e-6)
-    assert fitted.balance.observed_claims == d.claim_counts[split.train].sum()
-    # the corrections are the ratios a balanced model had to apply
-    assert 0.8 < fitted.balance.frequency_factor < 1.2
-    # the body of the losses (capped at their 90th percentile) is reproduced by the
-    # location, and the large-loss factor carries the rest of the observed total
-    b = fitted.balance
-    mean = fitted.severity.mean_loss(x)
-    body = (
-        count * lognormal_lev(b.body_cap_usd, fitted.severity.mu(x), fitted.severity.sigma)
-    ).sum()
-    losses = d.loss_usd[d.claims_of(split.train)]
-    assert body == pytest.approx(np.minimum(losses, b.body_cap_usd).sum(), rel=1e-6)
-    total = body + b.large_loss_factor * ((count * mean).sum() - body)
-    # rel 1e-6 as above: these counts come through XGBoost's float32 margin, the
-    # balance's own through float64
-    assert total == pytest.approx(losses.sum(), rel=1e-6)
-    assert fitted.severity.mu_shift == b.body_mu_shift
-    # on lognormal data there is no large-loss excess beyond sampling noise
-    assert 0.6 < b.large_loss_factor < 1.6
+    b = fit.balance
+    assert b.observed_claims == d.claim_counts[split.train].sum()
+    assert [b.cause_observed_claims[c] for c in CLAIM_CAUSES] == observed.tolist()
+    factors = np.array([b.cause_claim_factors[c] for c in CLAIM_CAUSES])
+    assert np.array_equal(factors, fit.cause_mix.cause_factors)
+    # the corrections are the small ratios a boosted fit needs, not a refit
+    assert 0.8 < b.frequency_factor < 1.2
+    assert np.all((factors[CLAIMED] > 0.8) & (factors[CLAIMED] < 1.25))
 
 
-def test_same_data_and_seed_give_byte_identical_boosters(data):
+@pytest.mark.xfail(
+    strict=True,
+    reason="training/fitting/balance.py cause_factors: observed 0 / predicted > 0 gives a "
+    "factor 0, which zeroes the small rate models/scoring/cause_mix.py gives a cause "
+    "without training claims (see the report of tests-training)",
+)
+def test_a_cause_without_training_claims_keeps_a_small_positive_rate(data, fitted):
+    # models/scoring/cause_mix.py: such a cause gets half a claim's share, "a rate that
+    # is small but not zero, so its log is finite"; the balance must not undo that
     _, d = data
-    split = split_policies(len(d.exposure_years), 7)
-    a = fit_models(d, split, small_params(), 7)
+    split, fit = fitted
+    rate = fit.model.predict(d.features[split.train]).rate
+    assert np.all(rate[:, UNCLAIMED] > 0)
+
+
+def test_capped_losses_of_each_cause_are_the_observed_ones(data, fitted):
+    _, d = data
+    split, fit = fitted
+    x, loss, cause = claims_part(d, split.train)
+    sev, b = fit.severity, fit.balance
+    mu = sev.mu(x)[np.arange(len(cause)), cause]  # each claim's location of its own cause
+    t = sev.tails
+    assert np.array_equal(sev.mu_shift, [b.cause_mu_shift[c] for c in CLAIM_CAUSES])
+    for k in CLAIMED:
+        c, mine = CLAIM_CAUSES[k], cause == k
+        cap = np.quantile(loss[mine], CAP_QUANTILE)
+        assert b.cause_cap_usd[c] == cap
+        shape = (sev.sigma[k], t.z_u[k], t.xi[k], t.b[k])
+        observed_body = np.minimum(loss[mine], cap).sum()
+        # rel 1e-6: brentq stops at 1e-9 in the shift; the claims' mu pass through float32
+        assert spliced_lev(cap, mu[mine], *shape).sum() == pytest.approx(observed_body, rel=1e-6)
+        assert b.cause_observed_loss_usd[c] == pytest.approx(loss[mine].sum(), rel=1e-12)
+        predicted_excess = spliced_mean(mu[mine], *shape).sum() - observed_body
+        ratio = (loss[mine].sum() - observed_body) / predicted_excess
+        assert b.cause_large_loss_ratio[c] == pytest.approx(ratio, rel=1e-6)
+    for k in UNCLAIMED:  # nothing to balance: not moved, reported as neutral
+        c = CLAIM_CAUSES[k]
+        assert sev.mu_shift[k] == 0.0 and b.cause_cap_usd[c] == 0.0
+        assert b.cause_large_loss_ratio[c] == 1.0 and b.cause_observed_loss_usd[c] == 0.0
+    assert b.observed_loss_usd == pytest.approx(loss.sum(), rel=1e-12)
+    # the portfolio is lognormal (sigma 1.3) for every cause: the shifts stay small and
+    # the tail, fitted to the same claims, carries about the observed excess over the caps
+    assert np.all(np.abs(sev.mu_shift) < 0.3)
+    excess = [b.cause_large_loss_ratio[CLAIM_CAUSES[k]] for k in CLAIMED]
+    assert 0.5 < np.mean(excess) < 2.0
+
+
+def test_tails_come_in_cause_order_with_their_fits(fitted):
+    _, fit = fitted
+    # about 420 training claims: fewer than an own tail needs, so every cause is pooled
+    (pooled,) = fit.tails
+    assert pooled.causes == CLAIM_CAUSES
+    t, sigma = fit.severity.tails, fit.severity.sigma
+    np.testing.assert_array_equal(t.z_u, pooled.tail.z_u)
+    np.testing.assert_array_equal(t.xi, pooled.tail.xi)
+    # the pooled b is per unit of sigma; each cause's is b x its own sigma
+    np.testing.assert_allclose(t.b[CLAIMED], pooled.tail.b * sigma[CLAIMED], rtol=1e-15)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="training/fitting/cause_tails.py:82-83 scales the pooled b of a cause without "
+    "training claims by 1, not by the cause's sigma (see the report of tests-training)",
+)
+def test_a_cause_without_training_claims_gets_the_pooled_tail_scaled_by_its_sigma(fitted):
+    _, fit = fitted
+    (pooled,) = fit.tails
+    t, sigma = fit.severity.tails, fit.severity.sigma
+    assert np.all(sigma[UNCLAIMED] != 1.0)  # the pooled scale of the severity, inflated
+    np.testing.assert_allclose(t.b[UNCLAIMED], pooled.tail.b * sigma[UNCLAIMED], rtol=1e-15)
+
+
+def test_same_data_and_seed_give_byte_identical_boosters(data, fitted):
+    _, d = data
+    split, a = fitted
     b = fit_models(d, split, small_params(), 7)
-    for one, two in ((a.frequency, b.frequency), (a.severity, b.severity)):
+    for one, two in (
+        (a.frequency, b.frequency),
+        (a.cause_mix, b.cause_mix),
+        (a.severity, b.severity),
+    ):
         assert bytes(one.booster.save_raw("ubj")) == bytes(two.booster.save_raw("ubj"))
+    assert a.balance == b.balance
 
 
 def test_too_few_claims_is_an_input_error_not_a_fallback():
