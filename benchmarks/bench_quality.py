@@ -128,7 +128,10 @@ def run_portfolio(directory: Path) -> dict[str, dict[str, float]]:
         claims_part(data, split.train), claims_part(data, split.valid),
     )  # fmt: skip
     print(f"  fitted in {xgb_s:.1f} s (XGBoost), {time.perf_counter() - clock - xgb_s:.1f} s (GLM)")
-    return {"XGBoost": measure(t, fitted.model.predict(x)), "GLM": measure(t, glm.predict_losses(x))}
+    return {
+        "XGBoost": measure(t, fitted.model.predict(x)),
+        "GLM": measure(t, glm.predict_losses(x)),
+    }
 
 
 def main() -> int:

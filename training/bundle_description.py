@@ -17,9 +17,9 @@ import pandas as pd
 
 from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
 from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
-from models.spec.fields import spec_hash
 from models.scoring.severity import SEVERITY_FEATURE_NAMES
 from models.spec.contract import CLAIM_CAUSES
+from models.spec.fields import spec_hash
 from models.versions.bundle import (
     REFERENCE_FILE,
     SEVERITY_FILE,
@@ -148,7 +148,10 @@ def fitted_components(
             f"{sev.best_iteration + 1} trees; lognormal sigma by cause: {sigmas}; each cause's "
             "location balanced to its losses capped at their 90% quantile",
         },
-        {"component": "Severity tail", "description": f"generalised Pareto on the relative excess: {tails}"},
+        {
+            "component": "Severity tail",
+            "description": f"generalised Pareto on the relative excess: {tails}",
+        },
         {
             "component": "Baseline",
             "description": "per-cause Poisson GLMs (penalty per cause chosen on the validation "
@@ -171,7 +174,9 @@ def _training_data(run: TrainingRun, book: SplitBordereaux) -> TrainingData:
 
 
 def _by_cause(values: Any) -> dict[str, Any]:
-    return dict(zip(CLAIM_CAUSES, (v.tolist() if hasattr(v, "tolist") else v for v in values), strict=True))
+    return dict(
+        zip(CLAIM_CAUSES, (v.tolist() if hasattr(v, "tolist") else v for v in values), strict=True)
+    )
 
 
 def _frequency_metadata(fitted: FittedModels) -> FrequencyMetadata:
@@ -182,7 +187,9 @@ def _frequency_metadata(fitted: FittedModels) -> FrequencyMetadata:
         objective="count:poisson",
         base_score=1.0,
         start_intercept=_by_cause(start.intercept),
-        start_coef={c: tuple(row) for c, row in zip(CLAIM_CAUSES, start.coef.tolist(), strict=True)},
+        start_coef={
+            c: tuple(row) for c, row in zip(CLAIM_CAUSES, start.coef.tolist(), strict=True)
+        },
         start_penalty=_by_cause(start.penalty),
         inputs_log_columns=tuple(int(v) for v in start.inputs.log_columns),
         inputs_mean=tuple(start.inputs.mean.tolist()),
@@ -205,7 +212,9 @@ def _severity_metadata(fitted: FittedModels) -> SeverityMetadata:
         sigma=_by_cause(severity.sigma),
         mu_shift=_by_cause(severity.mu_shift),
         tails={
-            c: CauseTail(fitted_on[c], float(t.z_u[k]), float(t.xi[k]), float(t.b[k]), count[fitted_on[c]])
+            c: CauseTail(
+                fitted_on[c], float(t.z_u[k]), float(t.xi[k]), float(t.b[k]), count[fitted_on[c]]
+            )
             for k, c in enumerate(CLAIM_CAUSES)
         },
         best_iteration=severity.best_iteration,

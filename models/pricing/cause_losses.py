@@ -75,7 +75,7 @@ class CauseLosses:
         """One city's model (arrays of shape (K,)) from a batch."""
         return CauseLosses(self.rate[row], self.mu[row], self.sigma, self.tails)
 
-    def rows(self, rows: npt.ArrayLike | slice) -> CauseLosses:
+    def rows(self, rows: slice | npt.NDArray[np.intp]) -> CauseLosses:
         """The cities at ``rows`` of a batch (a batch again)."""
         return CauseLosses(self.rate[rows], self.mu[rows], self.sigma, self.tails)
 
@@ -115,6 +115,8 @@ class CauseLosses:
         t = self.tails
         return spliced_layer_expected_loss(d, cap, self.mu, self.sigma, t.z_u, t.xi, t.b)
 
-    def annual_layer_loss(self, retention_usd: npt.ArrayLike, limit_usd: npt.ArrayLike) -> FloatArray:
+    def annual_layer_loss(
+        self, retention_usd: npt.ArrayLike, limit_usd: npt.ArrayLike
+    ) -> FloatArray:
         """Expected annual loss in a per-claim layer, all causes, no aggregate limit (USD)."""
         return (self.rate * self.layer_per_claim_by_cause(retention_usd, limit_usd)).sum(axis=-1)

@@ -36,10 +36,10 @@ import numpy as np
 import xgboost as xgb
 
 from models.pricing.cause_losses import CauseLosses
+from models.scoring.features import FEATURE_NAMES, FEATURES
 from models.scoring.loss_model import LossModel
 from models.scoring.severity import SEVERITY_FEATURE_NAMES, every_cause
 from models.spec.contract import CLAIM_CAUSES
-from models.scoring.features import FEATURE_NAMES, FEATURES
 from models.spec.fields import FIELDS_BY_NAME, MODEL_FIELDS
 
 _FIELD_INDEX = {f.name: i for i, f in enumerate(MODEL_FIELDS)}

@@ -111,19 +111,15 @@ def fit_signed_poisson(
         eta = offset + design @ t
         return float(np.mean(np.exp(eta) - counts * eta) + 0.5 * np.sum(ridge * t * t))
 
+    lower = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
+    upper = np.array([np.inf if b[1] is None else b[1] for b in bounds])
     value = objective(theta)
     for _ in range(_NEWTON_STEPS):
         mu = np.exp(offset + design @ theta)
         grad = design.T @ (mu - counts) / n + ridge * theta
         weighted = design * np.sqrt(mu)[:, np.newaxis]
         hess = weighted.T @ weighted / n + np.diag(ridge)  # w'w: one symmetric product
-        lo = np.array([-np.inf if b[0] is None else b[0] for b in bounds]) - theta
-        hi = np.array([np.inf if b[1] is None else b[1] for b in bounds]) - theta
-        step = minimize(
-            lambda d: (0.5 * d @ hess @ d + grad @ d, hess @ d + grad),
-            np.zeros(p + 1), jac=True, method="L-BFGS-B",
-            bounds=list(zip(np.where(np.isinf(lo), None, lo), np.where(np.isinf(hi), None, hi))),
-        ).x  # fmt: skip
+        step = _bounded_newton_step(hess, grad, lower - theta, upper - theta)
         scale = 1.0
         while scale > 1e-6:
             trial = theta + scale * step
@@ -137,6 +133,21 @@ def fit_signed_poisson(
         if previous - value < _NEWTON_TOL:
             break
     return theta
+
+
+def _bounded_newton_step(
+    hess: np.ndarray, grad: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> np.ndarray:
+    """argmin_d d'Hd/2 + g'd with lower <= d <= upper (a ~60-dimensional problem)."""
+
+    def quadratic(d: np.ndarray) -> tuple[float, np.ndarray]:
+        return float(0.5 * d @ hess @ d + grad @ d), hess @ d + grad
+
+    box = [
+        (None if np.isinf(lo) else float(lo), None if np.isinf(hi) else float(hi))
+        for lo, hi in zip(lower, upper, strict=True)
+    ]
+    return minimize(quadratic, np.zeros(len(grad)), jac=True, method="L-BFGS-B", bounds=box).x
 
 
 @dataclass(frozen=True)
@@ -226,11 +237,11 @@ def _fit_cause_start(
     """(intercept, slopes) and penalty of cause ``k``'s start, chosen on the validation policies."""
     (z_t, z_v), (_, y_t, e_t), (_, y_v, e_v) = z, train, valid
     if y_t[:, k].sum() == 0:  # no claim to fit: half a claim over the exposure, no slope
-        theta = np.zeros(z_t.shape[1] + 1)
-        theta[0] = np.log(0.5 / float(e_t.sum()))
-        return theta, START_PENALTIES[0]
+        flat = np.zeros(z_t.shape[1] + 1)
+        flat[0] = np.log(0.5 / float(e_t.sum()))
+        return flat, START_PENALTIES[0]
     best: tuple[float, np.ndarray, float] | None = None
-    theta = None
+    theta: np.ndarray | None = None
     for alpha in START_PENALTIES:  # warm: each fit starts from the last
         theta = fit_signed_poisson(z_t, y_t[:, k], e_t, alpha, theta)
         eta = np.log(e_v) + theta[0] + z_v @ theta[1:]

@@ -24,4 +24,6 @@ class LossModel:
     def predict(self, features: np.ndarray) -> CauseLosses:
         """Each row's claim rate and spliced severity by cause."""
         rate = self.frequency.claim_rates(features)
-        return CauseLosses(rate, self.severity.mu(features), self.severity.sigma, self.severity.tails)
+        return CauseLosses(
+            rate, self.severity.mu(features), self.severity.sigma, self.severity.tails
+        )

@@ -103,7 +103,11 @@ class SeverityModel:
 
     def with_shift(self, mu_shift: np.ndarray) -> SeverityModel:
         return SeverityModel(
-            self.booster, self.sigma, np.asarray(mu_shift, np.float64), self.tails, self.best_iteration
+            self.booster,
+            self.sigma,
+            np.asarray(mu_shift, np.float64),
+            self.tails,
+            self.best_iteration,
         )
 
     def with_tails(self, tails: SeverityTails) -> SeverityModel:

@@ -27,8 +27,8 @@ from models.pricing.cause_losses import CauseLosses
 from models.pricing.premium import PolicyTerms
 from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.scoring.explain import drivers_for, field_log_effects
-from models.underwriting.assessment import CityAssessor
 from models.spec.contract import CLAIM_CAUSES
+from models.underwriting.assessment import CityAssessor
 from models.underwriting.city_pricer import CityPricer, risk_grade
 from models.versions.registry import Registry
 

@@ -46,6 +46,8 @@ REFERENCE_FILE = "reference_exposures.csv"
 MODEL_CARD_FILE = "model_card.md"
 REPORT_FILE = "report.html"
 MANIFEST_FILE = "MANIFEST.sha256"
+
+
 def frequency_file(cause: str) -> str:
     """The file of one cause's frequency booster."""
     return f"frequency_{cause}.ubj"

@@ -205,14 +205,22 @@ class FrequencyMetadata(_Section):
     boosters: Mapping[str, str] = field(metadata=BY_CAUSE)  # file by cause
     objective: str
     base_score: float
-    start_intercept: Mapping[str, float] = field(metadata=BY_CAUSE)  # log claims per year at the average inputs
-    start_coef: Mapping[str, tuple[float, ...]] = field(metadata=BY_CAUSE)  # by cause, one slope a feature
-    start_penalty: Mapping[str, float] = field(metadata=BY_CAUSE)  # chosen on the validation policies
+    start_intercept: Mapping[str, float] = field(
+        metadata=BY_CAUSE
+    )  # log claims per year at the average inputs
+    start_coef: Mapping[str, tuple[float, ...]] = field(
+        metadata=BY_CAUSE
+    )  # by cause, one slope a feature
+    start_penalty: Mapping[str, float] = field(
+        metadata=BY_CAUSE
+    )  # chosen on the validation policies
     inputs_log_columns: tuple[int, ...]  # 1 where the feature is seen through log1p
     inputs_mean: tuple[float, ...]
     inputs_scale: tuple[float, ...]
     balance_factor: Mapping[str, float] = field(metadata=BY_CAUSE)
-    best_iteration: Mapping[str, int] = field(metadata=BY_CAUSE)  # -1: a cause without training claims, no trees
+    best_iteration: Mapping[str, int] = field(
+        metadata=BY_CAUSE
+    )  # -1: a cause without training claims, no trees
     offset_convention: str
 
 
@@ -252,7 +260,9 @@ class BalanceCorrections(_Section):
     cause_cap_usd: Mapping[str, float] = field(metadata=BY_CAUSE)
     cause_mu_shift: Mapping[str, float] = field(metadata=BY_CAUSE)
     cause_observed_loss_usd: Mapping[str, float] = field(metadata=BY_CAUSE)
-    cause_large_loss_ratio: Mapping[str, float] = field(metadata=BY_CAUSE)  # observed / predicted excess over the cap
+    cause_large_loss_ratio: Mapping[str, float] = field(
+        metadata=BY_CAUSE
+    )  # observed / predicted excess over the cap
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,9 @@ class AssessmentSchema(Schema):
     risk_grade = fields.String(required=True)
     peer_percentile = fields.Float(required=True)
     peer_group = fields.Dict()
+    claim_rate_per_year = fields.Float(
+        metadata={"description": "expected claims per year, all causes (the causes add up to it)"}
+    )
     expected_annual_ground_up_loss_usd = fields.Float(
         metadata={
             "description": "expected loss per year before retention, limit and coverages, "

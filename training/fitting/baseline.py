@@ -94,8 +94,6 @@ def _counts(n_policies: int, owner: np.ndarray, cause: np.ndarray) -> np.ndarray
     return counts
 
 
-
-
 def _fit_cause(
     z: tuple[np.ndarray, np.ndarray], counts: tuple[np.ndarray, np.ndarray],
     exposure: tuple[np.ndarray, np.ndarray], k: int,
@@ -149,7 +147,9 @@ def _fit_severity(inputs: GlmInputs, train: Claims, valid: Claims) -> tuple[Ridg
     return model, sigma
 
 
-def fit_baseline(train: Policies, valid: Policies, claims_train: Claims, claims_valid: Claims) -> GlmBaseline:
+def fit_baseline(
+    train: Policies, valid: Policies, claims_train: Claims, claims_valid: Claims
+) -> GlmBaseline:
     """Fit on the training split, choose penalties on the validation split, balance per cause.
 
     ``train``/``valid``: (features, exposure_years, claim owner row, claim cause)

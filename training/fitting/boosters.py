@@ -173,9 +173,7 @@ def balance_tails(
     raw_claim_mu = severity.raw_claim_mu(x, cause)
     shift = np.zeros(len(CLAIM_CAUSES))
     for _ in range(TAIL_BALANCE_ROUNDS):
-        tails, fits = fit_cause_tails(
-            losses, raw_claim_mu + shift[cause], severity.sigma, cause
-        )
+        tails, fits = fit_cause_tails(losses, raw_claim_mu + shift[cause], severity.sigma, cause)
         report = capped_balance(raw_claim_mu, severity.sigma, tails, losses, cause)
         shift = np.asarray(report["mu_shift"])
     return severity.with_tails(tails).with_shift(shift), report, fits

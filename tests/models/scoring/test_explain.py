@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xgboost as xgb
-
 from models.scoring.cause_mix import CauseLogit, CauseMixModel
+
 from models.scoring.explain import (
     _FEATURE_TO_FIELD,
     FieldEffects,

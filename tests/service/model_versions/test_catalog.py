@@ -16,7 +16,9 @@ from models.versions.metadata import FORMAT_VERSION
 from models.versions.registry import DEFAULT_MODELS_DIR, Registry
 from service.model_versions import catalog
 
-VERSION = "2026-01-01T00-00-00Z-0a575b61"
+VERSION = (
+    (Path(__file__).resolve().parents[3] / "models" / "bundles" / "ACTIVE").read_text().strip()
+)
 
 
 @pytest.fixture()
