@@ -5,13 +5,15 @@
 Writes the seeded synthetic portfolio into DIR (default: a temporary
 directory) unless DIR already holds it, then measures in the same run:
 
-- bare call: ``xgboost.train`` of the frequency and severity boosters with
-  exactly the parameters, data, validation set and early stopping the CLI
-  uses, on ready DMatrices, timed in this process (data preparation and
-  imports not timed);
-- bare program: the same two calls as a program of their own, timed from
-  interpreter start to exit like the CLI: ``import xgboost`` plus reading the
-  ready matrices from a .npz file. A CLI cannot start without paying the
+- bare call: what makes the same boosters, with exactly the parameters,
+  data, validation set and early stopping the CLI uses, on ready arrays,
+  timed in this process (data preparation and imports not timed): the
+  per-cause signed start (models/scoring/frequency.fit_start, numpy and
+  SciPy: the boosters' base margins cannot exist without it), the seven
+  per-cause ``xgboost.train`` calls and the severity's;
+- bare program: the same as a program of their own, timed from interpreter
+  start to exit like the CLI: ``import xgboost`` plus reading the ready
+  arrays from a .npz file. A CLI cannot start without paying the
   interpreter and ``import xgboost`` (which imports scikit-learn and SciPy on
   this install, ~2-3 s), so this is the like-for-like baseline of a total CLI
   time; the call alone is printed too;
@@ -37,19 +39,18 @@ import time
 from pathlib import Path
 
 import numpy as np
-import xgboost as xgb
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from benchmarks.bare_fits import fit_all  # noqa: E402
 from models.scoring.features import FEATURE_NAMES  # noqa: E402
 from models.scoring.frequency import (  # noqa: E402
     BoosterParams,
     frequency_xgb_params,
-    portfolio_intercept,
 )
-from models.scoring.severity import severity_xgb_params  # noqa: E402
+from models.scoring.severity import SEVERITY_FEATURE_NAMES, severity_xgb_params, with_cause  # noqa: E402
 from training.bordereau.reader import load_bordereaux  # noqa: E402
-from training.fitting.boosters import model_data, split_policies  # noqa: E402
+from training.fitting.boosters import cause_counts, model_data, split_policies  # noqa: E402
 
 
 def _portfolio(directory: Path, policies: int, seed: int) -> None:
@@ -70,40 +71,36 @@ def _portfolio(directory: Path, policies: int, seed: int) -> None:
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
 
 
-#: The bare program: interpreter, ``import xgboost``, ready matrices, the two fits.
+#: The bare program: interpreter, ``import xgboost``, ready arrays, the start and the fits.
 BARE_PROGRAM = """
 import json, sys
 import numpy as np
 import xgboost as xgb
-arrays, spec = np.load(sys.argv[1]), json.loads(open(sys.argv[2]).read())
-for model in ("frequency", "severity"):
-    def matrix(part):
-        margin = arrays.get(f"{model}_{part}_margin")
-        return xgb.DMatrix(arrays[f"{model}_{part}_x"], label=arrays[f"{model}_{part}_y"],
-                           base_margin=margin, feature_names=spec["names"])
-    dtrain, dvalid = matrix("train"), matrix("valid")
-    xgb.train(spec[model], dtrain, num_boost_round=spec["rounds"], evals=[(dvalid, "valid")],
-              early_stopping_rounds=spec["patience"], verbose_eval=False)
+sys.path.insert(0, sys.argv[3])
+from bare_fits import fit_all
+arrays, spec = dict(np.load(sys.argv[1])), json.loads(open(sys.argv[2]).read())
+fit_all(arrays, spec)
 """
 
 
 def _bare_inputs(directory: Path, seed: int, params: BoosterParams) -> tuple[dict, dict]:
-    """Ready arrays of both fits (as the CLI builds them) and their parameters."""
+    """Ready arrays of the fits (as the CLI builds them) and their parameters."""
     b = load_bordereaux(directory / "policies.csv", directory / "claims.csv")
     data = model_data(b.policies, b.claims)
     split = split_policies(len(b.policies), seed)
-    icpt = portfolio_intercept(data.claim_counts[split.train], data.exposure_years[split.train])
+    counts = cause_counts(data)
     arrays: dict[str, np.ndarray] = {}
     for part, rows in (("train", split.train), ("valid", split.valid)):
-        arrays[f"frequency_{part}_x"] = data.features[rows]
-        arrays[f"frequency_{part}_y"] = data.claim_counts[rows]
-        margin = np.log(data.exposure_years[rows]) + icpt
-        arrays[f"frequency_{part}_margin"] = margin.astype(np.float32)
+        arrays[f"x_{part}"] = data.features[rows]
+        arrays[f"counts_{part}"] = counts[rows]
+        arrays[f"exposure_{part}"] = data.exposure_years[rows]
         claims = data.claims_of(rows)
-        arrays[f"severity_{part}_x"] = data.features[data.claim_owner[claims]]
+        owner_x = data.features[data.claim_owner[claims]]
+        arrays[f"severity_{part}_x"] = with_cause(owner_x, data.claim_cause[claims])
         arrays[f"severity_{part}_y"] = np.log(data.loss_usd[claims])
     spec = {
         "names": list(FEATURE_NAMES),
+        "severity_names": list(SEVERITY_FEATURE_NAMES),
         "frequency": frequency_xgb_params(params, seed),
         "severity": severity_xgb_params(params, seed, float(np.mean(arrays["severity_train_y"]))),
         "rounds": params.max_rounds,
@@ -113,35 +110,15 @@ def _bare_inputs(directory: Path, seed: int, params: BoosterParams) -> tuple[dic
 
 
 def _bare_call_seconds(arrays: dict, spec: dict) -> float:
-    """The two ``xgboost.train`` calls alone, on DMatrices built before the clock starts."""
-    fits = []
-    for model in ("frequency", "severity"):
-        dm = {
-            part: xgb.DMatrix(
-                arrays[f"{model}_{part}_x"],
-                label=arrays[f"{model}_{part}_y"],
-                base_margin=arrays.get(f"{model}_{part}_margin"),
-                feature_names=spec["names"],
-            )
-            for part in ("train", "valid")
-        }
-        fits.append((spec[model], dm["train"], dm["valid"]))
+    """The start and the boosters alone, on arrays built before the clock starts."""
     start = time.perf_counter()
-    for p, dtrain, dvalid in fits:
-        xgb.train(
-            p,
-            dtrain,
-            num_boost_round=spec["rounds"],
-            evals=[(dvalid, "valid")],
-            early_stopping_rounds=spec["patience"],
-            verbose_eval=False,
-        )
+    fit_all(arrays, spec)
     return time.perf_counter() - start
 
 
 def _bare_program_seconds(npz: Path, spec_file: Path) -> float:
     start = time.perf_counter()
-    cmd = [sys.executable, "-c", BARE_PROGRAM, str(npz), str(spec_file)]
+    cmd = [sys.executable, "-c", BARE_PROGRAM, str(npz), str(spec_file), str(ROOT / "benchmarks")]
     subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
     return time.perf_counter() - start
 
