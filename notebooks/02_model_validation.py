@@ -40,7 +40,9 @@ bundle = Registry().load()
 portfolio = generate_portfolio(N_POLICIES, SEED)
 policies = portfolio.policies
 data = model_data(policies, portfolio.claims)
-rate, mu, sigma = bundle.predict(policies)
+features = build_features(policies)
+losses = bundle.predict_losses(features)
+rate = losses.claim_rate_per_year
 expected = rate * data.exposure_years
 print(bundle.version, f"A/E overall {data.claim_counts.sum() / expected.sum():.3f}")
 
@@ -79,12 +81,10 @@ deciles
 # %% [markdown]
 # ## Monotone effects
 #
-# Each field's contribution to log expected loss (TreeSHAP, `models.scoring.explain.field_log_effects`) against its value: the spec's risk direction (+1 raises, -1 lowers) is a monotone constraint of the boosters.
+# Each field's contribution to log expected loss (`models.scoring.explain.field_log_effects`: the signed start's and the boosters' Saabas contributions per cause, weighted by the city's loss shares) against its value: the spec's risk direction (+1 raises, -1 lowers) is the sign of every start slope and a monotone constraint of every booster.
 
 # %%
-effects = field_log_effects(
-    bundle.frequency.booster, bundle.severity.booster, build_features(policies)
-)
+effects = field_log_effects(bundle.model, losses, features).log_effects
 names = [f.name for f in MODEL_FIELDS]
 fields = [
     "population",

@@ -15,13 +15,12 @@
 # %% [markdown]
 # # 03 Pricing walk-through
 #
-# One city from exposure to premium, cause by cause and layer by layer, with the functions the quote API prices with (`models.pricing.premium`). The city's loss model by cause (a claim rate and a severity per claim cause) is here the synthetic world's truth for that city: the quote engine's scores are still one lognormal for all causes, and its per-cause model takes this cell's place once scoring is per cause.
+# One city from exposure to premium, cause by cause and layer by layer, with the functions the quote API prices with (`models.pricing.premium`). The city's loss model by cause (a claim rate and a spliced severity per claim cause) comes from the shipped bundle through the quote engine, as in every quote; the synthetic world's truth for the same city is shown beside it.
 
 # %%
 import os
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 # Parameters: the size of the synthetic book and its seed.
@@ -30,7 +29,6 @@ SEED = int(os.environ.get("POLISURE_NB_SEED", "7"))
 
 # %%
 from models.pricing.aggregate import layer_aggregate_loss
-from models.pricing.cause_losses import CauseLosses, SeverityTails
 from models.pricing.premium import (
     PolicyTerms,
     covered_loss_for,
@@ -44,7 +42,7 @@ from models.spec.exposure import frame_to_records
 from models.underwriting.city_pricer import risk_grade
 from models.underwriting.quote_engine import load_quote_engine
 from training.world.portfolio import generate_portfolio
-from training.world.truth import MU_COLUMNS, RATE_COLUMNS, SIGMA_COLUMNS
+from training.world.truth import RATE_COLUMNS
 
 engine = load_quote_engine()
 plan = shipped_rating_plan()
@@ -67,25 +65,24 @@ terms = PolicyTerms(limit_usd=2_000_000, retention_usd=50_000)
 # %% [markdown]
 # ## 1. Rates: expected claims per year, by cause
 #
-# The causes are independent Poisson processes; a claim is of cause c with probability rate_c / sum of rates. The risk score comes from the quote engine (frequency and severity boosters).
+# The causes are independent Poisson processes; a claim is of cause c with probability rate_c / sum of rates. Each cause's rate is its signed log-linear start boosted by its XGBoost booster (`models.scoring.frequency`); the risk score ranks the city's loss cost in the training portfolio.
 
 # %%
 k = len(CLAIM_CAUSES)
-# The synthetic world's severities are lognormal: a threshold 8 sigma above the
-# median (z_u = 8) leaves the GPD tail no mass worth pricing.
-losses = CauseLosses(
-    rate=truth[list(RATE_COLUMNS)].to_numpy(dtype=float),
-    mu=truth[list(MU_COLUMNS)].to_numpy(dtype=float),
-    sigma=truth[list(SIGMA_COLUMNS)].to_numpy(dtype=float),
-    tails=SeverityTails(z_u=np.full(k, 8.0), xi=np.zeros(k), b=np.ones(k)),
-)
-risk_score = float(engine.score([city]).risk_score[0])
+scores = engine.score([city])
+losses = scores.losses.city(0)
+risk_score = float(scores.risk_score[0])
 print(
     f"claims per year {losses.claim_rate_per_year:.4f}; risk score {risk_score:.1f} "
     f"(grade {risk_grade(risk_score)})"
 )
 pd.DataFrame(
-    {"claims_per_year": losses.rate, "P(cause | claim)": losses.cause_weights}, CLAIM_CAUSES
+    {
+        "claims_per_year": losses.rate,
+        "P(cause | claim)": losses.cause_weights,
+        "true claims_per_year": truth[list(RATE_COLUMNS)].to_numpy(dtype=float),
+    },
+    CLAIM_CAUSES,
 )
 
 # %% [markdown]
@@ -172,3 +169,21 @@ plt.barh(causes.index, causes["expected_loss_usd"])
 plt.xlabel("expected insured loss in the layer (USD)")
 plt.show()
 causes
+
+# %% [markdown]
+# ## 7. The quote
+#
+# `engine.quote` is what `POST /v1/quotes` returns before the service stores it: the same price, the `causes`, and the drivers, each with the cause it moves most.
+
+# %%
+quote = engine.quote(
+    city,
+    {
+        "limit_usd": terms.limit_usd,
+        "retention_usd": terms.retention_usd,
+        "coverages": list(terms.coverages),
+        "period_days": terms.period_days,
+    },
+)
+assert quote["premium_usd"] == result.premium_usd
+pd.DataFrame(quote["drivers"])[["label", "value", "effect_pct", "direction", "cause"]]
