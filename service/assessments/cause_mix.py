@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from service.quotes.explanation import ALL_CAUSES
-
 #: Each claim cause of CONTRACT §2 (models.spec.contract.CLAIM_CAUSES, in its order) as a
 #: city's IT lead would say it, capitalised as a table label.
 CAUSE_LABELS: dict[str, str] = {
@@ -28,9 +26,6 @@ CAUSE_LABELS: dict[str, str] = {
     "privacy_regulatory": "Privacy claims and fines",
     "other": "Other incidents",
 }
-
-#: What a driver whose cause is "all causes" moves: the claim rate of every cause.
-EVERY_CAUSE = "how often incidents of every kind happen"
 
 
 @dataclass(frozen=True)
@@ -74,6 +69,4 @@ def _in_a_sentence(label: str) -> str:
 
 def through(cause: str) -> str:
     """How a driver line says the cause it moves: "mostly through ransomware"."""
-    if cause == ALL_CAUSES:
-        return f"mostly through {EVERY_CAUSE}"
     return f"mostly through {_in_a_sentence(CAUSE_LABELS[cause])}"

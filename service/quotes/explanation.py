@@ -16,8 +16,6 @@ from marshmallow import Schema, fields, validate
 from models.spec.contract import CLAIM_CAUSES
 
 #: A driver's ``cause`` when the field moves the claim rate of every cause most.
-ALL_CAUSES = "all causes"
-
 #: The rule of CONTRACT §6, said once for every list of causes in the API.
 ADD_UP = (
     "One entry per claim cause, in the order of CONTRACT §2. Over the entries, "
@@ -140,9 +138,9 @@ class DriverSchema(Schema):
         metadata={"description": "whether the field raises or lowers the expected loss"},
     )
     cause = fields.String(
-        validate=validate.OneOf((*CLAIM_CAUSES, ALL_CAUSES)),
+        validate=validate.OneOf(CLAIM_CAUSES),
         metadata={
-            "description": "the claim cause whose loss this field moves most, or "
-            f"'{ALL_CAUSES}' when it moves the claim rate of every cause most"
+            "description": "the claim cause whose expected loss this field moves most "
+            "(its contribution weighted by the cause's share of the city's loss)"
         },
     )

@@ -15,8 +15,10 @@ are simple enough to check by hand:
   bought / 9);
 - premium_usd = max(expected_loss_usd / 0.6, 1,000);
 - one driver, past incidents: they multiply every cause's claim rate by
-  1 + prior_incidents_3y / 2 against a city with none (so its cause is
-  "all causes"), and there is no driver when there were none;
+  1 + prior_incidents_3y / 2 against a city with none; its cause is the one
+  with the largest share of the loss (ransomware, as the real engine names
+  the cause whose weighted contribution is largest), and there is no driver
+  when there were none;
 - decision: decline at >= 50 prior incidents, refer with direct OT remote
   access, quote otherwise.
 
@@ -109,7 +111,7 @@ def _drivers(prior_incidents_3y: float, expected_loss_usd: float) -> list[dict[s
             "effect_pct": 100.0 * math.expm1(log_effect),
             "effect_usd": expected_loss_usd * -math.expm1(-log_effect),
             "direction": "raises",
-            "cause": "all causes",
+            "cause": "ransomware",
         }
     ]
 
