@@ -1,4 +1,4 @@
-"""Batch scoring speed: ``score`` against bare ``inplace_predict`` of the frequency booster.
+"""Batch scoring speed: ``score`` against bare ``inplace_predict`` of the bundle's boosters.
 
     python benchmarks/bench_score.py [--rows 1000000] [--data DIR] [--models-dir D]
 
@@ -8,10 +8,13 @@ portfolio in DIR (written with ``python -m training synth`` when missing,
 bundle of --models-dir (default models/bundles; one is trained into a
 temporary directory when there is none). Then measures, in the same run:
 
-- bare: ``booster.inplace_predict`` of the frequency booster on the ready
-  float32 feature matrix of all rows (the floor any scoring path pays);
+- bare: ``inplace_predict`` of every booster of the bundle on ready
+  matrices: the seven per-cause frequency boosters on the feature rows and
+  the severity booster on its rows (each policy once per cause, built before
+  the clock starts): the floor any scoring path pays;
 - scoring: ``models.scoring.batch.score_policies`` on the validated frame:
-  features + both boosters + the layer expected loss + risk percentiles;
+  features, the signed starts, every booster, the spliced layer expected
+  loss of each cause and the risk percentiles;
 - CLI: ``python -m training score --policies F.parquet --out S.parquet``
   end to end (reading and validating the file, scoring, writing).
 
@@ -34,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from models.scoring.batch import score_policies  # noqa: E402
 from models.scoring.features import build_features  # noqa: E402
+from models.scoring.severity import every_cause  # noqa: E402
 from models.versions.registry import Registry, resolve_models_dir  # noqa: E402
 from training.bordereau.reader import read_policies  # noqa: E402
 
@@ -88,12 +92,18 @@ def main() -> int:
         policies = read_policies(policies_file)
         # the bare baseline gets the layout XGBoost reads fastest (row-major)
         features = np.ascontiguousarray(build_features(policies))
-        booster = bundle.frequency.booster
+        severity_rows = every_cause(features)
+
+        def bare_predict() -> None:
+            for booster in bundle.frequency.boosters:
+                booster.inplace_predict(features)
+            bundle.severity.booster.inplace_predict(severity_rows)
+
         # alternate the two and keep the fastest of each: single runs on this shared
         # machine vary by up to 50%, and alternating exposes both to the same spells
         bare, scoring = float("inf"), float("inf")
         for _ in range(4):
-            bare = min(bare, _seconds(lambda: booster.inplace_predict(features)))
+            bare = min(bare, _seconds(bare_predict))
             scoring = min(scoring, _seconds(lambda: score_policies(bundle, policies)))
         out = Path(tmp) / "scores.parquet"
         start = time.perf_counter()
