@@ -109,7 +109,7 @@ def add_broken_copy(registry: Registry, source: str, damage: str) -> str:
 
 #: What the refusal says for each damage (models/versions/bundle.py's messages).
 REFUSAL_REASONS = {
-    "altered": "frequency.ubj fails its SHA-256 check",
+    "altered": f"{FREQUENCY_FILES[0]} fails its SHA-256 check",
     "incomplete": "severity.ubj is missing",
     "other_spec": "another field spec",
 }
