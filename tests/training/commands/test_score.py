@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import xgboost as xgb
 
 from models.pricing.spliced import spliced_layer_expected_loss, spliced_mean
 from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
+from models.scoring.features import FEATURE_NAMES, build_features
 from models.spec.contract import CLAIM_CAUSES
-from tests.support.portfolio import make_portfolio
+from tests.support.portfolio import CAUSES, make_portfolio
 from training.cli import main
 
 #: models/scoring/batch.py: the totals, then three figures of each cause
@@ -76,6 +78,21 @@ def test_scores_follow_the_bundle_and_the_layer(trained_registry, policies_file,
             scores[f"expected_annual_ground_up_loss_usd_{cause}"], annual[:, k], rtol=1e-12
         )
         np.testing.assert_allclose(scores[f"expected_loss_usd_{cause}"], layer[:, k], rtol=1e-12)
+    # each cause's rate is its signed start plus its trees, balanced (models/scoring/
+    # frequency.py); a cause without training claims scores its flat start, never 0
+    freq, features = bundle.frequency, build_features(policies)
+    start = freq.start.log_rates(features)
+    observed = bundle.meta.balance.cause_observed_claims
+    for k, cause in enumerate(CLAIM_CAUSES):
+        dm = xgb.DMatrix(features, feature_names=list(FEATURE_NAMES))
+        trees = freq.boosters[k].predict(dm, output_margin=True).astype(np.float64)
+        expected = np.exp(start[:, k] + trees) * freq.balance_factors[k]
+        np.testing.assert_allclose(scores[f"claim_rate_per_year_{cause}"], expected, rtol=1e-12)
+        if observed[cause] == 0:
+            flat = np.exp(freq.start.intercept[k])
+            np.testing.assert_allclose(scores[f"claim_rate_per_year_{cause}"], flat, rtol=1e-12)
+            assert flat > 0 and freq.balance_factors[k] == 1.0
+    assert sum(observed[c] == 0 for c in CLAIM_CAUSES) == len(CLAIM_CAUSES) - len(CAUSES)
     # the totals are the sums over causes (CONTRACT section 6)
     np.testing.assert_allclose(scores["claim_rate_per_year"], rate.sum(axis=1), rtol=1e-12)
     count = rate.sum(axis=1) * exposure

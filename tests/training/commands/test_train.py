@@ -7,6 +7,8 @@ import re
 
 import pandas as pd
 
+from models.spec.contract import CLAIM_CAUSES
+from models.versions.bundle import FREQUENCY_FILES, SEVERITY_FILE
 from models.versions.registry import VERSION_PATTERN, Registry
 from training.cli import main
 from training.fitting.boosters import split_policies
@@ -67,7 +69,8 @@ def test_train_reports_stages_prints_the_version_last_and_promotes(portfolio_dir
     capsys.readouterr()
     other = Registry(tmp_path / "b")
     assert other.active_version() is None
-    for name in ("frequency.ubj", "cause_mix.ubj", "severity.ubj"):
+    assert len(FREQUENCY_FILES) == len(CLAIM_CAUSES)
+    for name in (*FREQUENCY_FILES, SEVERITY_FILE):
         first = (tmp_path / "a" / version / name).read_bytes()
         assert (tmp_path / "b" / other.versions()[0] / name).read_bytes() == first
     meta = json.loads((tmp_path / "b" / other.versions()[0] / "metadata.json").read_text())

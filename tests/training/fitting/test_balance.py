@@ -124,3 +124,10 @@ def test_claim_factors_are_observed_over_predicted():
     factors = cause_factors(np.array([3.0, 1.0, 2.0]), expected)
     np.testing.assert_allclose(factors, [1.5, 2.0, 1.0], rtol=1e-15)  # 1 where none predicted
     assert frequency_factor(6.0, np.array([1.0, 2.0, 1.0])) == 1.5
+
+
+def test_a_cause_without_observed_claims_keeps_factor_one():
+    # observed 0 over predicted 0.5 would be a factor 0: a rate of 0 and a log of -inf
+    expected = np.array([[0.3, 1.0], [0.2, 1.5]])
+    factors = cause_factors(np.array([0.0, 5.0]), expected)
+    assert factors.tolist() == [1.0, 2.0]

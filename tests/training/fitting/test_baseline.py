@@ -184,14 +184,23 @@ def test_a_cause_without_training_claims_gets_a_flat_half_claim_rate(fitted):
     assert glm.mu_shift[NO_CLAIMS] == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="training/fitting/balance.py cause_factors multiplies the flat rate of a cause "
-    "without training claims by 0 / 0.5 = 0 (see the report of tests-training)",
-)
 def test_the_balance_keeps_the_flat_rate_of_a_cause_without_training_claims(fitted):
+    # nothing to balance to: factor 1 (training/fitting/balance.py), the flat rate kept
     glm, train, _, _, _, _, _ = fitted
-    assert np.all(glm.cause_rates(train[0][:10])[:, NO_CLAIMS] > 0)
+    assert glm.cause_factors[NO_CLAIMS] == 1.0
+    rates = glm.cause_rates(train[0])[:, NO_CLAIMS]
+    np.testing.assert_array_equal(rates, np.full(len(rates), 0.5 / train[1].sum()))
+    assert np.all(np.isfinite(np.log(rates)))
+
+
+def test_a_cause_without_training_claims_gets_the_pooled_tail_scaled_by_its_sigma(fitted):
+    glm, _, _, _, _, _, _ = fitted
+    pooled = glm.fits[0]
+    assert pooled.label == "all causes" and CLAIM_CAUSES[NO_CLAIMS] in pooled.causes
+    # its sigma is the pooled residual scale, inflated: not 1, so b x 1 would differ
+    assert abs(glm.sigma[NO_CLAIMS] - 1.0) > 0.01
+    assert glm.tails.b[NO_CLAIMS] == pooled.tail.b * glm.sigma[NO_CLAIMS]
+    assert glm.tails.xi[NO_CLAIMS] == pooled.tail.xi and glm.tails.z_u[NO_CLAIMS] == pooled.tail.z_u
 
 
 def test_severity_recovers_each_causes_level_slope_and_sigma(fitted):

@@ -29,7 +29,10 @@ Z_U = float(norm.ppf(1.0 - DEFAULT_SHARE))  # the splice at the share the thresh
 
 
 def claims(counts, seed, xi=None):
-    """(loss_usd, mu, sigma, cause) of ``counts[c]`` claims of each cause c; xi per cause."""
+    """(loss_usd, mu, sigma, cause) of ``counts[c]`` claims of each cause c; xi per cause.
+
+    ``sigma`` is each claim's (its cause's); fit_cause_tails takes the per-cause SIGMA.
+    """
     rng = np.random.default_rng(seed)
     cause = np.repeat(np.arange(K), counts)
     mu = rng.uniform(9.0, 13.0, cause.size)  # cities of every size
@@ -41,7 +44,7 @@ def claims(counts, seed, xi=None):
 def test_the_pooled_tail_is_per_unit_of_sigma_and_each_cause_scales_it_by_its_own():
     counts = np.full(K, OWN_TAIL_CLAIMS - 20)  # every cause short of an own tail
     loss, mu, sigma, cause = claims(counts, seed=3)
-    tails, fits = fit_cause_tails(loss, mu, sigma, cause)
+    tails, fits = fit_cause_tails(loss, mu, SIGMA, cause)
     (pooled,) = fits
     assert pooled.label == POOLED and pooled.causes == CLAIM_CAUSES
     g = pooled.tail
@@ -70,8 +73,8 @@ def test_a_cause_with_enough_claims_gets_its_own_tail_in_cause_order():
     counts[own], counts[short] = OWN_TAIL_CLAIMS, OWN_TAIL_CLAIMS - 1
     xi = np.full(K, 0.0)
     xi[own] = 0.6  # a far heavier tail than the pool's
-    loss, mu, sigma, cause = claims(counts, seed=5, xi=xi)
-    tails, fits = fit_cause_tails(loss, mu, sigma, cause)
+    loss, mu, _, cause = claims(counts, seed=5, xi=xi)
+    tails, fits = fit_cause_tails(loss, mu, SIGMA, cause)
     assert [f.label for f in fits] == [POOLED, "vendor_outage"]
     pooled, mine = fits
     assert pooled.causes == tuple(c for c in CLAIM_CAUSES if c != "vendor_outage")
@@ -79,7 +82,7 @@ def test_a_cause_with_enough_claims_gets_its_own_tail_in_cause_order():
     # the pool holds every claim (the own cause's too); the own fit only the cause's
     assert pooled.z.size == counts.sum() and mine.z.size == OWN_TAIL_CLAIMS
     rows = cause == own
-    alone, _ = fit_cause_tails(loss[rows], mu[rows], sigma[rows], cause[rows])
+    alone, _ = fit_cause_tails(loss[rows], mu[rows], SIGMA, cause[rows])
     assert mine.tail.exceedances == DEFAULT_MIN_EXCEEDANCES  # 10% of 500
     assert (tails.z_u[own], tails.xi[own], tails.b[own]) == (
         alone.z_u[own],
@@ -96,10 +99,26 @@ def test_a_cause_with_enough_claims_gets_its_own_tail_in_cause_order():
 
 
 def test_every_cause_with_enough_claims_leaves_no_pooled_fit():
-    loss, mu, sigma, cause = claims(np.full(K, OWN_TAIL_CLAIMS), seed=7)
-    tails, fits = fit_cause_tails(loss, mu, sigma, cause)
+    loss, mu, _, cause = claims(np.full(K, OWN_TAIL_CLAIMS), seed=7)
+    tails, fits = fit_cause_tails(loss, mu, SIGMA, cause)
     assert [f.label for f in fits] == list(CLAIM_CAUSES)
     np.testing.assert_array_equal(tails.xi, [f.tail.xi for f in fits])
     np.testing.assert_allclose(
         tails.b, [f.tail.b * s for f, s in zip(fits, SIGMA, strict=True)], rtol=1e-15
     )
+
+
+def test_a_cause_without_claims_gets_the_pooled_b_times_its_own_sigma():
+    # its scale cannot come from its claims: the pool's b per unit of sigma, times the
+    # sigma its body is priced with (sigma 0.8, so the pool's b alone would be 25% off)
+    none = 0
+    counts = np.full(K, 200)
+    counts[none] = 0
+    loss, mu, _, cause = claims(counts, seed=9)
+    tails, fits = fit_cause_tails(loss, mu, SIGMA, cause)
+    (pooled,) = fits
+    assert CLAIM_CAUSES[none] in pooled.causes and pooled.z.size == counts.sum()
+    assert tails.b[none] == pooled.tail.b * SIGMA[none]
+    assert (tails.z_u[none], tails.xi[none]) == (pooled.tail.z_u, pooled.tail.xi)
+    # and it is the generator's tail for that sigma, within the pool's standard errors
+    assert abs(tails.b[none] - B * SIGMA[none]) < 4 * pooled.tail.b_se * SIGMA[none]
