@@ -1,7 +1,8 @@
 """The inputs of a log-linear model: log1p of heavy-tailed columns, then standardised.
 
-Shared by the cause-mix logit (models/scoring/cause_mix.py), which scores
-every quote, and the GLM baseline (training/fitting/baseline.py). Columns
+Shared by the signed start of each cause's claim rate
+(models/scoring/frequency.py), which scores every quote, and the GLM
+baseline (training/fitting/baseline.py). Columns
 seen through log1p: every feature from a count, size or duration field (a
 numeric field whose unit is not "%") and the derived features, where
 effects are multiplicative in size. Means and scales come from the

@@ -38,11 +38,6 @@ CAP_QUANTILE = 0.90
 SHIFT_BRACKET = 10.0  # log USD: a factor of e^10 either way
 
 
-def frequency_factor(observed_claims: float, predicted_claims: np.ndarray) -> float:
-    """Observed / predicted claims: the multiplier of every claim rate."""
-    return float(observed_claims / np.sum(predicted_claims))
-
-
 def cause_factors(observed: np.ndarray, expected_counts: np.ndarray) -> np.ndarray:
     """Per cause, observed / predicted training claims, (K,).
 

@@ -19,7 +19,7 @@ from models.pricing.cause_losses import SeverityTails
 from models.pricing.spliced import spliced_lev, spliced_mean
 from models.spec.contract import CLAIM_CAUSES
 from tests.training.fitting.spliced_sample import draw_spliced
-from training.fitting.balance import CAP_QUANTILE, capped_balance, cause_factors, frequency_factor
+from training.fitting.balance import CAP_QUANTILE, capped_balance, cause_factors
 
 K = len(CLAIM_CAUSES)
 SIGMA = np.array([1.5, 1.3, 1.1, 1.8, 1.2, 1.3, 1.0])
@@ -123,7 +123,6 @@ def test_claim_factors_are_observed_over_predicted():
     expected = np.array([[0.5, 0.2, 0.0], [1.5, 0.3, 0.0]])  # policies x causes
     factors = cause_factors(np.array([3.0, 1.0, 2.0]), expected)
     np.testing.assert_allclose(factors, [1.5, 2.0, 1.0], rtol=1e-15)  # 1 where none predicted
-    assert frequency_factor(6.0, np.array([1.0, 2.0, 1.0])) == 1.5
 
 
 def test_a_cause_without_observed_claims_keeps_factor_one():
