@@ -47,6 +47,13 @@ FREE = np.flatnonzero(DIRECTION == 0)
 OBJECTIVE_GAP = 1e-8
 
 
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """As training fits (models/scoring/frequency.py): small products, no spinning threads."""
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
 # --- fit_signed_poisson ----------------------------------------------------------------------
 
 
@@ -370,24 +377,21 @@ def test_each_causes_penalty_is_the_validation_best(fitted):
     inputs, z_train = GlmInputs.fit_transform(train[0])
     z_valid = inputs.transform(valid[0])
     chosen = []
-    with threadpool_limits(1, user_api="blas"):
-        for k in range(K):
-            if k == CLAIMLESS:
-                continue
-            fits = [
-                fit_signed_poisson(z_train, train[1][:, k], train[2], a) for a in START_PENALTIES
-            ]
-            deviance = [
-                _deviance(valid[1][:, k], valid[2] * np.exp(t[0] + z_valid @ t[1:])) for t in fits
-            ]
-            best = int(np.argmin(deviance))
-            second = np.partition(deviance, 1)[1]
-            assert second - deviance[best] > 1e-3, CLAIM_CAUSES[k]  # no near tie to misjudge
-            assert model.start.penalty[k] == START_PENALTIES[best], CLAIM_CAUSES[k]
-            theta = np.r_[model.start.intercept[k], model.start.coef[k]]
-            np.testing.assert_allclose(theta, fits[best], rtol=0, atol=1e-3)
-            assert np.all(DIRECTION * model.start.coef[k] >= 0)
-            chosen.append(best)
+    for k in range(K):
+        if k == CLAIMLESS:
+            continue
+        fits = [fit_signed_poisson(z_train, train[1][:, k], train[2], a) for a in START_PENALTIES]
+        deviance = [
+            _deviance(valid[1][:, k], valid[2] * np.exp(t[0] + z_valid @ t[1:])) for t in fits
+        ]
+        best = int(np.argmin(deviance))
+        second = np.partition(deviance, 1)[1]
+        assert second - deviance[best] > 1e-3, CLAIM_CAUSES[k]  # no near tie to misjudge
+        assert model.start.penalty[k] == START_PENALTIES[best], CLAIM_CAUSES[k]
+        theta = np.r_[model.start.intercept[k], model.start.coef[k]]
+        np.testing.assert_allclose(theta, fits[best], rtol=0, atol=1e-3)
+        assert np.all(DIRECTION * model.start.coef[k] >= 0)
+        chosen.append(best)
     assert len(chosen) == K - 1
 
 
