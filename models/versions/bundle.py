@@ -241,7 +241,7 @@ class ModelBundle:
     reference_exposures: pd.DataFrame
 
     def __repr__(self) -> str:
-        # the metadata holds the logit's coefficients and the reference portfolio: not a repr
+        # the metadata holds every start coefficient and the reference portfolio: not a repr
         return f"ModelBundle(version={self.version!r}, path={str(self.path)!r})"
 
     @property

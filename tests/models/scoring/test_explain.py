@@ -1,9 +1,14 @@
-"""Quote drivers by cause.
+"""Quote drivers by cause: the signed start's and the boosters' contributions, weighted by loss.
 
-Oracles: the boosters' own Saabas contributions (the frequency part is exact; the severity
-part is each cause's contributions weighted by its share of the expected loss), a closed
-form for a one-slope cause mix whose effect must match a finite difference of log expected
-loss to within a bound derived below, and hand-built effects for the driver ranking.
+Oracles: the start's terms coef x z (z standardised by hand from the stored inputs), each
+booster's own Saabas contributions, the city's loss shares; the identity
+
+    effect(field) = sum_c s_c (start_c + trees_c + severity_c contributions)(field)
+
+recomputed by hand; a city whose loss is one cause's (shares within 1e-6 of it) gets that
+cause's contributions to within (1 - s_c) x their spread; a one-slope model whose effect
+must match a finite difference of log expected loss within beta^2 t^2 / 8 (derived below);
+hand-built effects for the driver ranking.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xgboost as xgb
-from models.scoring.cause_mix import CauseLogit, CauseMixModel
 
 from models.scoring.explain import (
     _FEATURE_TO_FIELD,
@@ -20,14 +24,14 @@ from models.scoring.explain import (
     field_log_effects,
 )
 from models.scoring.features import FEATURE_NAMES, FEATURES, build_features
-from models.scoring.frequency import FrequencyModel
-from models.scoring.glm_inputs import GlmInputs
+from models.scoring.frequency import FrequencyModel, SignedStart
 from models.scoring.loss_model import LossModel
 from models.scoring.severity import NO_TAIL, SEVERITY_FEATURE_NAMES, SeverityModel, with_cause
 from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import FIELDS_BY_NAME, MODEL_FIELDS
 
 K = len(CLAIM_CAUSES)
+F = len(FEATURE_NAMES)
 ROWS = 120
 FIELD_NAMES = [f.name for f in MODEL_FIELDS]
 
@@ -54,22 +58,17 @@ def _no_trees(objective: str, names: tuple[str, ...], **params) -> xgb.Booster:
     return xgb.train({"objective": objective, **params}, data, 0)
 
 
-def _flat_mix(inputs: GlmInputs, coef: np.ndarray | None = None, factors=None) -> CauseMixModel:
-    shares = np.arange(1.0, K + 1) / np.sum(np.arange(1.0, K + 1))
-    logit = CauseLogit(inputs, np.zeros((K, len(FEATURE_NAMES))) if coef is None else coef,
-                       np.log(shares), 0.01)  # fmt: skip
-    booster = _no_trees("multi:softprob", FEATURE_NAMES, num_class=K)
-    return CauseMixModel(logit, booster, 0, np.ones(K) if factors is None else factors)
-
-
 def _flat_severity() -> SeverityModel:
     booster = _no_trees("reg:squarederror", SEVERITY_FEATURE_NAMES, base_score=10.0)
     # causes of different scales and locations: loss shares differ from claim shares
     return SeverityModel(booster, np.linspace(0.8, 1.8, K), np.linspace(-1.0, 1.0, K), NO_TAIL)
 
 
-def _flat_frequency() -> FrequencyModel:
-    return FrequencyModel(_no_trees("count:poisson", FEATURE_NAMES, base_score=1.0), -3.0)
+def _z(start: SignedStart, features: np.ndarray) -> np.ndarray:
+    """The start's inputs, standardised by hand: log1p where marked, then (x - mean) / scale."""
+    x = features.astype(np.float64)
+    x = np.where(start.inputs.log_columns, np.log1p(np.maximum(x, 0.0)), x)
+    return (x - start.inputs.mean) / start.inputs.scale
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +81,15 @@ def x(bundle) -> np.ndarray:
     return build_features(bundle.reference_exposures.iloc[:ROWS])
 
 
+def _frequency_parts(model: LossModel, x: np.ndarray) -> np.ndarray:
+    """(rows, K, features): coef_c x z plus booster c's Saabas contributions (bias left out)."""
+    start = model.frequency.start
+    parts = _z(start, x)[:, None, :] * start.coef[None, :, :]
+    for c, booster in enumerate(model.frequency.boosters):
+        parts[:, c, :] += _saabas(booster, x, FEATURE_NAMES)[:, :F]
+    return parts
+
+
 def test_the_feature_to_field_matrix_shares_derived_features_equally() -> None:
     np.testing.assert_array_equal(_FEATURE_TO_FIELD, _field_matrix())
     for i, feature in enumerate(FEATURES):
@@ -90,68 +98,95 @@ def test_the_feature_to_field_matrix_shares_derived_features_equally() -> None:
     assert any(len(f.fields) > 1 for f in FEATURES)  # the sharing is exercised
 
 
-def test_the_frequency_part_is_the_frequency_boosters_contributions(bundle, x) -> None:
-    inputs = bundle.model.cause_mix.logit.inputs
-    flat = LossModel(bundle.frequency, _flat_mix(inputs), _flat_severity())
-    effects = field_log_effects(flat, flat.predict(x), x)
-    oracle = _saabas(bundle.frequency.booster, x, FEATURE_NAMES)[:, :-1] @ _field_matrix()
-    np.testing.assert_allclose(effects.log_effects, oracle, rtol=1e-12, atol=1e-15)
-    assert np.count_nonzero(oracle) > ROWS  # the booster does use fields
-    assert np.all(effects.main_cause == "all causes")  # nothing moves one cause more
-    # in the full model the frequency part adds on top of the rest, unchanged
-    full = bundle.model
-    without = LossModel(_flat_frequency(), full.cause_mix, full.severity)
-    rest = field_log_effects(without, without.predict(x), x).log_effects
-    np.testing.assert_allclose(
-        field_log_effects(full, full.predict(x), x).log_effects,
-        oracle + rest,
-        rtol=1e-9,
-        atol=1e-12,
-    )
-
-
-def test_the_severity_part_weights_each_causes_contributions_by_its_loss_share(bundle, x) -> None:
-    inputs = bundle.model.cause_mix.logit.inputs
-    factors = np.linspace(0.5, 2.0, K)
-    model = LossModel(_flat_frequency(), _flat_mix(inputs, factors=factors), bundle.severity)
+def test_the_effects_are_the_loss_weighted_sum_of_every_causes_contributions(bundle, x) -> None:
+    model = bundle.model
     losses = model.predict(x)
     effects = field_log_effects(model, losses, x)
-    # oracle: for each cause, the booster's contributions on rows of that cause, the cause
-    # columns and the bias left out, weighted by the cause's share of the annual loss
+    frequency = _frequency_parts(model, x)
+    severity = np.stack(
+        [_saabas(model.severity.booster, with_cause(x, np.full(len(x), c)), SEVERITY_FEATURE_NAMES)
+         [:, :F] for c in range(K)], axis=1,
+    )  # fmt: skip
     annual = losses.rate * losses.mean_loss()
     share = annual / annual.sum(axis=1, keepdims=True)
-    oracle = np.zeros((len(x), len(MODEL_FIELDS)))
-    for c in range(K):
-        rows = with_cause(x, np.full(len(x), c))
-        contribs = _saabas(bundle.severity.booster, rows, SEVERITY_FEATURE_NAMES)
-        oracle += share[:, [c]] * (contribs[:, : len(FEATURE_NAMES)] @ _field_matrix())
-    np.testing.assert_allclose(effects.log_effects, oracle, rtol=1e-9, atol=1e-12)
-    assert np.any(effects.main_cause != "all causes")
-    assert set(effects.main_cause.ravel()) <= set(CLAIM_CAUSES) | {"all causes"}
+    by_cause = share[:, :, None] * (frequency + severity) @ _field_matrix()
+    np.testing.assert_allclose(effects.log_effects, by_cause.sum(axis=1), rtol=1e-9, atol=1e-12)
+    # the cause a field moves most: the largest weighted contribution (clear leaders only)
+    ordered = np.sort(np.abs(by_cause), axis=1)
+    clear = ordered[:, -1, :] - ordered[:, -2, :] > 1e-9
+    expected = np.array(CLAIM_CAUSES, dtype=object)[np.argmax(np.abs(by_cause), axis=1)]
+    np.testing.assert_array_equal(effects.main_cause[clear], expected[clear])
+    assert clear.mean() > 0.5
+    # every part is exercised: the start's slopes, the trees and the severity, and the
+    # loss shares are not the claim shares
+    start_part = _z(model.frequency.start, x)[:, None, :] * model.frequency.start.coef
+    assert np.count_nonzero(start_part) > ROWS
+    assert np.count_nonzero(frequency - start_part) > ROWS
+    assert np.count_nonzero(severity) > ROWS
+    assert np.max(np.abs(share - losses.cause_weights)) > 0.01
+    assert set(effects.main_cause.ravel()) <= set(CLAIM_CAUSES)
+
+
+def test_a_city_whose_loss_is_one_causes_gets_that_causes_contributions(bundle, x) -> None:
+    """Raise one cause's start by e^20: its loss share is 1 - O(1e-6) in every city.
+
+    effect - A_c = sum_c' s_c' (A_c' - A_c) exactly (A: contributions mapped to fields), so
+    |effect - A_c| <= (1 - s_c) max_c' |A_c' - A_c|; and the A_c of a field sum to the
+    cause's log rate less its intercept, balance and the booster's bias (Saabas is exact).
+    """
+    frequency = bundle.frequency
+    c = int(np.argmax(frequency.best_iterations))  # the cause with the most trees
+    assert frequency.best_iterations[c] >= 3
+    start = frequency.start
+    lifted = SignedStart(start.inputs, start.intercept + 20.0 * (np.arange(K) == c),
+                         start.coef, start.penalty)  # fmt: skip
+    dominated = FrequencyModel(
+        lifted, frequency.boosters, frequency.best_iterations, frequency.balance_factors
+    )
+    model = LossModel(dominated, _flat_severity())
+    losses = model.predict(x)
+    effects = field_log_effects(model, losses, x)
+    share = losses.annual_ground_up_loss_by_cause() / losses.expected_annual_loss()[:, None]
+    rest = 1.0 - share[:, c]
+    assert np.max(rest) < 1e-5
+    fields = _frequency_parts(model, x) @ _field_matrix()  # (rows, K, fields)
+    own = fields[:, c, :]
+    spread = np.max(np.abs(fields - own[:, None, :]), axis=1)
+    assert np.all(np.abs(effects.log_effects - own) <= rest[:, None] * spread + 1e-12)
+    assert np.max(np.abs(own)) > 0.1  # the cause's own effects are not all small
+    # the cause is named wherever its field effect is not negligible
+    visible = np.abs(own) > 1e-3
+    assert np.all(effects.main_cause[visible] == CLAIM_CAUSES[c]) and visible.sum() > ROWS
+    # exact in sum: the field effects of the cause add up to its log rate, less its level
+    bias = _saabas(frequency.boosters[c], x, FEATURE_NAMES)[:, -1]
+    level = lifted.intercept[c] + np.log(frequency.balance_factors[c]) + bias
+    np.testing.assert_allclose(own.sum(axis=1), dominated.log_rates(x)[:, c] - level, atol=2e-5)
 
 
 @pytest.mark.parametrize("t", [0.6, 0.3, 0.1, -0.4])
-def test_a_mix_effect_matches_a_finite_difference_of_log_expected_loss(bundle, x, t) -> None:
-    """One cause's log-odds has slope beta on one input z (a % field, so no log1p), all else flat.
+def test_a_start_slope_matches_a_finite_difference_of_log_expected_loss(bundle, x, t) -> None:
+    """One cause's start has slope beta on one input z (a % field, so no log1p), all else flat.
 
-    With f(t) = log EL when z = t, df/dt = beta (s_k - m_k) exactly (s: loss shares, m: the
-    mix), and the explanation's effect is t beta (s_k(t) - m_k(t)). Since ds_k/dt = beta
-    s_k (1 - s_k) and dm_k/dt = beta m_k (1 - m_k), |d(s_k - m_k)/dt| <= |beta| / 4, so
-    |effect - (f(t) - f(0))| <= beta^2 t^2 / 8: the effect is right to first order in t.
+    With f(t) = log EL when z = t, df/dt = beta s_k(t) exactly (s: loss shares), and the
+    explanation's effect is t beta s_k(t). Since ds_k/dt = beta s_k (1 - s_k) <= beta / 4,
+    |t beta s_k(t) - int_0^t beta s_k| <= beta^2 t^2 / 8: the effect is right to first
+    order in t, and the weighting by loss shares (not claim shares) is what makes it so.
     """
-    name, k, beta = "default_credentials_pct", K - 1, 1.5  # "other": the largest loss share
+    name, k, beta = "default_credentials_pct", K - 1, 1.5
     j = FEATURE_NAMES.index(name)
-    inputs = bundle.model.cause_mix.logit.inputs
-    assert not inputs.log_columns[j]
-    coef = np.zeros((K, len(FEATURE_NAMES)))
+    start = bundle.frequency.start
+    assert not start.inputs.log_columns[j]
+    coef = np.zeros((K, F))
     coef[k, j] = beta
+    flat = tuple(_no_trees("count:poisson", FEATURE_NAMES, base_score=1.0) for _ in range(K))
+    one_slope = SignedStart(start.inputs, np.log(np.linspace(0.01, 0.05, K)), coef, start.penalty)
     model = LossModel(
-        _flat_frequency(), _flat_mix(inputs, coef, np.linspace(0.7, 1.3, K)), _flat_severity()
+        FrequencyModel(one_slope, flat, (-1,) * K, np.linspace(0.7, 1.3, K)), _flat_severity()
     )
     city = np.repeat(x[:1], 2, axis=0)
-    city[:, j] = inputs.mean[j] + np.array([t, 0.0]) * inputs.scale[j]  # z = t, and z = 0
+    city[:, j] = start.inputs.mean[j] + np.array([t, 0.0]) * start.inputs.scale[j]  # z = t, 0
+    np.testing.assert_allclose(_z(one_slope, city)[:, j], [t, 0.0], atol=1e-6)
     losses = model.predict(city)
-    np.testing.assert_allclose(inputs.transform(city)[:, j], [t, 0.0], atol=1e-6)
     effects = field_log_effects(model, losses, city)
     field = FIELD_NAMES.index(name)
     effect = effects.log_effects[0, field]
@@ -159,28 +194,28 @@ def test_a_mix_effect_matches_a_finite_difference_of_log_expected_loss(bundle, x
     bound = beta**2 * t**2 / 8
     assert abs(effect - difference) <= bound
     assert abs(effect) > 2 * bound  # the check is not trivially met by two small numbers
+    # weighted by claim shares instead, the effect would be off by more than the bound
+    claim_share = losses.cause_weights[0, k]
+    assert abs(t * beta * claim_share - difference) > bound
     # nothing else moves: every other field's effect is 0, and at z = 0 the field's too
     np.testing.assert_allclose(np.delete(effects.log_effects[0], field), 0.0, atol=1e-12)
     assert effects.log_effects[1, field] == pytest.approx(0.0, abs=1e-6)
     assert effects.main_cause[0, field] == CLAIM_CAUSES[k]
 
 
-def test_the_full_models_effects_are_finite_and_name_a_cause(bundle, x) -> None:
-    effects = field_log_effects(bundle.model, bundle.predict_losses(x), x)
-    assert effects.log_effects.shape == effects.main_cause.shape == (len(x), len(MODEL_FIELDS))
-    assert np.all(np.isfinite(effects.log_effects))
-    assert set(effects.main_cause.ravel()) <= set(CLAIM_CAUSES) | {"all causes"}
-
-
 def test_saabas_top_driver_matches_exact_treeshap_on_most_rows(bundle, x) -> None:
-    booster = bundle.frequency.booster
-    dm = xgb.DMatrix(x, feature_names=list(FEATURE_NAMES))
-    exact = booster.predict(dm, pred_contribs=True)[:, :-1] @ _field_matrix()
-    approx = booster.predict(dm, pred_contribs=True, approx_contribs=True)[:, :-1] @ _field_matrix()
-    # both add up to the same margin; the top field is the same on most rows
-    np.testing.assert_allclose(exact.sum(axis=1), approx.sum(axis=1), rtol=1e-4, atol=1e-4)
-    same_top = np.argmax(np.abs(exact), axis=1) == np.argmax(np.abs(approx), axis=1)
-    assert same_top.mean() > 0.9
+    for booster in bundle.frequency.boosters:
+        if booster.num_boosted_rounds() < 3:
+            continue
+        dm = xgb.DMatrix(x, feature_names=list(FEATURE_NAMES))
+        exact = booster.predict(dm, pred_contribs=True)[:, :-1] @ _field_matrix()
+        approx = (
+            booster.predict(dm, pred_contribs=True, approx_contribs=True)[:, :-1] @ _field_matrix()
+        )
+        # both add up to the same margin; the top field is the same on most rows
+        np.testing.assert_allclose(exact.sum(axis=1), approx.sum(axis=1), rtol=1e-4, atol=1e-4)
+        same_top = np.argmax(np.abs(exact), axis=1) == np.argmax(np.abs(approx), axis=1)
+        assert same_top.mean() > 0.9
 
 
 def test_drivers_are_ranked_and_priced_against_the_expected_loss() -> None:
@@ -188,7 +223,7 @@ def test_drivers_are_ranked_and_priced_against_the_expected_loss() -> None:
     log_effects[1, 3] = -0.5
     log_effects[1, 7] = np.log(2.0)
     log_effects[1, 9] = 0.1
-    causes = np.full((2, len(MODEL_FIELDS)), "all causes", dtype=object)
+    causes = np.full((2, len(MODEL_FIELDS)), "other", dtype=object)
     causes[1, 7] = "ransomware"
     effects = FieldEffects(log_effects, causes)
     exposure = {MODEL_FIELDS[7].name: 120}
@@ -203,7 +238,7 @@ def test_drivers_are_ranked_and_priced_against_the_expected_loss() -> None:
     assert doubled.label == FIELDS_BY_NAME[MODEL_FIELDS[7].name].label
     assert lowered.effect_usd == pytest.approx(10_000.0 * (1 - np.exp(0.5)))
     assert lowered.effect_pct == pytest.approx(100.0 * (np.exp(-0.5) - 1))
-    assert lowered.direction == "lowers" and lowered.cause == "all causes"
+    assert lowered.direction == "lowers" and lowered.cause == "other"
     assert lowered.value is None  # not in the exposure given
     # more room than effects: the zero effects are left out; another row, other drivers
     assert len(drivers_for(effects, 1, exposure, 10_000.0, top=10)) == 3
@@ -211,3 +246,22 @@ def test_drivers_are_ranked_and_priced_against_the_expected_loss() -> None:
     assert set(doubled.to_dict()) == {
         "field", "label", "value", "log_effect", "effect_pct", "effect_usd", "direction", "cause",
     }  # fmt: skip
+
+
+def test_the_full_models_drivers_name_a_cause_and_add_up(bundle, x) -> None:
+    losses = bundle.predict_losses(x)
+    effects = field_log_effects(bundle.model, losses, x)
+    assert effects.log_effects.shape == effects.main_cause.shape == (len(x), len(MODEL_FIELDS))
+    assert np.all(np.isfinite(effects.log_effects))
+    assert set(effects.main_cause.ravel()) <= set(CLAIM_CAUSES)
+    expected = losses.expected_annual_loss()
+    for row in range(5):
+        drivers = drivers_for(effects, row, {}, float(expected[row]), top=6)
+        sizes = [abs(d.log_effect) for d in drivers]
+        assert sizes == sorted(sizes, reverse=True) and len(drivers) == 6
+        top = np.sort(np.abs(effects.log_effects[row]))[::-1][:6]
+        np.testing.assert_array_equal(sizes, top)
+        for d in drivers:
+            assert d.effect_usd == pytest.approx(expected[row] * -np.expm1(-d.log_effect))
+            assert d.cause in CLAIM_CAUSES
+            assert d.cause == effects.main_cause[row, FIELD_NAMES.index(d.field)]

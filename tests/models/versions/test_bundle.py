@@ -9,15 +9,14 @@ import shutil
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import xgboost as xgb
-from scipy.special import logsumexp
 
-from models.scoring.features import build_features
+from models.scoring.features import MONOTONE_CONSTRAINTS, build_features
 from models.spec.contract import CLAIM_CAUSES
 from models.versions.bundle import (
-    CAUSE_MIX_FILE,
-    FREQUENCY_FILE,
+    FREQUENCY_FILES,
     MANIFEST_FILE,
     METADATA_FILE,
     REFERENCE_FILE,
@@ -28,11 +27,20 @@ from models.versions.bundle import (
     ModelBundle,
     content_hash,
     core_files,
+    frequency_file,
 )
 from models.versions.registry import DEFAULT_MODELS_DIR
 from tests.support.portfolio import make_portfolio
 
-SHIPPED = DEFAULT_MODELS_DIR / "2026-01-01T00-00-00Z-03d76d32"
+#: The shipped bundle is whatever models/bundles/ACTIVE names (the integrator rebuilds it).
+SHIPPED = DEFAULT_MODELS_DIR / (DEFAULT_MODELS_DIR / "ACTIVE").read_text().strip()
+CORE = {*FREQUENCY_FILES, SEVERITY_FILE, METADATA_FILE, REFERENCE_FILE}
+
+
+def _shipped() -> ModelBundle:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BundleVersionWarning)  # another machine's libraries
+        return ModelBundle.load(SHIPPED)
 
 
 @pytest.fixture()
@@ -54,20 +62,11 @@ def _rewrite(directory, name, text):
 
 
 def test_the_shipped_bundle_loads_and_round_trips_to_identical_bytes():
-    assert (DEFAULT_MODELS_DIR / "ACTIVE").read_text().strip() == SHIPPED.name
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", BundleVersionWarning)  # another machine's libraries
-        bundle = ModelBundle.load(SHIPPED)
+    bundle = _shipped()
     assert bundle.version == SHIPPED.name and bundle.meta.format == 2
     # the files that determine predictions, written again from what was loaded
     core = core_files(bundle.model, bundle.meta, bundle.reference_exposures)
-    assert set(core) == {
-        FREQUENCY_FILE,
-        CAUSE_MIX_FILE,
-        SEVERITY_FILE,
-        METADATA_FILE,
-        REFERENCE_FILE,
-    }
+    assert set(core) == CORE
     for name, blob in core.items():
         assert blob == (SHIPPED / name).read_bytes(), name
     # and so the version's hash is the content hash of those bytes
@@ -85,42 +84,53 @@ def test_predict_losses_from_a_frame_equals_from_its_features(trained_registry):
     assert by_frame.rate.shape == (200, len(CLAIM_CAUSES))
 
 
-def test_predictions_follow_the_documented_conventions(trained_registry):
-    """Oracle: the raw boosters plus the conventions written in metadata.json (as JSON)."""
-    bundle = trained_registry.load()
+@pytest.fixture(params=["trained", "shipped"])
+def any_bundle(request, trained_registry):
+    return trained_registry.load() if request.param == "trained" else _shipped()
+
+
+def test_predictions_follow_the_documented_conventions(any_bundle):
+    """Oracle: the raw booster files plus the conventions written in metadata.json (as JSON).
+
+    log(claims per year of c) = start_c + trees_c + log(balance_c), start_c = intercept_c +
+    coef_c @ z, z the standardised inputs (log1p where marked); the start goes in as
+    base_margin (+ log(exposure_years) for an expected count).
+    """
+    bundle = any_bundle
     frame = make_portfolio(300, 99).policies
     losses = bundle.predict_losses(frame)
     x = build_features(frame)
-    meta = json.loads((bundle.path / METADATA_FILE).read_text())
-    freq, mix, sev = meta["frequency"], meta["cause_mix"], meta["severity"]
-    # total rate: log(claims per year) = log_rate_offset + trees(features)
-    raw_freq = xgb.Booster(model_file=str(bundle.path / FREQUENCY_FILE))
-    offset = np.full(len(x), freq["log_rate_offset"], dtype=np.float32)
-    total = np.exp(raw_freq.inplace_predict(x, predict_type="margin", base_margin=offset))
-    # the oracle adds the offset to the margin in float32 inside XGBoost, the bundle in
-    # float64: a margin near -3 differs by a few float32 ulps (2.4e-7 each)
-    np.testing.assert_allclose(bundle.frequency.claim_rate_per_year(x), total, rtol=4e-6)
     t = frame["exposure_years"].to_numpy()
-    np.testing.assert_allclose(bundle.frequency.expected_claim_count(x, t), total * t, rtol=4e-6)
-    assert freq["log_rate_offset"] == pytest.approx(
-        freq["intercept_log_rate"] + np.log(meta["balance"]["frequency_factor"])
-    )
-    assert freq["base_score"] == 1.0
-    # cause mix: softprob(trees + base_margin), base_margin = log_softmax(intercept + coef @ z)
+    meta = json.loads((bundle.path / METADATA_FILE).read_text())
+    freq, sev = meta["frequency"], meta["severity"]
+    assert freq["base_score"] == 1.0 and freq["objective"] == "count:poisson"
     values = x.astype(np.float64)
     logged = np.log1p(np.maximum(values, 0.0))
-    z = np.where(np.asarray(mix["inputs_log_columns"], bool), logged, values)
-    z = (z - np.asarray(mix["inputs_mean"])) / np.asarray(mix["inputs_scale"])
-    coef = np.array([mix["logit_coef"][c] for c in CLAIM_CAUSES])
-    odds = z @ coef.T + np.array([mix["logit_intercept"][c] for c in CLAIM_CAUSES])
-    base = odds - logsumexp(odds, axis=1, keepdims=True)
-    raw_mix = xgb.Booster(model_file=str(bundle.path / CAUSE_MIX_FILE))
-    shares = raw_mix.inplace_predict(x, base_margin=base.astype(np.float32))
-    factors = np.array([mix["cause_factors"][c] for c in CLAIM_CAUSES])
-    np.testing.assert_allclose(losses.rate, total[:, None] * shares * factors, rtol=1e-5)
-    # so the all-cause rate is the total rate times sum_c mix_c x factor_c (1 before the balance)
+    z = np.where(np.asarray(freq["inputs_log_columns"], bool), logged, values)
+    z = (z - np.asarray(freq["inputs_mean"])) / np.asarray(freq["inputs_scale"])
+    for c, cause in enumerate(CLAIM_CAUSES):
+        assert freq["boosters"][cause] == frequency_file(cause) == FREQUENCY_FILES[c]
+        coef = np.asarray(freq["start_coef"][cause])
+        assert np.all(coef * MONOTONE_CONSTRAINTS >= 0), cause
+        start = freq["start_intercept"][cause] + z @ coef
+        raw = xgb.Booster(model_file=str(bundle.path / freq["boosters"][cause]))
+        # cut at the best round: the file holds exactly the trees used (none without claims)
+        assert raw.num_boosted_rounds() == freq["best_iteration"][cause] + 1, cause
+        margin = raw.inplace_predict(x, predict_type="margin", base_margin=start.astype(np.float32))
+        rate = np.exp(margin) * freq["balance_factor"][cause]
+        # the oracle adds the start to the margin in float32 inside XGBoost, the bundle in
+        # float64: a margin near -7 differs by a few float32 ulps (4.8e-7 each)
+        np.testing.assert_allclose(losses.rate[:, c], rate, rtol=4e-6, err_msg=cause)
+        # an expected count: the same booster with log(exposure_years) added to base_margin
+        offset = (np.log(t) + start).astype(np.float32)
+        counts = raw.predict(
+            xgb.DMatrix(x, base_margin=offset, feature_names=meta["feature_names"])
+        )
+        np.testing.assert_allclose(
+            losses.rate[:, c] * t, counts * freq["balance_factor"][cause], rtol=4e-6
+        )
     np.testing.assert_allclose(
-        losses.claim_rate_per_year, total * (shares * factors).sum(axis=1), rtol=1e-5
+        losses.claim_rate_per_year, bundle.frequency.claim_rate_per_year(x), rtol=1e-12
     )
     # severity: trees(features, one-hot of the cause) + mu_shift[cause]; sigma by cause
     raw_sev = xgb.Booster(model_file=str(bundle.path / SEVERITY_FILE))
@@ -139,6 +149,39 @@ def test_predictions_follow_the_documented_conventions(trained_registry):
     assert sev["feature_names"] == list(meta["feature_names"]) + [
         f"cause_{c}" for c in CLAIM_CAUSES
     ]
+
+
+def test_a_cause_without_training_claims_has_no_trees_and_half_a_claim(
+    trained_registry, portfolio_dir
+):
+    """The test portfolio's claims are ransomware, data breach and other: four causes have none.
+
+    Oracle: half a claim over the training split's exposure (the split recomputed from the
+    seed in metadata.json), the same rate for every city, no trees and no balance.
+    """
+    from training.fitting.boosters import split_policies
+
+    bundle = trained_registry.load()
+    meta = bundle.meta
+    exposure = pd.read_csv(portfolio_dir / "policies.csv")["exposure_years"].to_numpy()
+    train_years = exposure[split_policies(len(exposure), meta.seed).train].sum()
+    claimless = [c for c in CLAIM_CAUSES if meta.balance.cause_observed_claims[c] == 0]
+    assert claimless == ["business_email_compromise", "ot_disruption", "vendor_outage",
+                         "privacy_regulatory"]  # fmt: skip
+    x = build_features(make_portfolio(50, 97).policies)
+    rates = bundle.frequency.claim_rates(x)
+    for cause in claimless:
+        c = CLAIM_CAUSES.index(cause)
+        assert meta.frequency.best_iteration[cause] == -1
+        assert bundle.frequency.boosters[c].num_boosted_rounds() == 0
+        assert not any(meta.frequency.start_coef[cause])
+        assert meta.frequency.balance_factor[cause] == 1.0  # nothing to balance to
+        assert meta.frequency.start_intercept[cause] == pytest.approx(
+            np.log(0.5 / train_years), rel=1e-12
+        )
+        np.testing.assert_allclose(rates[:, c], 0.5 / train_years, rtol=1e-12)
+    # and a cause with claims has trees or at least one slope
+    assert all(meta.frequency.best_iteration[c] >= 0 for c in CLAIM_CAUSES if c not in claimless)
 
 
 def test_reference_sample_and_risk_percentiles(trained_registry):
@@ -172,17 +215,18 @@ def test_metadata_records_what_a_regulator_asks(trained_registry):
         "metrics",
         "reference",
         "frequency",
-        "cause_mix",
         "severity",
         "created_at",
     ):
         assert key in meta
+    assert "cause_mix" not in meta
     assert len(meta["data"]["policies_sha256"]) == 64
     assert meta["frequency"]["base_score"] == 1.0
     # every per-cause table names every cause of the contract, no more
-    by_cause = [
-        meta["cause_mix"][k] for k in ("logit_intercept", "logit_coef", "cause_factors")
-    ] + [meta["severity"][k] for k in ("sigma", "mu_shift", "tails")]
+    freq = meta["frequency"]
+    by_cause = [freq[k] for k in ("boosters", "start_intercept", "start_coef", "start_penalty",
+                                  "balance_factor", "best_iteration")]  # fmt: skip
+    by_cause += [meta["severity"][k] for k in ("sigma", "mu_shift", "tails")]
     by_cause += [meta["balance"][k] for k in meta["balance"] if k.startswith("cause_")]
     for table in by_cause:
         assert list(table) == sorted(CLAIM_CAUSES)
@@ -194,18 +238,19 @@ def test_bundle_is_small(trained_registry):
 
 
 def test_every_booster_is_a_required_file():
-    assert {FREQUENCY_FILE, CAUSE_MIX_FILE, SEVERITY_FILE} <= set(REQUIRED_FILES)
-    assert CAUSE_MIX_FILE == "cause_mix.ubj"
+    assert tuple(f"frequency_{c}.ubj" for c in CLAIM_CAUSES) == FREQUENCY_FILES
+    assert {*FREQUENCY_FILES, SEVERITY_FILE} <= set(REQUIRED_FILES)
+    assert len(set(REQUIRED_FILES)) == len(REQUIRED_FILES) == len(CORE) + 2  # + card, report
 
 
 @pytest.mark.parametrize("name", REQUIRED_FILES)
 def test_a_missing_file_is_refused(bundle_copy, name):
     (bundle_copy / name).unlink()
-    with pytest.raises(BundleError, match=f"{name} is missing"):
+    with pytest.raises(BundleError, match=f"{re.escape(name)} is missing"):
         ModelBundle.load(bundle_copy)
 
 
-@pytest.mark.parametrize("name", [FREQUENCY_FILE, CAUSE_MIX_FILE, SEVERITY_FILE, METADATA_FILE])
+@pytest.mark.parametrize("name", [*FREQUENCY_FILES, SEVERITY_FILE, METADATA_FILE])
 def test_an_altered_file_is_refused(bundle_copy, name):
     with open(bundle_copy / name, "ab") as handle:
         handle.write(b"\0")
@@ -213,12 +258,23 @@ def test_an_altered_file_is_refused(bundle_copy, name):
         ModelBundle.load(bundle_copy)
 
 
-def test_a_file_missing_from_the_manifest_is_refused(bundle_copy):
+@pytest.mark.parametrize("name", [FREQUENCY_FILES[0], FREQUENCY_FILES[-1]])
+def test_a_file_missing_from_the_manifest_is_refused(bundle_copy, name):
     lines = (bundle_copy / MANIFEST_FILE).read_text().splitlines()
-    kept = [line for line in lines if not line.endswith(f"  {CAUSE_MIX_FILE}")]
+    kept = [line for line in lines if not line.endswith(f"  {name}")]
     assert len(kept) == len(lines) - 1
     (bundle_copy / MANIFEST_FILE).write_text("\n".join(kept) + "\n")
-    with pytest.raises(BundleError, match=r"cause_mix\.ubj is not in MANIFEST\.sha256"):
+    with pytest.raises(BundleError, match=rf"{re.escape(name)} is not in MANIFEST\.sha256"):
+        ModelBundle.load(bundle_copy)
+
+
+def test_a_per_cause_booster_of_the_old_layout_is_not_a_bundle(bundle_copy):
+    """A format-2 bundle of the cause-mix design: frequency.ubj, no per-cause boosters."""
+    name = FREQUENCY_FILES[1]
+    (bundle_copy / name).rename(bundle_copy / "frequency.ubj")
+    _rewrite(bundle_copy, MANIFEST_FILE, (bundle_copy / MANIFEST_FILE).read_text().replace(
+        f"  {name}\n", "  frequency.ubj\n"))  # fmt: skip
+    with pytest.raises(BundleError, match=rf"{re.escape(name)} is not in MANIFEST\.sha256"):
         ModelBundle.load(bundle_copy)
 
 

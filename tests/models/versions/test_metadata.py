@@ -8,22 +8,32 @@ training writes; the risk score's definition (percentile of the loss cost).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import numpy as np
 import pytest
 
-from models.scoring.features import FEATURE_NAMES
+from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
+from models.scoring.frequency import START_PENALTIES
+from models.scoring.glm_inputs import heavy_tailed_columns
 from models.scoring.severity import SEVERITY_FEATURE_NAMES
 from models.spec.contract import CLAIM_CAUSES
-from models.versions.bundle import MANIFEST_FILE, METADATA_FILE, BundleError, ModelBundle
+from models.versions.bundle import (
+    MANIFEST_FILE,
+    METADATA_FILE,
+    BundleError,
+    ModelBundle,
+    frequency_file,
+)
 from models.versions.metadata import (
     ACTIVE,
+    BY_CAUSE,
     FORMAT_VERSION,
     GLM,
     HOLDOUT_CLAIMS,
@@ -43,7 +53,8 @@ from models.versions.metadata import (
 )
 from models.versions.registry import DEFAULT_MODELS_DIR
 
-SHIPPED = DEFAULT_MODELS_DIR / "2026-01-01T00-00-00Z-03d76d32"
+#: The shipped bundle is whatever models/bundles/ACTIVE names (the integrator rebuilds it).
+SHIPPED = DEFAULT_MODELS_DIR / (DEFAULT_MODELS_DIR / "ACTIVE").read_text().strip()
 
 
 @pytest.fixture(scope="module")
@@ -68,33 +79,66 @@ def test_the_shipped_metadata_round_trips_to_identical_bytes(shipped_text: str) 
 def test_the_shipped_metadata_reads_as_typed_sections(shipped_text: str) -> None:
     metadata = BundleMetadata.from_json(shipped_text)
     assert metadata.format == FORMAT_VERSION == 2
-    assert metadata.data.policies == 100_000 and metadata.split.fractions == (0.7, 0.15, 0.15)
-    assert metadata.hyperparameters.max_depth == 3
-    assert metadata.frequency.booster == "frequency.ubj"
-    assert metadata.frequency.log_rate_offset == pytest.approx(
-        metadata.frequency.intercept_log_rate + np.log(metadata.frequency.balance_factor)
-    )
+    split = metadata.split
+    assert split.fractions == (0.7, 0.15, 0.15)
+    assert metadata.data.policies == split.train + split.valid + split.holdout
+    assert metadata.feature_names == FEATURE_NAMES
+    assert metadata.monotone_constraints == MONOTONE_CONSTRAINTS
     scale = metadata.reference.risk_score_scale
     assert len(scale.loss_cost_quantiles) == RiskScoreScale.LEVELS == 1001
     # an int stays an int, a float a float: the bytes depend on it
     assert type(metadata.metrics[HOLDOUT_POLICIES]) is int
     assert type(metadata.metrics[HOLDOUT_CLAIMS]) is float
-    # format 2: the cause mix, and the severity, balance by cause
-    mix = metadata.cause_mix
-    assert mix.booster == "cause_mix.ubj" and mix.objective == "multi:softprob"
-    assert mix.logit_penalty in (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
-    assert set(mix.logit_intercept) == set(mix.logit_coef) == set(CLAIM_CAUSES)
-    assert all(len(row) == len(FEATURE_NAMES) for row in mix.logit_coef.values())
-    assert len(mix.inputs_log_columns) == len(mix.inputs_mean) == len(FEATURE_NAMES)
-    assert set(mix.inputs_log_columns) <= {0, 1}
+    # the frequency: a booster file and a signed log-linear start per cause
+    freq = metadata.frequency
+    assert freq.boosters == {c: frequency_file(c) for c in CLAIM_CAUSES}
+    assert freq.objective == "count:poisson" and freq.base_score == 1.0
+    assert set(freq.start_penalty.values()) <= set(START_PENALTIES)
+    assert freq.inputs_log_columns == tuple(int(v) for v in heavy_tailed_columns())
+    assert len(freq.inputs_mean) == len(freq.inputs_scale) == len(FEATURE_NAMES)
+    assert all(s > 0 for s in freq.inputs_scale)
+    directions = np.array(MONOTONE_CONSTRAINTS)
+    for cause in CLAIM_CAUSES:
+        coef = np.array(freq.start_coef[cause])
+        assert coef.shape == (len(FEATURE_NAMES),)
+        assert np.all(directions * coef >= 0), cause  # every slope has its field's sign
+        assert freq.best_iteration[cause] >= -1
+        assert freq.balance_factor[cause] > 0
+    # what the balance reports is what the models apply
+    assert freq.balance_factor == metadata.balance.cause_claim_factors
     severity = metadata.severity
     assert severity.feature_names == SEVERITY_FEATURE_NAMES
-    assert set(severity.sigma) == set(severity.mu_shift) == set(severity.tails) == set(CLAIM_CAUSES)
     assert all(0 < s < 5 for s in severity.sigma.values())
     assert all(t.b > 0 and t.xi < 1 for t in severity.tails.values())
-    assert set(metadata.balance.cause_claim_factors) == set(CLAIM_CAUSES)
-    assert mix.cause_factors == metadata.balance.cause_claim_factors
     assert severity.mu_shift == metadata.balance.cause_mu_shift
+
+
+def _sections(kind: type, where: str = "") -> list[tuple[str, dataclasses.Field[Any]]]:
+    """Every field of ``kind`` and of its nested sections, by dotted path."""
+    out = []
+    for item in dataclasses.fields(kind):
+        hint = get_type_hints(kind)[item.name]
+        path = where + str(item.metadata.get("key", item.name))  # the key in the file
+        out.append((path, item))
+        if dataclasses.is_dataclass(hint) and hint is not RiskScoreScale:
+            out += _sections(hint, path + ".")
+    return out
+
+
+def test_every_table_keyed_by_cause_is_marked_by_cause(raw: dict[str, Any]) -> None:
+    """The mark (``BY_CAUSE``) is what makes a table without a cause a refusal: none forgotten."""
+    marked, keyed = set(), set()
+    for path, item in _sections(BundleMetadata):
+        if item.metadata.get("by_cause"):
+            marked.add(path)
+        node: Any = raw
+        for key in path.split("."):
+            node = node[key]
+        if isinstance(node, dict) and set(node) == set(CLAIM_CAUSES):
+            keyed.add(path)
+    assert marked == keyed
+    assert {"frequency.start_coef", "severity.tails", "balance.cause_claim_factors"} <= marked
+    assert dict(BY_CAUSE) == {"by_cause": True}
 
 
 def test_a_trained_bundle_round_trips_and_loads_typed(trained_registry: Any) -> None:
@@ -146,23 +190,37 @@ RETRAIN = "retrain the bundle with `python -m training train`"
         ("format", 3, "has format 3; this code reads format 2"),
         ("format", KeyError, "has format None"),
         ("seed", KeyError, "metadata: missing seed"),
-        ("cause_mix", KeyError, "metadata: missing cause_mix"),
+        ("frequency", KeyError, "metadata: missing frequency"),
+        ("cause_mix", {}, "metadata: unknown cause_mix"),  # a format-2 file of the cause mix
         ("surprise", 1, "metadata: unknown surprise"),
         ("frequency.sigma", 1.0, "frequency: unknown sigma"),
+        ("frequency.log_rate_offset", -3.0, "frequency: unknown log_rate_offset"),
+        ("frequency.start_coef", KeyError, "frequency: missing start_coef"),
         ("severity.sigma", 1.5, "severity.sigma: must be an object"),
         ("severity.sigma.ransomware", "1.5", "severity.sigma.ransomware: must be a number"),
         ("severity.tails.other.z_u", KeyError, "severity.tails.other: missing z_u"),
         ("severity.tails.other.exceedances", 9.5, "severity.tails.other.exceedances: must be int"),
         ("severity.best_iteration", 3.0, "severity.best_iteration: must be int"),
         (
-            "cause_mix.logit_coef.data_breach",
+            "frequency.start_coef.data_breach",
             0.1,
-            "cause_mix.logit_coef.data_breach: must be a list",
+            "frequency.start_coef.data_breach: must be a list",
         ),
-        ("cause_mix.inputs_log_columns", [True], "cause_mix.inputs_log_columns[0]: must be int"),
-        ("cause_mix.logit_penalty", None, "cause_mix.logit_penalty: must be a number"),
+        (
+            "frequency.start_coef.other",
+            [0.1, "x"],
+            "frequency.start_coef.other[1]: must be a number",
+        ),
+        ("frequency.inputs_log_columns", [True], "frequency.inputs_log_columns[0]: must be int"),
+        ("frequency.start_penalty.other", None, "frequency.start_penalty.other: must be a number"),
+        (
+            "frequency.best_iteration.ransomware",
+            2.5,
+            "frequency.best_iteration.ransomware: must be int",
+        ),
+        ("frequency.boosters.other", 7, "frequency.boosters.other: must be str"),
         ("balance.cause_claim_factors", [1.0], "balance.cause_claim_factors: must be an object"),
-        ("balance.frequency_factor", KeyError, "balance: missing frequency_factor"),
+        ("balance.observed_claims", KeyError, "balance: missing observed_claims"),
         ("data.policies", True, "data.policies: must be int"),
         ("reference.loss_cost_quantiles", 0.5, "reference.loss_cost_quantiles: must be a list"),
         ("metrics.gini_glm", "high", "metrics.gini_glm: must be a number"),
@@ -175,19 +233,67 @@ def test_a_file_of_another_layout_is_refused_naming_the_key(
         BundleMetadata.from_dict(_edit(raw, path, value))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,  # "DID NOT RAISE": anything else is a real failure
-    reason="bug: a by-cause mapping is decoded as any Mapping[str, float]; a missing cause "
-    "passes from_dict and ModelBundle.load then fails with KeyError in bundle._by_cause",
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("severity.sigma.other", KeyError, "severity.sigma: missing other"),
+        ("severity.tails.ransomware", KeyError, "severity.tails: missing ransomware"),
+        ("frequency.boosters.vendor_outage", KeyError, "frequency.boosters: missing vendor_outage"),
+        ("frequency.start_coef.data_breach", KeyError, "frequency.start_coef: missing data_breach"),
+        ("frequency.start_intercept.surprise", -5.0, "frequency.start_intercept: unknown surprise"),
+        ("frequency.best_iteration.Other", 3, "frequency.best_iteration: unknown Other"),
+        (
+            "balance.cause_claim_factors.other",
+            KeyError,
+            "balance.cause_claim_factors: missing other",
+        ),
+        (
+            "baseline_balance.cause_mu_shift.other",
+            KeyError,
+            "baseline_balance.cause_mu_shift: missing other",
+        ),
+    ],
 )
-@pytest.mark.parametrize("path", ["severity.sigma.other", "cause_mix.logit_intercept.other"])
-def test_a_by_cause_table_without_a_cause_is_refused_naming_it(
-    raw: dict[str, Any], path: str
+def test_a_by_cause_table_without_a_cause_or_with_another_is_refused_naming_it(
+    raw: dict[str, Any], path: str, value: Any, message: str
 ) -> None:
-    table = path.rsplit(".", 1)[0]
-    with pytest.raises(MetadataError, match=re.escape(f"{table}: missing other")):
-        BundleMetadata.from_dict(_edit(raw, path))
+    with pytest.raises(MetadataError, match=f"^{re.escape(message)}$"):
+        BundleMetadata.from_dict(_edit(raw, path, value))
+
+
+def test_a_by_cause_table_reports_every_missing_and_unknown_cause(raw: dict[str, Any]) -> None:
+    edited = _edit(
+        _edit(raw, "frequency.start_penalty.other"), "frequency.start_penalty.ransomware"
+    )
+    edited["frequency"]["start_penalty"]["zeta"] = 1e-2
+    edited["frequency"]["start_penalty"]["alpha"] = 1e-2
+    message = "frequency.start_penalty: missing ransomware, other; unknown alpha, zeta"
+    with pytest.raises(MetadataError, match=f"^{re.escape(message)}$"):
+        BundleMetadata.from_dict(edited)
+
+
+def _rewrite_metadata(directory: Path, meta: dict[str, Any]) -> None:
+    """metadata.json replaced by ``meta`` and the manifest rehashed (a consistent bundle)."""
+    (directory / METADATA_FILE).write_text(json.dumps(meta))
+    digest = hashlib.sha256((directory / METADATA_FILE).read_bytes()).hexdigest()
+    manifest = [
+        f"{digest}  {METADATA_FILE}" if line.endswith(f"  {METADATA_FILE}") else line
+        for line in (directory / MANIFEST_FILE).read_text().splitlines()
+    ]
+    (directory / MANIFEST_FILE).write_text("\n".join(manifest) + "\n")
+
+
+def test_a_bundle_whose_table_lacks_a_cause_is_refused_on_load(
+    tmp_path: Path, raw: dict[str, Any]
+) -> None:
+    """The colleague's bug: this used to pass the metadata and fail with KeyError in _by_cause."""
+    target = tmp_path / SHIPPED.name
+    shutil.copytree(SHIPPED, target)
+    _rewrite_metadata(target, _edit(raw, "frequency.balance_factor.other"))
+    with pytest.raises(
+        BundleError, match=r"metadata\.json frequency\.balance_factor: missing other$"
+    ):
+        ModelBundle.load(target)
 
 
 def test_not_json_or_not_an_object_is_refused() -> None:
@@ -205,18 +311,12 @@ def test_null_metrics_are_kept_and_nan_becomes_null(raw: dict[str, Any]) -> None
     assert finite_or_none({"a": float("nan"), "b": 1.0, "c": 3}) == {"a": None, "b": 1.0, "c": 3}
 
 
-def test_a_format_1_bundle_does_not_load_and_says_to_retrain(tmp_path: Path) -> None:
+def test_a_format_1_bundle_does_not_load_and_says_to_retrain(
+    tmp_path: Path, raw: dict[str, Any]
+) -> None:
     target = tmp_path / SHIPPED.name
     shutil.copytree(SHIPPED, target)
-    meta = json.loads((target / METADATA_FILE).read_text())
-    meta["format"] = 1
-    (target / METADATA_FILE).write_text(json.dumps(meta))
-    digest = hashlib.sha256((target / METADATA_FILE).read_bytes()).hexdigest()
-    manifest = [
-        f"{digest}  {METADATA_FILE}" if line.endswith(f"  {METADATA_FILE}") else line
-        for line in (target / MANIFEST_FILE).read_text().splitlines()
-    ]
-    (target / MANIFEST_FILE).write_text("\n".join(manifest) + "\n")
+    _rewrite_metadata(target, {**raw, "format": 1})
     with pytest.raises(BundleError, match=r"metadata\.json has format 1") as refused:
         ModelBundle.load(target)
     assert RETRAIN in str(refused.value) and SHIPPED.name in str(refused.value)

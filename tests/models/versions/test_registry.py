@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 
 from models.versions.bundle import (
-    CAUSE_MIX_FILE,
-    FREQUENCY_FILE,
+    FREQUENCY_FILES,
     METADATA_FILE,
     MODEL_CARD_FILE,
     REFERENCE_FILE,
@@ -26,7 +26,7 @@ from models.versions.registry import (
     version_name,
 )
 
-CORE = (FREQUENCY_FILE, CAUSE_MIX_FILE, SEVERITY_FILE, METADATA_FILE, REFERENCE_FILE)
+CORE = (*FREQUENCY_FILES, SEVERITY_FILE, METADATA_FILE, REFERENCE_FILE)
 
 
 @pytest.fixture()
@@ -77,15 +77,17 @@ def test_a_failed_write_leaves_nothing(tmp_path, core):
     with pytest.raises(RuntimeError):
         registry.write_version(core, broken)
     assert list(tmp_path.iterdir()) == []
-    for booster in (FREQUENCY_FILE, CAUSE_MIX_FILE, SEVERITY_FILE):
+    # a booster that XGBoost cannot read: the read-back before publishing refuses it
+    for booster in (FREQUENCY_FILES[0], FREQUENCY_FILES[-1], SEVERITY_FILE):
         bad_core = {**core, booster: b"not a booster"}
         with pytest.raises(Exception):  # noqa: B017  (xgboost's own error type)
             registry.write_version(bad_core, _documents)
         assert list(tmp_path.iterdir()) == []
-    # a core without the cause mix is refused before anything is written
-    without_mix = {k: v for k, v in core.items() if k != CAUSE_MIX_FILE}
-    with pytest.raises(BundleError, match=r"incomplete bundle: missing \['cause_mix\.ubj'\]"):
-        registry.write_version(without_mix, _documents)
+    # a core without one cause's booster is refused before anything is written
+    name = FREQUENCY_FILES[2]
+    without = {k: v for k, v in core.items() if k != name}
+    with pytest.raises(BundleError, match=rf"incomplete bundle: missing \['{re.escape(name)}'\]"):
+        registry.write_version(without, _documents)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -115,3 +117,13 @@ def test_models_dir_resolution(monkeypatch, tmp_path):
     monkeypatch.setenv("POLISURE_MODELS_DIR", str(tmp_path))
     assert resolve_models_dir() == tmp_path
     assert resolve_models_dir(tmp_path / "cli") == tmp_path / "cli"
+
+
+def test_the_version_hash_covers_each_cause_s_booster_by_name(core):
+    first, last = FREQUENCY_FILES[0], FREQUENCY_FILES[-1]
+    assert core[first] != core[last]
+    swapped = {**core, first: core[last], last: core[first]}  # the same bytes, other causes
+    assert content_hash(swapped) != content_hash(core)
+    for name in FREQUENCY_FILES:
+        changed = {**core, name: core[name] + b"\0"}
+        assert content_hash(changed) != content_hash(core), name
