@@ -228,11 +228,11 @@ def main() -> int:
         metadata = json.loads((Path(tmp) / "bundles" / version / "metadata.json").read_text())
     print(f"policies: {args.policies}, nthread {params.nthread}")
     print(
-        f"bare xgboost.train calls (frequency + severity): {min(bare):.2f} s "
+        f"bare fits (signed starts + 7 frequency boosters + severity booster): {min(bare):.2f} s "
         f"(runs: {', '.join(f'{b:.2f}' for b in bare)})"
     )
     print(
-        f"bare program (interpreter + import xgboost + the same two calls): {min(program):.2f} s "
+        f"bare program (interpreter + import xgboost + the same fits): {min(program):.2f} s "
         f"(runs: {', '.join(f'{b:.2f}' for b in program)})"
     )
     print(f"train CLI total: {min(cli):.2f} s (runs: {', '.join(f'{c:.2f}' for c in cli)})")
