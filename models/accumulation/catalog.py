@@ -213,13 +213,13 @@ class _CatalogReader:
             raw_events = []
         seen: set[str] = set()
         for i, raw in enumerate(raw_events):
+            eid = raw.get("id") if isinstance(raw, Mapping) else None
+            if isinstance(eid, str) and eid in seen:
+                self.problems.append(f"events[{i}].id: duplicate id {eid!r}")
+            seen.add(str(eid))
             event = self.read_event(raw, f"events[{i}]")
-            if event is None:
-                continue
-            if event.id in seen:
-                self.problems.append(f"events[{i}].id: duplicate id {event.id!r}")
-            seen.add(event.id)
-            events.append(event)
+            if event is not None:
+                events.append(event)
         if self.problems:
             raise EventCatalogError(self.source, self.problems)
         return EventCatalog(

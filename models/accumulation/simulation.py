@@ -150,7 +150,8 @@ def simulate_book(
     for start in range(0, len(book), block):
         stop = min(start + block, len(book))
         hits = []
-        for e, (event, occ, cities) in enumerate(zip(catalog.events, occurrences, footprints)):
+        events = zip(catalog.events, occurrences, footprints, strict=True)
+        for e, (event, occ, cities) in enumerate(events):
             lo, hi = np.searchsorted(cities, [start, stop])
             if hi > lo:
                 city, number, ground_up = _event_hits(
