@@ -58,8 +58,9 @@ class Book:
         problems += [f"vendors: has {len(self.vendors)} entries for {n} policies"] * (
             len(self.vendors) != n
         )
-        problems += [f"exposure.{k}: has {len(v)} entries for {n} policies"
-                     for k, v in self.exposure.items() if len(v) != n]  # fmt: skip
+        sizes = {k: np.shape(v)[0] if np.ndim(v) else 1 for k, v in self.exposure.items()}
+        problems += [f"exposure.{k}: has {m} entries for {n} policies"
+                     for k, m in sizes.items() if m != n]  # fmt: skip
         if len(set(self.policy_ids)) != n:
             problems.append("policy_ids: must be unique")
         if not problems and not (np.all(np.isfinite(limit)) and np.all(limit > 0)):

@@ -73,14 +73,16 @@ class YearLossTable:
     def events_year_loss(self, events: Sequence[int]) -> FloatArray:
         """The book's paid loss each year from the occurrences of ``events`` only."""
         mask = np.isin(self.occurrence_event, np.asarray(events, dtype=np.int64))
-        return np.bincount(
+        paid = np.bincount(
             self.occurrence_year[mask], self.occurrence_loss[mask], minlength=self.years
         )
+        return paid.astype(np.float64)
 
     def policy_year_loss(self, policy: int) -> FloatArray:
         """One policy's paid loss in each year (dense)."""
         mask = self.policy_index == policy
-        return np.bincount(self.policy_year[mask], self.policy_loss[mask], minlength=self.years)
+        paid = np.bincount(self.policy_year[mask], self.policy_loss[mask], minlength=self.years)
+        return paid.astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ def _event_hits(
     drawn = p < 1.0 or event.loss.share_of_limit is None
     hashes = hit_hashes(streams, numbers) if drawn else None
     if p < 1.0:
+        assert hashes is not None
         rows, cols = np.nonzero(to_unit(hashes) < p)
     else:
         rows = np.repeat(np.arange(len(cities)), len(numbers))
@@ -124,6 +127,7 @@ def _event_hits(
     if event.loss.share_of_limit is not None:
         ground_up = event.loss.share_of_limit * book.limit_usd[city]
     else:
+        assert hashes is not None  # a drawn loss always has its hashes
         z = ndtri(loss_unit(hashes[rows, cols]))
         share = event.loss.budget_median * np.exp(event.loss.budget_sigma * z)
         ground_up = share * np.asarray(book.field("annual_revenue_usd"), dtype=np.float64)[city]
