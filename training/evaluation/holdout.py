@@ -21,13 +21,11 @@ plot (names in training/evaluation/table_names.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from models.pricing.cause_losses import CauseLosses
 from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
 from models.versions.metadata import (
     HOLDOUT_CLAIMS,
@@ -41,6 +39,7 @@ from models.versions.metadata import (
     double_lift_error,
 )
 from training.evaluation import by_cause, metrics, table_names, tail_fits, truth_checks
+from training.evaluation.holdout_data import Holdout, Predictions
 from training.evaluation.spliced_checks import severity_nll_per_claim, tail_check
 from training.evaluation.tail_fits import TailFitShown
 
@@ -53,35 +52,6 @@ __all__ = [
     "evaluate_holdout",
     "evaluate_model",
 ]
-
-
-@dataclass(frozen=True)
-class Predictions:
-    """One model's per-cause loss model of the holdout policies (one row per policy)."""
-
-    name: str
-    losses: CauseLosses
-
-    @property
-    def rate(self) -> np.ndarray:
-        """Claims per year, all causes."""
-        return self.losses.claim_rate_per_year
-
-
-@dataclass(frozen=True)
-class Holdout:
-    """Holdout policies (exposure frame rows), claim counts and their claims."""
-
-    frame: pd.DataFrame
-    claim_counts: np.ndarray
-    exposure_years: np.ndarray
-    claim_owner: np.ndarray  # row in ``frame`` of each holdout claim
-    loss_usd: np.ndarray
-    claim_cause: np.ndarray  # position in CLAIM_CAUSES of each holdout claim
-
-    def cause_counts(self) -> np.ndarray:
-        """Claims of each cause per policy, policies x causes."""
-        return by_cause.cause_counts(self.claim_owner, self.claim_cause, len(self.claim_counts))
 
 
 def _lorenz_points(h: Holdout, rate: np.ndarray) -> tuple[list[float], float]:

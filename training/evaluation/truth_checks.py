@@ -23,7 +23,7 @@ Gini and A/E on this holdout).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,14 +31,12 @@ import pandas as pd
 from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
 from models.versions.metadata import TRUTH, Metric, cause_metric
 from training.evaluation import metrics, table_names
+from training.evaluation.holdout_data import Holdout, Predictions
 from training.world.truth import (
     truth_annual_layer_loss,
     truth_annual_loss_by_cause,
     truth_cause_expected_counts,
 )
-
-if TYPE_CHECKING:  # holdout.py imports this module
-    from training.evaluation.holdout import Holdout, Predictions
 
 EXCESS_RETENTION_USD = 1_000_000.0
 EXCESS_LIMIT_USD = 4_000_000.0
