@@ -53,21 +53,6 @@ class GlmInputs:
     def transform(self, features: np.ndarray) -> np.ndarray:
         return (_log1p(features, self.log_columns) - self.mean) / self.scale
 
-    def to_plain(self) -> dict[str, list]:
-        return {
-            "log_columns": [bool(v) for v in self.log_columns],
-            "mean": [float(v) for v in self.mean],
-            "scale": [float(v) for v in self.scale],
-        }
-
-    @classmethod
-    def from_plain(cls, plain: dict[str, list]) -> GlmInputs:
-        return cls(
-            np.asarray(plain["log_columns"], dtype=bool),
-            np.asarray(plain["mean"], dtype=np.float64),
-            np.asarray(plain["scale"], dtype=np.float64),
-        )
-
 
 def _log1p(features: np.ndarray, mask: np.ndarray) -> np.ndarray:
     x = np.array(features, dtype=np.float64, order="F")  # a copy; columns contiguous

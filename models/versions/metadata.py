@@ -37,12 +37,13 @@ import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Final, Union, cast, get_args, get_origin, get_type_hints
+from typing import Any, Final, Union, cast, get_args, get_origin, get_type_hints
 
 import numpy as np
 
 from models.scoring.booster_params import BoosterParams
 from models.spec.contract import CLAIM_CAUSES
+from models.versions.risk_score import RiskScoreScale
 
 FORMAT_VERSION: Final = 2
 
@@ -130,49 +131,6 @@ class _Section:
 
     def to_dict(self) -> dict[str, Any]:
         return cast(dict[str, Any], _encode(self))
-
-
-@dataclass(frozen=True)
-class RiskScoreScale:
-    """The risk score: percentile (0-100) of the loss cost in the training portfolio.
-
-    Loss cost is expected annual ground-up loss per USD of annual budget,
-    the exposure base: a big, well-run city is not riskier than a small,
-    careless one just for being big (its expected loss in USD is larger, and
-    the premium says so). The scale is the loss cost's 0.1% quantiles
-    (``LEVELS`` of them), stored as ``reference.loss_cost_quantiles``.
-    """
-
-    loss_cost_quantiles: tuple[float, ...]
-    LEVELS: ClassVar[int] = 1001
-
-    @staticmethod
-    def loss_cost(expected_annual_loss_usd: Any, annual_revenue_usd: Any) -> np.ndarray:
-        """Expected annual loss per USD of annual budget (the exposure base)."""
-        return np.asarray(expected_annual_loss_usd, dtype=np.float64) / np.asarray(
-            annual_revenue_usd, dtype=np.float64
-        )
-
-    @classmethod
-    def fit(cls, expected_annual_loss_usd: Any, annual_revenue_usd: Any) -> RiskScoreScale:
-        """The scale of a portfolio: its loss costs' quantiles."""
-        cost = cls.loss_cost(expected_annual_loss_usd, annual_revenue_usd)
-        return cls(tuple(np.quantile(cost, np.linspace(0, 1, cls.LEVELS)).tolist()))
-
-    def score(self, expected_annual_loss_usd: Any, annual_revenue_usd: Any) -> np.ndarray:
-        """Risk score 0-100 of each city; below (above) the portfolio: 0 (100)."""
-        quantiles = np.asarray(self.loss_cost_quantiles)
-        levels = np.linspace(0.0, 100.0, len(quantiles))
-        return np.interp(
-            self.loss_cost(expected_annual_loss_usd, annual_revenue_usd), quantiles, levels
-        )
-
-    def to_plain(self) -> list[float]:
-        return list(self.loss_cost_quantiles)
-
-    @classmethod
-    def from_plain(cls, value: Any, where: str) -> RiskScoreScale:
-        return cls(_decode(tuple[float, ...], value, where))
 
 
 @dataclass(frozen=True)
@@ -362,7 +320,7 @@ def _decode(kind: Any, value: Any, where: str) -> Any:
     """``value`` read from JSON as ``kind``, unchanged (a tuple for a list)."""
     origin = get_origin(kind)
     if kind is RiskScoreScale:
-        return RiskScoreScale.from_plain(value, where)
+        return RiskScoreScale(_decode(tuple[float, ...], value, where))
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return _decode_dataclass(kind, value, where)
     if origin in (Union, types.UnionType):
