@@ -36,7 +36,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import xgboost as xgb
-from scipy.special import ndtr
 
 from models.pricing.cause_losses import CAUSE_COUNT, SeverityTails
 from models.scoring.booster_params import BoosterParams
@@ -180,33 +179,3 @@ def fit_severity(
     fit_valid = model.raw_claim_mu(x_valid, cause_valid)
     sigma = cause_sigmas(y_train - fit_train, cause_train, y_valid - fit_valid)
     return SeverityModel(booster, sigma, np.zeros(CAUSE_COUNT), NO_TAIL, best)
-
-
-def tail_check(
-    loss_usd: np.ndarray,
-    mu: np.ndarray,
-    sigma: float,
-    quantiles: tuple[float, ...] = (0.5, 0.75, 0.9, 0.95, 0.99, 0.995),
-) -> list[dict[str, float]]:
-    """Fitted vs empirical exceedance counts above high empirical loss quantiles.
-
-    For each threshold u (USD) the empirical count of losses > u is compared
-    with the fitted expectation sum_j P(X_j > u) under each claim's own
-    lognormal. A ratio near 1 at the 99% threshold means the tail is right.
-    """
-    losses = np.asarray(loss_usd, dtype=np.float64)
-    rows = []
-    for q in quantiles:
-        threshold = float(np.quantile(losses, q))
-        observed = float(np.sum(losses > threshold))
-        fitted = float(np.sum(ndtr((mu - np.log(threshold)) / sigma)))
-        rows.append(
-            {
-                "quantile": q,
-                "threshold_usd": threshold,
-                "observed_exceedances": observed,
-                "fitted_exceedances": fitted,
-                "fitted_to_observed": fitted / observed if observed > 0 else float("nan"),
-            }
-        )
-    return rows

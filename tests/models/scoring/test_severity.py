@@ -18,7 +18,6 @@ from models.scoring.severity import (
     cause_sigmas,
     every_cause,
     fit_severity,
-    tail_check,
     with_cause,
 )
 from tests.support.portfolio import exposure_frame
@@ -198,17 +197,3 @@ def test_no_tail_leaves_the_lognormal_and_a_shift_scales_the_mean(sample, fitted
     shifted = fitted.with_shift(np.full(CAUSE_COUNT, np.log(0.8)))
     moved = CauseLosses(rate, shifted.mu(x), shifted.sigma, shifted.tails)
     np.testing.assert_allclose(moved.mean_loss(), 0.8 * losses.mean_loss(), rtol=1e-9)
-
-
-def test_tail_check_matches_a_known_lognormal():
-    # oracle: losses drawn from the very lognormal the check is given
-    rng = np.random.default_rng(4)
-    mu = rng.normal(11.0, 0.5, 40_000)
-    losses = np.exp(mu + 1.8 * rng.standard_normal(len(mu)))
-    rows = tail_check(losses, mu, 1.8)
-    for row in rows:
-        assert row["observed_exceedances"] == pytest.approx(len(mu) * (1 - row["quantile"]), abs=1)
-        assert 0.85 < row["fitted_to_observed"] < 1.15, row
-    # a too-thin fitted tail shows up as too few fitted exceedances at the top
-    thin = tail_check(losses, mu, 1.2)
-    assert thin[-1]["fitted_to_observed"] < 0.5
