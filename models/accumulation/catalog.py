@@ -35,10 +35,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import FIELDS_BY_NAME, MODEL_FIELDS
+from models.versioned_files import load_versioned_yaml
 
 EVENT_CATALOGS_DIR = Path(__file__).resolve().parent / "catalogs"
 DEFAULT_EVENT_CATALOG_VERSION = "2026.1"
@@ -138,17 +137,7 @@ def read_event_catalog(data: Any, source: str = "event catalog") -> EventCatalog
 
 def load_event_catalog(path: str | Path) -> EventCatalog:
     """Read and validate one catalog YAML file; its version must match its name."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise EventCatalogError(str(path), [f"cannot read YAML: {exc}"]) from exc
-    catalog = read_event_catalog(data, source=str(path))
-    if catalog.version != path.stem:
-        raise EventCatalogError(
-            str(path), [f"version: {catalog.version!r} must match the file name {path.stem!r}"]
-        )
-    return catalog
+    return load_versioned_yaml(path, read_event_catalog, EventCatalogError)
 
 
 @lru_cache(maxsize=8)

@@ -17,8 +17,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from models.pricing.decision import ACTIONS, DecisionRules, HazardRule, condition_problems
 from models.pricing.rating_plan import (
     PRIVACY_REGIMES,
@@ -29,6 +27,7 @@ from models.pricing.rating_plan import (
     RatingPlanError,
 )
 from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS
+from models.versioned_files import load_versioned_yaml
 
 RATING_PLANS_DIR = Path(__file__).resolve().parents[1] / "rating_plans"
 DEFAULT_RATING_PLAN_VERSION = "2026.2"
@@ -45,17 +44,7 @@ def read_rating_plan(data: Any, source: str = "rating plan") -> RatingPlan:
 
 def load_rating_plan(path: str | Path) -> RatingPlan:
     """Read and validate one rating plan YAML file."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RatingPlanError(str(path), [f"cannot read YAML: {exc}"]) from exc
-    plan = read_rating_plan(data, source=str(path))
-    if plan.version != path.stem:
-        raise RatingPlanError(
-            str(path), [f"version: {plan.version!r} must match the file name {path.stem!r}"]
-        )
-    return plan
+    return load_versioned_yaml(path, read_rating_plan, RatingPlanError)
 
 
 @lru_cache(maxsize=16)
