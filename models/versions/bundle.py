@@ -19,6 +19,7 @@ versions differ.
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
 import warnings
 from collections.abc import Mapping
@@ -38,7 +39,7 @@ from models.scoring.loss_model import LossModel
 from models.scoring.severity import SeverityModel
 from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import MODEL_FIELDS, spec_hash
-from models.versions.metadata import BundleMetadata, MetadataError
+from models.versions.metadata import FORMAT_VERSION, BundleMetadata, MetadataError
 
 SEVERITY_FILE = "severity.ubj"
 METADATA_FILE = "metadata.json"
@@ -132,6 +133,25 @@ def write_bundle_files(directory: Path, files: Mapping[str, bytes]) -> None:
         (directory / name).write_bytes(files[name])
         lines.append(f"{sha256_bytes(files[name])}  {name}\n")
     (directory / MANIFEST_FILE).write_text("".join(lines))
+
+
+def _refuse_other_format(directory: Path) -> None:
+    """A bundle of another format is named as such, before its file list is checked.
+
+    A format-1 bundle lacks this format's files, and "frequency_ransomware.ubj
+    is not in MANIFEST.sha256" would hide the reason and the remedy. Only the
+    format number is read here; the file is verified and read in full after.
+    """
+    try:
+        found = json.loads((directory / METADATA_FILE).read_bytes()).get("format")
+    except (OSError, ValueError, AttributeError):
+        return  # missing or unreadable: _verify names it
+    if found != FORMAT_VERSION:
+        raise BundleError(
+            f"bundle {directory.name}: {METADATA_FILE} has format {found!r}; this code reads "
+            f"format {FORMAT_VERSION} (per-cause models): retrain the bundle with "
+            "`python -m training train`"
+        )
 
 
 def _verify(directory: Path) -> None:
@@ -263,6 +283,7 @@ class ModelBundle:
         directory = Path(directory)
         if not directory.is_dir():
             raise BundleError(f"no model bundle at {directory}")
+        _refuse_other_format(directory)
         _verify(directory)
         meta = _read_metadata(directory)
         threads = int(nthread or meta.hyperparameters.nthread)

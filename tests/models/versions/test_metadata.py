@@ -25,6 +25,7 @@ from models.scoring.glm_inputs import heavy_tailed_columns
 from models.scoring.severity import SEVERITY_FEATURE_NAMES
 from models.spec.contract import CLAIM_CAUSES
 from models.versions.bundle import (
+    FREQUENCY_FILES,
     MANIFEST_FILE,
     METADATA_FILE,
     BundleError,
@@ -320,6 +321,21 @@ def test_a_format_1_bundle_does_not_load_and_says_to_retrain(
     with pytest.raises(BundleError, match=r"metadata\.json has format 1") as refused:
         ModelBundle.load(target)
     assert RETRAIN in str(refused.value) and SHIPPED.name in str(refused.value)
+
+
+def test_a_format_1_file_layout_is_refused_for_its_format_not_its_files(
+    tmp_path: Path, raw: dict[str, Any]
+) -> None:
+    """A real format-1 bundle has frequency.ubj, not the per-cause files: the format is named."""
+    target = tmp_path / SHIPPED.name
+    shutil.copytree(SHIPPED, target)
+    for name in FREQUENCY_FILES:
+        (target / name).unlink()
+    (target / "frequency.ubj").write_bytes(b"format-1 booster")
+    _rewrite_metadata(target, {**raw, "format": 1})  # the manifest lists files no longer there
+    with pytest.raises(BundleError, match=r"metadata\.json has format 1") as refused:
+        ModelBundle.load(target)
+    assert RETRAIN in str(refused.value) and "MANIFEST" not in str(refused.value)
 
 
 def test_the_risk_score_is_the_percentile_of_the_loss_cost() -> None:
