@@ -37,7 +37,10 @@ class Book:
 
     ``limit_usd`` is each policy's annual aggregate limit; ``retention_usd``
     applies to each occurrence. ``exposure`` maps a field name to one value
-    per policy (a DataFrame's columns work).
+    per policy (a DataFrame's columns work). ``coverages`` names each
+    policy's coverage parts (CONTRACT §5); None, or an empty entry, means all
+    of them. The catalog's events ignore it; a city's own claims (attritional)
+    pay only the causes its coverages answer, as its quote does.
     """
 
     policy_ids: tuple[str, ...]
@@ -45,6 +48,7 @@ class Book:
     retention_usd: FloatArray
     vendors: tuple[tuple[str, ...], ...]
     exposure: Mapping[str, npt.ArrayLike]
+    coverages: tuple[tuple[str, ...], ...] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.policy_ids)
@@ -61,6 +65,8 @@ class Book:
         sizes = {k: np.shape(v)[0] if np.ndim(v) else 1 for k, v in self.exposure.items()}
         problems += [f"exposure.{k}: has {m} entries for {n} policies"
                      for k, m in sizes.items() if m != n]  # fmt: skip
+        if self.coverages is not None and len(self.coverages) != n:
+            problems.append(f"coverages: has {len(self.coverages)} entries for {n} policies")
         if len(set(self.policy_ids)) != n:
             problems.append("policy_ids: must be unique")
         if not problems and not (np.all(np.isfinite(limit)) and np.all(limit > 0)):
@@ -77,22 +83,19 @@ class Book:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Book:
-        """A book from a frame with policy_id, limit_usd, retention_usd, vendors ("|"-joined)."""
-        vendors = tuple(
-            tuple(v for v in str(cell).split(SET_SEPARATOR) if v.strip())
-            if isinstance(cell, str)
-            else tuple(cell)
-            if isinstance(cell, (list, tuple))
-            else ()
-            for cell in frame["vendors"]
-        )
-        skip = {"policy_id", "limit_usd", "retention_usd", "vendors"}
+        """A book from a frame with policy_id, limit_usd, retention_usd, vendors ("|"-joined).
+
+        An optional ``coverages`` column ("|"-joined, empty = all) names each
+        policy's coverage parts.
+        """
+        skip = {"policy_id", "limit_usd", "retention_usd", "vendors", "coverages"}
         return cls(
             tuple(str(p) for p in frame["policy_id"]),
             frame["limit_usd"].to_numpy(dtype=np.float64),
             frame["retention_usd"].to_numpy(dtype=np.float64),
-            vendors,
+            tuple(_names(cell) for cell in frame["vendors"]),
             {c: frame[c].to_numpy() for c in frame.columns if c not in skip},
+            tuple(_names(cell) for cell in frame["coverages"]) if "coverages" in frame else None,
         )
 
     def vendor_policies(self, catalog: EventCatalog) -> dict[str, IndexArray]:
@@ -110,6 +113,15 @@ class Book:
                 f"invalid book: exposure field {name!r} is missing (the catalog needs it)"
             )
         return np.asarray(self.exposure[name])
+
+
+def _names(cell: Any) -> tuple[str, ...]:
+    """A "|"-joined cell (or a list) as its names; anything else (NaN, None) as none."""
+    if isinstance(cell, str):
+        return tuple(v.strip() for v in cell.split(SET_SEPARATOR) if v.strip())
+    if isinstance(cell, (list, tuple, np.ndarray)):
+        return tuple(str(v).strip() for v in cell if str(v).strip())
+    return ()
 
 
 def _condition_mask(book: Book, condition: FieldCondition) -> npt.NDArray[np.bool_]:
@@ -150,4 +162,5 @@ def policies_of(book: Book, rows: Sequence[int]) -> Book:
         book.retention_usd[idx],
         tuple(book.vendors[i] for i in idx),
         {k: np.asarray(v)[idx] for k, v in book.exposure.items()},
+        None if book.coverages is None else tuple(book.coverages[i] for i in idx),
     )
