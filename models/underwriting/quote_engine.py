@@ -29,6 +29,7 @@ from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.scoring.explain import drivers_for, field_log_effects
 from models.spec.contract import CLAIM_CAUSES
 from models.underwriting.assessment import CityAssessor
+from models.underwriting.book_model import BookModel
 from models.underwriting.city_pricer import CityPricer, risk_grade
 from models.versions.registry import Registry
 
@@ -56,6 +57,10 @@ class QuoteEngine(CityPricer):
                 assessor = CityAssessor(self)
                 object.__setattr__(self, "_assessor", assessor)
             return assessor
+
+    def book_model(self) -> BookModel:
+        """The book's simulation with this engine's bundle and rating plan for each city's own claims."""
+        return BookModel(self)
 
     def quote(self, exposure: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[str, Any]:
         """A JSON-ready quote (CONTRACT §5 fields, less what the service adds).

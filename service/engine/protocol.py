@@ -7,7 +7,9 @@ The service never prices anything itself. It takes the app's engine
 - ``model_version`` and ``rating_plan_version`` to stamp quotes, /readyz and
   ``polisure_model_info``;
 - ``reference_exposures`` for the drift gauges (service.ops.drift_metrics);
-- ``self_assessor()`` for POST /v1/assessments and /assess.
+- ``self_assessor()`` for POST /v1/assessments and /assess;
+- ``book_model()`` for the insurer's book: its accumulation and the
+  ``portfolio_impact`` of a quote (models.underwriting.book_model).
 
 ``exposure`` is ExposureSchema's output (every model field, sets as lists,
 ``vendors`` only if sent); ``policy`` is PolicySchema's output: limit_usd and
@@ -32,6 +34,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from models.underwriting.book_model import BookModel
 
 
 class SelfAssessor(Protocol):
@@ -67,6 +71,10 @@ class QuoteEngine(Protocol):
 
     def self_assessor(self) -> SelfAssessor | None:
         """The self-assessment on this engine (built once, then kept); None if it has none."""
+        ...
+
+    def book_model(self) -> BookModel:
+        """Runs a tenant's book and prices a city against it (catalog events only without a model)."""
         ...
 
 

@@ -39,6 +39,7 @@ import pandas as pd
 
 from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS
 from models.spec.fields import FIELDS_BY_NAME, MODEL_FIELDS
+from models.underwriting.book_model import BookModel
 from service.engine.protocol import QuoteEngine, SelfAssessor
 from tests.support.city import city_exposure
 
@@ -126,6 +127,9 @@ class FakeQuoteEngine(QuoteEngine):
 
     def self_assessor(self) -> SelfAssessor | None:
         return None  # the self-assessment needs the model engine
+
+    def book_model(self) -> BookModel:
+        return BookModel(None)  # no model: a book runs on the catalog's events alone
 
     def quote(self, exposure: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
         years = policy["period_days"] / 365.0
