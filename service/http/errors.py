@@ -7,6 +7,11 @@ messages; it is empty unless the request named bad fields. Domain code raises
 :class:`ApiError`; werkzeug's HTTP errors, webargs' 422 and Flask-Limiter's
 429 all pass through the same two handlers, and an unexpected exception is
 logged and answered with a JSON 500 rather than an HTML page.
+
+A database that refuses, drops or outlives its deadline (service.storage.db)
+is not a bug: wherever it surfaces (the API-key lookup, an idempotency
+lookup, a read) it is a JSON 503 ``storage_unavailable`` with Retry-After,
+logged on one line without a traceback.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, g, jsonify
 from flask.typing import ResponseReturnValue
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("polisure.service")
@@ -85,6 +91,15 @@ class ApiError(Exception):
         self.message = message
         self.fields = dict(fields or {})
         self.headers = dict(headers or {})
+
+
+#: The database did not answer (refused, dropped, timed out); nothing was written.
+STORAGE_UNAVAILABLE = ApiError(
+    503,
+    "The database is unavailable; nothing was done. Retry in a few seconds.",
+    code="storage_unavailable",
+    headers={"Retry-After": "2"},
+)
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -154,6 +169,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> ResponseReturnValue:
         return error_response(_from_http_exception(exc))
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    @app.errorhandler(sa_exc.DisconnectionError)
+    def _storage_unavailable(exc: Exception) -> ResponseReturnValue:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return error_response(STORAGE_UNAVAILABLE)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:

@@ -36,7 +36,7 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url") or database_url_from_env()
-    engine = make_engine(url)
+    engine = make_engine(url, deadline_s=None)  # a migration may run long
     try:
         with engine.connect() as connection:
             _run(connection)
