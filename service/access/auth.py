@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 
 from flask import g, request
 
+from service.access.auth_failures import count_failure, refuse_if_failing
 from service.access.keys import Principal, authenticate
 from service.http.errors import ApiError
 from service.storage.db import get_db
@@ -34,8 +35,17 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
+def client_address() -> str:
+    """Rate-limit bucket of the keyless pages: the client address, whatever header is sent."""
+    return f"addr:{request.remote_addr or 'unknown'}"
+
+
 def rate_limit_identity() -> str:
-    """Rate-limit bucket: a hash of the presented key, else the client address."""
+    """Rate-limit bucket: a hash of the presented key, else the client address.
+
+    A made-up key gets its own bucket here; service.access.auth_failures
+    limits those per address instead.
+    """
     token = bearer_token()
     if token is None:
         return f"addr:{request.remote_addr or 'unknown'}"
@@ -58,9 +68,11 @@ def require_role(*roles: str) -> Callable[[F], F]:
                 raise ApiError(
                     401, "Missing API key: send 'Authorization: Bearer <key>'.", headers=_CHALLENGE
                 )
+            refuse_if_failing()
             with get_db().session() as session:
                 principal = authenticate(session, token)
             if principal is None:
+                count_failure()
                 raise ApiError(401, "Unknown or revoked API key.", headers=_CHALLENGE)
             if principal.role not in roles:
                 raise ApiError(

@@ -7,7 +7,10 @@ default - each gunicorn worker then counts on its own, so the effective limit
 is up to workers x the limit - and Redis when POLISURE_REDIS_URL is set, which
 makes the limit exact across workers and hosts. Probes, metrics and docs are
 never limited. The keyless self-assessment (API and page) has its own
-stricter limit per address, POLISURE_ASSESSMENT_RATE_LIMIT. A breach is a
+stricter limit per address, POLISURE_ASSESSMENT_RATE_LIMIT, counted by address
+even when an Authorization header is sent (a made-up key must not open a new
+bucket), and invalid keys are limited per address by
+service.access.auth_failures (POLISURE_AUTH_FAILURE_LIMIT). A breach is a
 429 in the API's error shape with Retry-After.
 """
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, request
 from flask_limiter import Limiter
 
-from service.access.auth import rate_limit_identity
+from service.access.auth import client_address, rate_limit_identity
 
 EXTENSION_KEY = "polisure.limiter"
 UNLIMITED_ENDPOINTS = frozenset(
@@ -32,7 +35,9 @@ def limit_public(app: Flask, *blueprints: Blueprint) -> None:
     """Give keyless public blueprints their own, stricter limit per client address."""
     limiter: Limiter = app.extensions[EXTENSION_KEY]
     for blueprint in blueprints:
-        limiter.limit(app.config["POLISURE_ASSESSMENT_RATE_LIMIT"])(blueprint)
+        limiter.limit(app.config["POLISURE_ASSESSMENT_RATE_LIMIT"], key_func=client_address)(
+            blueprint
+        )
 
 
 def init_app(app: Flask) -> Limiter:

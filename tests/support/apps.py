@@ -19,6 +19,7 @@ def make_app(database_url: str, **config: Any) -> Flask:
         "POLISURE_QUOTE_ENGINE": FakeQuoteEngine(),
         "POLISURE_RATE_LIMIT": "1000 per second",
         "POLISURE_ASSESSMENT_RATE_LIMIT": "1000 per second",
+        "POLISURE_AUTH_FAILURE_LIMIT": "1000 per second",
     }
     settings.update(config)
     return create_app(settings)
