@@ -109,6 +109,15 @@ def metrics() -> Response:
     return Response(app_metrics().text(), mimetype=CONTENT_TYPE_LATEST)
 
 
+#: The methods a label may name; anything else a client sends counts as "other",
+#: so made-up methods cannot grow /metrics one series at a time.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _method_label() -> str:
+    return request.method if request.method in KNOWN_METHODS else "other"
+
+
 def init_app(app: Flask) -> None:
     """Give the app its registry and time every request (wire this first)."""
     own = AppMetrics.create()
@@ -125,7 +134,7 @@ def init_app(app: Flask) -> None:
         if started is not None:
             # The URL rule, not the path: one series per endpoint, not per quote id.
             endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-            own.request_seconds.labels(endpoint, request.method, str(response.status_code)).observe(
+            own.request_seconds.labels(endpoint, _method_label(), str(response.status_code)).observe(
                 time.perf_counter() - started
             )
         return response

@@ -113,3 +113,14 @@ def test_multiprocess_mode_serves_the_workers_files(tmp_path: Path) -> None:
     assert float(healthz_count) == 2.0
     assert process_metrics == "False"  # the multiprocess collector only, as before
     assert any(p.name.startswith("histogram_") for p in files.iterdir())
+
+
+def test_made_up_methods_do_not_grow_the_metrics(client: FlaskClient) -> None:
+    """Before: 50 random methods made 50 series (/metrics 10.5 KB -> 120 KB)."""
+    client.get("/healthz")
+    for n in range(50):
+        client.open("/healthz", method=f"X{n:02d}JUNK")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "JUNK" not in text
+    other = [line for line in text.splitlines() if 'method="other"' in line and "_count" in line]
+    assert other and all(line.endswith(" 50.0") for line in other)
