@@ -12,7 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from service.access.keys import ROLES, create_key, list_keys, revoke_key
+from service.access.keys import LOOKUP_PREFIX_LENGTH, ROLES, create_key, list_keys, revoke_key
 from service.storage.db import get_db
 from service.storage.migrate import current_revision, head_revision, upgrade_database
 
@@ -53,7 +53,10 @@ def keys_list(tenant: str | None) -> None:
 @keys_cli.command("revoke")
 @click.argument("prefix")
 def keys_revoke(prefix: str) -> None:
-    """Revoke the key whose first 12 characters are PREFIX."""
+    """Revoke the key whose first 12 characters are PREFIX (the whole key works too)."""
+    # Only the lookup prefix is ever used or printed: an operator who pastes
+    # the whole key must not see it echoed into a terminal log.
+    prefix = prefix.strip()[:LOOKUP_PREFIX_LENGTH]
     _upgrade()
     with get_db().session() as session, session.begin():
         found = revoke_key(session, prefix)

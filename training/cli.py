@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from training.errors import TrainingInputError
+from training.errors import TrainingInputError, printable
 
 VERBS: dict[str, str] = {
     "synth": "write a seeded synthetic smart-city portfolio (policies.csv, claims.csv)",
@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(module.main(args))
     except TrainingInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 1
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        print(f"error: {exc.strerror}: {exc.filename}", file=sys.stderr)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+        print(f"error: {exc.strerror}: {printable(str(exc.filename))}", file=sys.stderr)
         return 1

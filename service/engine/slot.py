@@ -130,6 +130,18 @@ class EngineSlot:
             raise TypeError(f"{type(engine).__name__} does not implement QuoteEngine")
         return engine
 
+    def _public_reason(self, exc: Exception) -> str:
+        """Why the engine failed, for clients and probes: no absolute paths of this host.
+
+        The log keeps the whole message; the 503 and /readyz name files
+        relative to the models directory.
+        """
+        text = f"{type(exc).__name__}: {exc}"
+        if self.pointer is not None:
+            root = str(self.pointer.parent)
+            text = text.replace(root + "/", "").replace(root, "the models directory")
+        return text[:300]
+
     def _try_build(self) -> None:
         if self._factory is None:
             self._error = "no engine configured"
@@ -143,8 +155,8 @@ class EngineSlot:
             engine = self._build()
         except Exception as exc:  # any failure: keep serving health, report why
             self._failed = (signature, now)
-            self._error = f"{type(exc).__name__}: {exc}"[:300]
-            log.error("quote engine failed to load", extra={"reason": self._error})
+            log.error("quote engine failed to load", extra={"reason": f"{exc}"})
+            self._error = self._public_reason(exc)
             return
         self._signature, self._checked_at, self._failed = signature, now, None
         self._swap(engine)
@@ -171,12 +183,12 @@ class EngineSlot:
         try:
             engine = self._build()  # fully loaded before it replaces anything
         except Exception as exc:  # the old engine keeps serving
-            self.reload_error = f"{type(exc).__name__}: {exc}"[:300]
+            self.reload_error = self._public_reason(exc)
             self._failed = (signature, now)
             self.metrics.count_reload("failed")
             log.error(
                 "promoted model failed to load; the previous one keeps serving",
-                extra={"reason": self.reload_error, "model_version": self._engine.model_version},
+                extra={"reason": f"{exc}", "model_version": self._engine.model_version},
             )
             return
         self._signature, self.reload_error, self._failed = signature, None, None

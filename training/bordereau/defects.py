@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from training.errors import printable
+
 
 @dataclass(frozen=True)
 class Defect:
@@ -36,7 +38,8 @@ class Defect:
         if self.column:
             where.append(f"column {self.column}")
         value = f", value {self.value!r}" if self.row is not None else ""
-        return f"{', '.join(where)}{value}: {self.rule}"
+        # The rule may quote the file (a parser's message): no raw control bytes.
+        return printable(f"{', '.join(where)}{value}: {self.rule}")
 
 
 @dataclass

@@ -18,7 +18,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from models.scoring.drift import MODERATE_PSI, exposure_drift
 from models.spec.exposure import records_to_frame
@@ -53,6 +55,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _engine(raw_url: str) -> tuple[Engine, str]:
+    """The engine, and the URL as it may be printed: its password masked."""
+    try:
+        url = make_url(raw_url)
+        return create_engine(url), url.render_as_string(hide_password=True)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise TrainingInputError(
+            "--database-url: not a database URL this service can open "
+            f"({type(exc).__name__}); e.g. sqlite:///path/polisure.sqlite3 or "
+            "postgresql+psycopg://user@host/db"
+        ) from exc
+
+
 def main(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise TrainingInputError("--days must be >= 1")
@@ -60,9 +75,9 @@ def main(args: argparse.Namespace) -> int:
         bundle = Registry(args.models_dir).load(args.version)
     except BundleError as exc:
         raise TrainingInputError(str(exc)) from exc
-    url = args.database_url or database_url_from_env()
+    raw_url = args.database_url or database_url_from_env()
+    engine, url = _engine(raw_url)
     since = window_start(args.days)
-    engine = create_engine(url)
     try:
         exposures = recent_exposures(engine, since)
     except StoredQuotesError as exc:

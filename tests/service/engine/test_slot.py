@@ -180,3 +180,17 @@ def test_a_factory_whose_object_is_no_engine_is_reported_not_served(registry: Re
     slot = EngineSlot(lambda models_dir: object(), str(registry.root))
     problem = slot.problem()
     assert problem is not None and "object does not implement QuoteEngine" in problem
+
+
+def test_the_public_reason_names_no_absolute_path_of_the_host(
+    slot_parts: tuple[EngineSlot, Clock, CountingFactory], registry: Registry
+) -> None:
+    """Before: the 503 said 'no active model in /abs/path/models/ACTIVE'."""
+    slot, _, _ = slot_parts
+    (registry.root / "ACTIVE").unlink()
+    problem = slot.problem()
+    assert problem is not None and "no active model" in problem
+    assert str(registry.root) not in problem
+    with pytest.raises(Exception) as refused:
+        slot.get()
+    assert str(registry.root) not in str(refused.value)

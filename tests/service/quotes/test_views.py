@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select, text
 
 from models.spec.contract import CLAIM_CAUSES
@@ -195,6 +195,18 @@ def test_keys_are_stored_hashed_and_revocable(
     response = client.get("/v1/quotes/q_x", headers=headers)
     assert response.status_code == 401
     assert "revoked" in response.get_json()["error"]["message"]
+
+
+def test_revoking_by_the_whole_key_never_prints_it(app: Flask, runner: FlaskCliRunner) -> None:
+    """Before: ``keys revoke <whole key>`` echoed the key into the terminal."""
+    created = runner.invoke(args=["keys", "create", "--tenant", "acme", "--role", "insurer"])
+    key = created.stdout.strip().splitlines()[-1]
+    result = runner.invoke(args=["keys", "revoke", key])
+    assert result.exit_code == 0
+    assert key not in result.output and f"revoked {key[:12]}" in result.output
+    secret_tail = "x" * 30
+    unknown = runner.invoke(args=["keys", "revoke", "psk_nosuchk" + secret_tail])
+    assert unknown.exit_code != 0 and secret_tail not in unknown.output
 
 
 def test_a_quote_that_cannot_be_stored_is_not_returned(

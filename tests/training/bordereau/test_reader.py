@@ -234,3 +234,16 @@ def test_gzipped_csv_reads_the_same(tmp_path: Path, pair: tuple[Path, Path]) -> 
     packed = tmp_path / "policies.csv.gz"
     packed.write_bytes(gzip.compress(pair[0].read_bytes()))
     pd.testing.assert_frame_equal(read_policies(packed), read_policies(pair[0]))
+
+
+def test_a_parser_message_quoting_the_file_prints_no_control_bytes(
+    tmp_path: Path, pair: tuple[Path, Path]
+) -> None:
+    """Before: a ragged row holding ESC sequences reached the terminal raw."""
+    ragged = tmp_path / "claims.csv"
+    ragged.write_text("claim_id,policy_id,loss_usd,cause\nC1,\x1b[2J\x1b]0;owned\x07,100\n")
+    report = ValidationReport()
+    validate_bordereaux(pair[0], ragged, report)
+    printed = report.format()
+    assert "\x1b" not in printed and "\x07" not in printed
+    assert all(c.isprintable() or c in "\n\t" for c in printed)

@@ -134,3 +134,21 @@ def test_a_stored_exposure_without_a_model_field_is_named(
     engine.dispose()
     assert _run(url, trained_registry, tmp_path) == 1
     assert f"quote {quote_id(0)}: stored exposure lacks 'population'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("url", ["garbage://x", "not a url at all", "postgresql+nodriver://u@h/d"])
+def test_a_database_url_that_cannot_be_opened_is_named_not_a_traceback(
+    url, trained_registry, tmp_path, capsys
+):
+    assert _run(url, trained_registry, tmp_path) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: --database-url") and "Traceback" not in err
+
+
+def test_the_database_password_is_never_printed(trained_registry, tmp_path, capsys):
+    """Before: drift printed postgresql://polisure:s3cret-pw@... in its error."""
+    url = "postgresql+psycopg://polisure:s3cret-pw@127.0.0.1:1/none"  # nothing listens on 1
+    assert _run(url, trained_registry, tmp_path) == 1
+    captured = capsys.readouterr()
+    assert "s3cret-pw" not in captured.err + captured.out
+    assert "127.0.0.1" in captured.err
