@@ -134,7 +134,7 @@ def init_app(app: Flask) -> None:
         if started is not None:
             # The URL rule, not the path: one series per endpoint, not per quote id.
             endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-            own.request_seconds.labels(endpoint, _method_label(), str(response.status_code)).observe(
-                time.perf_counter() - started
-            )
+            own.request_seconds.labels(
+                endpoint, _method_label(), str(response.status_code)
+            ).observe(time.perf_counter() - started)
         return response

@@ -8,9 +8,11 @@ the validation report (training.cli prints it).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from models.scoring.booster_params import BoosterParams
+from training.errors import TrainingInputError
 from training.reports.plot_worker import PlotWorker
 
 DEFAULT_SEED = 2026
@@ -46,10 +48,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: numpy and XGBoost both take a seed in this range.
+MAX_SEED = 2**32 - 1
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuse, before a minute of fitting, what would fail only when the bundle is written."""
+    from models.versions.registry import Registry
+    from training.world.truth import load_truth
+
+    if not 0 <= args.seed <= MAX_SEED:
+        raise TrainingInputError(f"--seed must be an integer from 0 to {MAX_SEED}, not {args.seed}")
+    root = Registry(args.models_dir).root
+    # Nothing is created yet (a run refused later must leave no folder): the
+    # nearest existing folder on the way must be a directory we can write.
+    existing = next(p for p in (root, *root.parents) if p.exists())
+    if not existing.is_dir():
+        raise TrainingInputError(f"--models-dir {root}: {existing} is a file, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise TrainingInputError(f"--models-dir {root}: {existing} is not writable")
+    if args.truth:
+        load_truth(args.truth)  # its defects now, not after the fit
+
+
 def main(args: argparse.Namespace) -> int:
     if args.nthread < 1 or args.max_rounds < 1:
         print("error: --nthread and --max-rounds must be >= 1", file=sys.stderr)
         return 2
+    check_arguments(args)
     params = BoosterParams(nthread=args.nthread, max_rounds=args.max_rounds)
     with PlotWorker() as plots:
         # imported after the worker has started: it imports matplotlib on the other

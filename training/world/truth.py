@@ -36,7 +36,13 @@ TRUTH_COLUMNS: tuple[str, ...] = (
 def load_truth(path: str | Path) -> pd.DataFrame:
     """Read a truth file; a missing column or a non-numeric value is a clear error."""
     path = Path(path)
-    frame = pd.read_csv(path, dtype={"policy_id": str})
+    try:
+        frame = pd.read_csv(path, dtype={"policy_id": str})
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        reason = type(exc).__name__ if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise TrainingInputError(
+            f"{path}: cannot be read as a truth CSV (UTF-8 text): {reason[:200]}"
+        ) from exc
     missing = [c for c in TRUTH_COLUMNS if c not in frame.columns]
     if missing:
         raise TrainingInputError(f"{path}: missing column(s) {', '.join(missing)}")

@@ -116,3 +116,30 @@ def test_a_truth_file_missing_a_holdout_policy_is_a_clear_error_and_writes_nothi
     assert code == 1
     assert f"no truth row for policy_id {truth['policy_id'].iloc[first_holdout]!r}" in err
     assert not (tmp_path / "models").exists() or list((tmp_path / "models").iterdir()) == []
+
+
+def test_arguments_that_would_fail_at_the_end_are_refused_before_fitting(
+    portfolio_dir, tmp_path, capsys
+):
+    """Before: a file as --models-dir failed after 49 s of fitting; a binary --truth
+    and seeds -5 / 20 digits were tracebacks."""
+    a_file = tmp_path / "not-a-dir"
+    a_file.write_text("x")
+    binary = tmp_path / "truth.csv"
+    binary.write_bytes(bytes(range(256)) * 8)
+    cases = [
+        (["--models-dir", str(a_file)], "is a file, not a directory"),
+        (["--models-dir", str(a_file / "sub")], "is a file, not a directory"),
+        (["--truth", str(binary)], "cannot be read as a truth CSV"),
+        (["--seed", "-5"], "--seed must be an integer from 0"),
+        (["--seed", "12345678901234567890"], "--seed must be an integer from 0"),
+    ]
+    for extra, message in cases:
+        models = tmp_path / "models"
+        argv = ["train", "--policies", str(portfolio_dir / "policies.csv"),
+                "--claims", str(portfolio_dir / "claims.csv"), "--models-dir", str(models),
+                *FAST, *extra]  # fmt: skip
+        assert main(argv) == 1, extra
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and "[train]" not in err, (extra, err)
+        assert not models.exists()
