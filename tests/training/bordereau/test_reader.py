@@ -10,7 +10,7 @@ import pytest
 
 from models.spec.fields import MODEL_FIELDS
 from tests.support.bordereau import valid_claims, valid_policies, write
-from training.bordereau.defects import ValidationReport
+from models.tables.defects import ValidationReport
 from training.bordereau.reader import (
     BordereauError,
     load_bordereaux,
