@@ -19,6 +19,7 @@ VERBS: dict[str, str] = {
     "score": "batch-score a policies file with a bundle version to CSV or Parquet",
     "compare": "challenger vs champion bundle on one book: metrics, double lift, premiums",
     "drift": "population stability of quoted exposures against the bundle's reference",
+    "accumulate": "a book file's accumulation under the event catalog: EP tables, SPoF, report",
 }
 
 
