@@ -20,7 +20,7 @@ from pathlib import Path
 from models.accumulation.run import BookRun
 from training.errors import TrainingInputError
 from training.reports.accumulation_report import render_accumulation_report
-from training.reports.accumulation_tables import ReportContext
+from training.reports.accumulation_tables import ReportContext, RunFigures
 
 SUMMARY_FILE, EPT_FILE, YLT_FILE, REPORT_FILE = "summary.json", "ept.csv", "ylt.csv", "report.html"
 OUTPUT_FILES = (SUMMARY_FILE, EPT_FILE, YLT_FILE, REPORT_FILE)
@@ -44,11 +44,12 @@ def check_output_dir(target: Path) -> None:
 
 
 def _write_files(run: BookRun, context: ReportContext, folder: Path) -> None:
-    summary = json.dumps(run.summary(), indent=2, allow_nan=False) + "\n"
+    figures = RunFigures.of(run)  # the summary once, for summary.json and the report
+    summary = json.dumps(figures.summary, indent=2, allow_nan=False) + "\n"
     (folder / SUMMARY_FILE).write_text(summary, encoding="utf-8")
     run.ept().to_csv(folder / EPT_FILE, index=False, lineterminator="\n")
     run.year_losses().to_csv(folder / YLT_FILE, index=False, lineterminator="\n")
-    report = render_accumulation_report(run, context)
+    report = render_accumulation_report(figures, context)
     (folder / REPORT_FILE).write_text(report, encoding="utf-8")
 
 

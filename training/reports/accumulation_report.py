@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 
-from models.accumulation.run import BookRun
 from training.reports.accumulation_plots import accumulation_plots
 from training.reports.accumulation_tables import (
     ReportContext,
@@ -44,9 +43,8 @@ def _plot(plots: list[DrawnPlot], title: str) -> str:
     return "".join(figure_html(p) for p in plots if p.title == title)
 
 
-def render_accumulation_report(run: BookRun, context: ReportContext) -> str:
-    """The HTML of the report (a str; the caller writes it as UTF-8)."""
-    figures = RunFigures.of(run)
+def render_accumulation_report(figures: RunFigures, context: ReportContext) -> str:
+    """The HTML of the report of ``RunFigures.of(run)`` (a str; the caller writes it as UTF-8)."""
     plots = accumulation_plots(figures)
     title = f"Book accumulation: {context.book_name}"
     return (

@@ -63,7 +63,7 @@ def test_contributors_add_up_to_the_book_tvar(run):
 
 def test_the_report_is_the_same_bytes_for_the_same_run(run):
     context = ReportContext("book.csv", None)
-    first = render_accumulation_report(run, context)
-    assert first == render_accumulation_report(run, context)
+    first = render_accumulation_report(RunFigures.of(run), context)
+    assert first == render_accumulation_report(RunFigures.of(run), context)
     assert "v_outage (vendor_outage)" in first
     assert first.startswith("<!doctype html>") and first.endswith("</html>\n")
