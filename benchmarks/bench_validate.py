@@ -95,7 +95,7 @@ def _child(task: str, policies: str, claims: str) -> None:
     """Run one measured task in this (fresh) process and print its figures as JSON."""
     start = time.perf_counter()
     if task == "validate":
-        from training.bordereau.defects import ValidationReport
+        from models.tables.defects import ValidationReport
         from training.bordereau.reader import validate_bordereaux
 
         report = ValidationReport()

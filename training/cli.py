@@ -10,7 +10,8 @@ import argparse
 import importlib
 import sys
 
-from training.errors import TrainingInputError, printable
+from models.tables.defects import printable
+from training.errors import TrainingInputError
 
 VERBS: dict[str, str] = {
     "synth": "write a seeded synthetic smart-city portfolio (policies.csv, claims.csv)",
@@ -19,6 +20,7 @@ VERBS: dict[str, str] = {
     "score": "batch-score a policies file with a bundle version to CSV or Parquet",
     "compare": "challenger vs champion bundle on one book: metrics, double lift, premiums",
     "drift": "population stability of quoted exposures against the bundle's reference",
+    "accumulate": "a book file's accumulation under the event catalog: EP tables, SPoF, report",
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from training.bordereau.defects import ValidationReport
+from models.tables.defects import ValidationReport
 from training.bordereau.reader import validate_bordereaux
 
 

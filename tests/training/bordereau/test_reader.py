@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from models.spec.fields import MODEL_FIELDS
+from models.tables.defects import ValidationReport
 from tests.support.bordereau import valid_claims, valid_policies, write
-from training.bordereau.defects import ValidationReport
 from training.bordereau.reader import (
     BordereauError,
     load_bordereaux,

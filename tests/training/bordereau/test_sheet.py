@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from models.tables.defects import Defect, ValidationReport
 from tests.support.bordereau import valid_claims, valid_policies, write
-from training.bordereau.defects import Defect, ValidationReport
 from training.bordereau.reader import validate_bordereaux
 
 ROW = 4  # 0-based frame index of the edited row: data row 5, CSV line 6

@@ -22,9 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from models.spec.exposure import canonical_set
 from models.spec.fields import SET_SEPARATOR, Field
-from training.bordereau.defects import Defect, ValidationReport
+from models.tables.defects import Defect, ValidationReport
 
 _TRUE = ("true", "1")
 _FALSE = ("false", "0")
@@ -192,20 +191,27 @@ class Sheet:
 
     def read_set(self, f: Field) -> pd.Series:
         """Members joined by "|" -> the canonical set in spec order; "" also where broken."""
-        text = _text(self.frame[f.name])
+        return self.read_members(f.name, f.values)
+
+    def read_members(self, column: str, allowed: tuple[str, ...]) -> pd.Series:
+        """Distinct members of ``allowed`` joined by "|" -> joined in ``allowed``'s order.
+
+        "" where empty (the empty set) and where broken (reported).
+        """
+        text = _text(self.frame[column])
         codes, distinct = pd.factorize(text)
         canonical = np.empty(len(distinct), dtype=object)
         unknown = np.zeros(len(distinct), dtype=bool)
         repeated = np.zeros(len(distinct), dtype=bool)
         for i, joined in enumerate(distinct):  # distinct sets: at most 2^7 when valid
             members = [m.strip() for m in joined.split(SET_SEPARATOR)] if joined else []
-            unknown[i] = not set(members) <= set(f.values)
+            unknown[i] = not set(members) <= set(allowed)
             repeated[i] = len(set(members)) != len(members)
-            canonical[i] = canonical_set(members, f.name)
-        allowed = ", ".join(f.values)
-        self.flag(unknown[codes], f.name, f"members must be from: {allowed}", "unknown_member")
+            canonical[i] = SET_SEPARATOR.join(v for v in allowed if v in members)
+        rule = f"members must be from: {', '.join(allowed)}"
+        self.flag(unknown[codes], column, rule, "unknown_member")
         self.flag(
-            repeated[codes] & ~unknown[codes], f.name, "members must be distinct", "repeated_member"
+            repeated[codes] & ~unknown[codes], column, "members must be distinct", "repeated_member"
         )
         broken = (unknown | repeated)[codes]
         return pd.Series(np.where(broken, "", canonical[codes]), dtype="str")

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from training.errors import printable
+
+def printable(text: str) -> str:
+    """``text`` with control characters (terminal escapes from a file, say) shown escaped.
+
+    An error message quotes what a file held; printed raw, an ESC byte in a
+    CSV cell would drive the reader's terminal. Newlines and tabs stay.
+    """
+    return "".join(
+        c if c.isprintable() or c in "\n\t" else c.encode("unicode_escape").decode("ascii")
+        for c in text
+    )
 
 
 @dataclass(frozen=True)
