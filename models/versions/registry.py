@@ -18,11 +18,14 @@ directory (names starting with "." are never listed as versions).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +34,8 @@ from models.versions.bundle import BundleError, ModelBundle, content_hash, write
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "bundles"
 MODELS_DIR_ENV = "POLISURE_MODELS_DIR"
 ACTIVE_FILE = "ACTIVE"
+PROMOTION_LOCK_FILE = ".promotion.lock"
+_held_locks = threading.local()  # the promotion locks this thread holds (re-entrancy)
 VERSION_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z-[0-9a-f]{8}$")
 
 
@@ -119,8 +124,39 @@ class Registry:
             raise
         return version
 
+    @contextmanager
+    def promotion_lock(self) -> Iterator[None]:
+        """Hold the models directory's promotion lock (blocking; re-entrant in one thread).
+
+        A promotion reads the active version, verifies the new one and swaps
+        the pointer; two at once (two workers, or the API and ``train
+        --promote``) would both see the same previous version, and the audit
+        chain would skip one, so rollback would go to the wrong version. An
+        exclusive ``flock`` on ``.promotion.lock`` serialises them across
+        processes on this host; a models directory shared between hosts
+        needs a filesystem whose locks those hosts share.
+        """
+        held: set[str] = _held_locks.__dict__.setdefault("roots", set())
+        key = str(self.root.resolve())
+        if key in held:
+            yield
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / PROMOTION_LOCK_FILE, "a") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            held.add(key)
+            try:
+                yield
+            finally:
+                held.discard(key)
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
     def promote(self, version: str) -> None:
-        """Make ``version`` the active one (after verifying it loads)."""
+        """Make ``version`` the active one (after verifying it loads), under the promotion lock."""
+        with self.promotion_lock():
+            self._promote_locked(version)
+
+    def _promote_locked(self, version: str) -> None:
         self.load(version)
         tmp = self.root / f"{ACTIVE_FILE}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
         try:

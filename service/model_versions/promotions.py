@@ -10,8 +10,10 @@ If the audit row cannot be committed the pointer is put back, so no
 promotion goes unrecorded. Rollback is the promotion of ``previous_version``.
 
 Workers notice the new pointer themselves (service.engine.slot, hot reload).
-Two promotions at the same instant both succeed in some order; the audit
-rows record each one's ``previous_version`` as it saw it.
+Promotions are serialised by the models directory's promotion lock
+(Registry.promotion_lock): two at the same instant run one after the other,
+the second sees the first's version as its previous one, so the audit
+chain has no gap and rollback goes where it should.
 """
 
 from __future__ import annotations
@@ -100,6 +102,13 @@ def promote(
     """Make ``version`` active and audit it; UnknownVersion, PromotionRefused (audited)."""
     if version not in registry.versions():
         raise UnknownVersion(version)
+    with registry.promotion_lock():
+        return _promote_locked(db, registry, version, tenant_id, key_prefix)
+
+
+def _promote_locked(
+    db: Database, registry: Registry, version: str, tenant_id: str, key_prefix: str
+) -> Promotion:
     previous = registry.active_version()
 
     def audit(outcome: str, reason: str | None = None) -> Promotion:

@@ -29,7 +29,12 @@ class PromotionSchema(Schema):
         required=True, metadata={"description": "promoted | unchanged (already active) | refused"}
     )
     reason = fields.String(allow_none=True, metadata={"description": "why it was refused"})
-    promoted_by = fields.Nested(PromoterSchema, required=True)
+    promoted_by = fields.Nested(
+        PromoterSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "who asked; shown to admin (platform operator) keys only"},
+    )
     promoted_at = fields.String(required=True, metadata={"description": "UTC, ISO 8601"})
 
 

@@ -45,12 +45,15 @@ def _utc(moment: datetime) -> str:
 
 
 def _promotion(p: promotions.Promotion) -> dict[str, Any]:
+    # Who promoted is the platform operator's business: an insurer's key sees
+    # that and when a model was promoted, never another tenant's name or key.
+    operator = current_principal().role == "admin"
     return {
         "version": p.version,
         "previous_version": p.previous_version,
         "outcome": p.outcome,
         "reason": p.reason,
-        "promoted_by": {"tenant_id": p.tenant_id, "key_prefix": p.key_prefix},
+        "promoted_by": {"tenant_id": p.tenant_id, "key_prefix": p.key_prefix} if operator else None,
         "promoted_at": _utc(p.promoted_at),
     }
 
@@ -105,7 +108,7 @@ class ModelVersion(MethodView):
             raise _storage_unavailable() from exc
         last = next((r for r in rows if r.outcome == promotions.PROMOTED), None)
         out = model_catalog.detail(registry, version, registry.active_version())
-        out["promoted_by"] = _promotion(last)["promoted_by"] if last else None
+        out["promoted_by"] = _promotion(last)["promoted_by"] if last else None  # admins only
         out["promoted_at"] = _utc(last.promoted_at) if last else None
         out["promotions"] = [_promotion(r) for r in rows]
         return out

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models.versions.registry import Registry
+from service.model_versions import promotions
 from service.storage.db import get_db
 from service.storage.tables import ModelPromotion
 from tests.support import portfolio as pipeline_portfolio
@@ -167,8 +170,14 @@ def test_promotion_switches_quotes_is_audited_and_rolls_back(
     listing = client.get("/v1/models", headers=_auth(keys["insurer"])).get_json()
     assert (listing["active_version"], listing["previous_version"]) == (b, a)
     detail = client.get(f"/v1/models/{b}", headers=_auth(keys["insurer"])).get_json()
-    assert detail["promoted_by"]["tenant_id"] == "ops"
-    assert detail["promoted_at"] == done["promoted_at"]
+    # An insurer sees when, never who (another tenant's name and key prefix).
+    assert detail["promoted_by"] is None and detail["promoted_at"] == done["promoted_at"]
+    assert all(p["promoted_by"] is None for p in detail["promotions"])
+    assert keys["admin"][:12] not in client.get(
+        f"/v1/models/{b}", headers=_auth(keys["insurer"])
+    ).get_data(as_text=True)
+    operator = client.get(f"/v1/models/{b}", headers=_auth(keys["admin"])).get_json()
+    assert operator["promoted_by"] == {"tenant_id": "ops", "key_prefix": keys["admin"][:12]}
     ready = client.get("/readyz").get_json()
     assert (ready["model_version"], ready["active_model_version"]) == (b, b)
 
@@ -232,3 +241,41 @@ def test_openapi_documents_the_registry_api(model_app: Flask) -> None:
     assert promote["security"] == [{"bearerAuth": []}]
     assert {"/v1/models", "/v1/models/{version}"} <= set(spec["paths"])
     assert "previous_version" in spec["components"]["schemas"]["ModelList"]["properties"]
+
+
+def test_concurrent_promotions_run_one_after_the_other(
+    model_app: Flask,
+    keys: dict[str, str],
+    two_versions: TwoVersions,
+    registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before: two promotions at once both said 'promoted' with the same previous version,
+    so the audit chain skipped one and rollback went to the wrong version."""
+
+    verify = promotions.verify_loads
+
+    def slow_verify(reg: Registry, version: str) -> str | None:
+        time.sleep(0.3)  # both requests inside the critical section at once, without the lock
+        return verify(reg, version)
+
+    monkeypatch.setattr(promotions, "verify_loads", slow_verify)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def promote_b() -> None:
+        barrier.wait()
+        done = promotions.promote(get_db(model_app), registry, two_versions.b, "ops", "psk_x")
+        outcomes.append(done.outcome)
+
+    threads = [threading.Thread(target=promote_b) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["promoted", "unchanged"]
+    assert _audit(model_app) == [
+        (two_versions.b, two_versions.a, "promoted"),
+        (two_versions.b, two_versions.b, "unchanged"),
+    ]
+    assert registry.active_version() == two_versions.b
