@@ -34,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from service.assessments import page as assess_page
     from service.assessments import views as assessments
     from service.engine import slot as engine
-    from service.http import docs
+    from service.http import body_limit, docs
     from service.http.api import init_api
     from service.model_versions import views as models_api
     from service.ops import drift_metrics, health, logs, metrics
@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # timing and request ids first, so a 429 is timed and logged too.
     metrics.init_app(app)
     logs.init_app(app)
+    body_limit.init_app(app)
     db.init_app(app)
     engine.init_app(app)
     drift_metrics.init_app(app)
