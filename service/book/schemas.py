@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from models.spec.schemas import WholeNumber
-
 #: Simulated years a caller may ask for: at least the longest return period reported
 #: (1-in-1,000), at most what one request may simulate (about 4 times the default).
 YEARS_MIN, YEARS_MAX = 1_000, 200_000
@@ -63,11 +61,12 @@ class BookSchema(Schema):
 
 
 class AccumulationQuerySchema(Schema):
-    years = WholeNumber(
+    # Query values arrive as text: marshmallow's Integer reads "1500", refuses "1500.5".
+    years = fields.Integer(
         validate=validate.Range(min=YEARS_MIN, max=YEARS_MAX),
         metadata={"description": "simulated years; default 50,000 (POLISURE_BOOK_YEARS)"},
     )
-    seed = WholeNumber(
+    seed = fields.Integer(
         validate=validate.Range(min=0, max=SEED_MAX),
         metadata={"description": "simulation seed; default 2026 (POLISURE_BOOK_SEED)"},
     )
