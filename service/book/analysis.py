@@ -53,12 +53,20 @@ class BookAnalyst:
         )
 
     def analysed(
-        self, tenant_id: str, years: int | None = None, seed: int | None = None
+        self,
+        tenant_id: str,
+        years: int | None = None,
+        seed: int | None = None,
+        revision: int | None = None,
     ) -> CachedBook:
-        """The tenant's book in force, simulated (from the cache when it has it)."""
+        """The tenant's book in force, simulated (from the cache when it has it).
+
+        ``revision``: the book revision the caller has just read, saving a query.
+        """
         years = self.years if years is None else years
         seed = self.seed if seed is None else seed
-        revision, _ = in_force_count(self.db, tenant_id)
+        if revision is None:
+            revision, _ = in_force_count(self.db, tenant_id)
         found = self.cache.get(self.key(tenant_id, revision, years, seed))
         if found is not None:
             return found
@@ -94,10 +102,10 @@ class BookAnalyst:
         policy: Mapping[str, Any],
     ) -> dict[str, Any] | None:
         """CONTRACT §7's deltas of adding the quoted city to the book; None: empty book."""
-        _, in_force = in_force_count(self.db, tenant_id)
+        revision, in_force = in_force_count(self.db, tenant_id)
         if in_force == 0:
             return None
-        book = self.analysed(tenant_id)
+        book = self.analysed(tenant_id, revision=revision)
         city = book_of([quote_entry(quote_id, exposure, policy)])
         deltas = self.engine.book_model().impact(book.years, city, self.catalog.catalog)
         return {

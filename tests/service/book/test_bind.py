@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from service.storage.db import get_db
 from service.storage.tables import BookChange, Policy, Quote, utc_now
@@ -160,3 +160,16 @@ def test_two_workers_binding_one_quote_at_once_make_one_policy(
     with get_db(app).session() as session:
         assert session.scalar(select(func.count()).select_from(Policy)) == 1
     assert [c[2] for c in _changes(app)] == ["bind"]
+
+
+def test_a_bind_whose_audit_row_cannot_be_written_writes_nothing(
+    app: Flask, client: FlaskClient, auth: dict[str, str], quote_city: QuoteCity
+) -> None:
+    quote = quote_city(auth)
+    with get_db(app).engine.begin() as connection:
+        connection.execute(text("DROP TABLE book_changes"))
+    response = _bind(client, auth, quote["quote_id"])
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "storage_unavailable"
+    with get_db(app).session() as session:  # the policy went with its audit row
+        assert session.scalar(select(func.count()).select_from(Policy)) == 0

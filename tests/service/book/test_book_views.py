@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from models.spec.fields import MODEL_FIELDS
 from service.storage.db import get_db
@@ -155,3 +155,18 @@ def test_vendors_are_stored_with_the_quote(
         row = session.get(Quote, quote["quote_id"])
         assert row is not None
         assert row.exposure["vendors"] == ["Nimbus", "Beacon Public Safety"]
+
+
+def test_a_book_that_cannot_be_read_is_a_503_not_a_500(
+    app: Flask, client: FlaskClient, auth: dict[str, str]
+) -> None:
+    with get_db(app).engine.begin() as connection:
+        connection.execute(text("DROP TABLE book_changes"))
+    for response in (
+        client.get("/v1/book", headers=auth),
+        client.get("/v1/book/export", headers=auth),
+        client.get("/v1/book/accumulation", headers=auth),
+        client.post("/v1/quotes", json=quote_body(), headers=auth),  # priced against the book
+    ):
+        assert response.status_code == 503
+        assert response.get_json()["error"]["code"] == "storage_unavailable"
