@@ -3,7 +3,7 @@
 ``create_app(test_config)`` reads the environment (service.config), then
 wires each concern with its own ``init_app``: the app's own metrics registry
 first, request ids and JSON logs, the database, the quote engine (built
-lazily), rate limits, the OpenAPI/error layer, and one blueprint per concern.
+lazily), the event catalog (validated now) and the books' cache, rate limits, the OpenAPI/error layer, and one blueprint per concern.
 
 Flask and the concerns are imported inside ``create_app``, not here: the
 ``service`` package imports this module, and importing it must stay cheap and
@@ -33,6 +33,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from service.access import ratelimit
     from service.assessments import page as assess_page
     from service.assessments import views as assessments
+    from service.book import analysis as book_analysis
+    from service.book import catalog as event_catalog
+    from service.book import views as book
     from service.engine import slot as engine
     from service.http import body_limit, docs
     from service.http.api import init_api
@@ -48,11 +51,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     body_limit.init_app(app)
     db.init_app(app)
     engine.init_app(app)
+    # A malformed event catalog refuses the start here, with every problem named.
+    event_catalog.init_app(app)
+    book_analysis.init_app(app)
     drift_metrics.init_app(app)
     ratelimit.init_app(app)
     assessments.init_app(app)
     api = init_api(app)
-    for blueprint in (quotes.blp, health.blp, models_api.blp, assessments.blp):
+    for blueprint in (quotes.blp, book.blp, health.blp, models_api.blp, assessments.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.blp)
     app.register_blueprint(assess_page.blp)

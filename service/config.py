@@ -16,6 +16,13 @@ DEFAULT_INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
 #: Largest request body accepted, in bytes (a full exposure is about 3 KiB).
 MAX_BODY_BYTES = 256 * 1024
 
+#: Simulated years of a book's accumulation (CONTRACT §7's default), and its fixed seed:
+#: the same book, catalog, years and seed give the same figures, so the seed never varies.
+BOOK_YEARS = 50_000
+BOOK_SEED = 2026
+#: Days a quote can be bound after it was given (service.book.store).
+QUOTE_VALID_DAYS = 30
+
 
 def default_database_url(instance_path: Path = DEFAULT_INSTANCE_PATH) -> str:
     """SQLite file under the instance folder (opened in WAL mode by service.storage.db)."""
@@ -47,6 +54,14 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "POLISURE_ASSESSMENT_RATE_LIMIT": env.get(
             "POLISURE_ASSESSMENT_RATE_LIMIT", "60 per minute;5 per second"
         ),
+        # The event catalog file of the book's accumulation; None: the shipped one.
+        "POLISURE_EVENT_CATALOG": env.get("POLISURE_EVENT_CATALOG") or None,
+        # Cached year losses of the books, shared by the workers of one machine.
+        "POLISURE_BOOK_CACHE_DIR": env.get("POLISURE_BOOK_CACHE_DIR")
+        or str(instance_path / "book-cache"),
+        "POLISURE_BOOK_YEARS": int(env.get("POLISURE_BOOK_YEARS") or BOOK_YEARS),
+        "POLISURE_BOOK_SEED": int(env.get("POLISURE_BOOK_SEED") or BOOK_SEED),
+        "POLISURE_QUOTE_VALID_DAYS": int(env.get("POLISURE_QUOTE_VALID_DAYS") or QUOTE_VALID_DAYS),
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/",

@@ -19,7 +19,9 @@ from models.spec.contract import (
     PERIOD_DAYS_MAX,
     PERIOD_DAYS_MIN,
 )
+from models.spec.fields import SET_SEPARATOR
 from models.spec.schemas import ExposureSchema, FiniteNumber, WholeNumber
+from service.book.schemas import PortfolioImpactSchema
 from service.quotes.explanation import ADD_UP, CauseLossSchema, DriverSchema, SeveritySchema
 
 #: Coverage parts, in the rating plan's order (= CONTRACT §5's); quotes echo this order.
@@ -88,14 +90,43 @@ class PolicySchema(Schema):
         return data
 
 
+def vendor_name_problems(vendors: list[str]) -> dict[int, list[str]]:
+    """The rules a vendor name keeps beyond the spec's length: it must name something
+    once trimmed (names match trimmed and case folded, CONTRACT §7), and must not hold
+    the book file's separator "|", which would split it into two vendors."""
+    problems: dict[int, list[str]] = {}
+    for i, name in enumerate(vendors):
+        if not isinstance(name, str):
+            continue  # the field itself reported it
+        if not name.strip():
+            problems.setdefault(i, []).append("A vendor name must not be blank.")
+        if SET_SEPARATOR in name:
+            problems.setdefault(i, []).append(
+                f"A vendor name must not contain {SET_SEPARATOR!r} (the book file's separator)."
+            )
+    return problems
+
+
 class QuoteRequestSchema(Schema):
-    """A quote request: the city's exposure and the policy terms."""
+    """A quote request: the city's exposure and the policy terms.
+
+    ``exposure.vendors`` (optional, at most 500 names) is stored with the
+    quote and read only by the book's accumulation: names match after
+    trimming and case folding, then through the event catalog's aliases.
+    """
 
     exposure = fields.Nested(ExposureSchema, required=True)
     rating_plan_sha256 = fields.String(
         metadata={"description": "SHA-256 of the rating plan's content that priced the quote"}
     )
     policy = fields.Nested(PolicySchema, required=True)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _vendor_names(self, data: dict[str, Any], **kwargs: Any) -> None:
+        vendors = (data.get("exposure") or {}).get("vendors") or []
+        problems = vendor_name_problems(vendors)
+        if problems:
+            raise ValidationError({"exposure": {"vendors": problems}})
 
 
 class IdempotencyHeaderSchema(Schema):
@@ -194,5 +225,12 @@ class QuoteSchema(Schema):
     )
     rating_plan_sha256 = fields.String(
         metadata={"description": "SHA-256 of the rating plan's content that priced the quote"}
+    )
+    portfolio_impact = fields.Nested(
+        PortfolioImpactSchema,
+        metadata={
+            "description": "only when the tenant's book has policies in force: the book with "
+            "this city minus the book without it (CONTRACT §7), USD"
+        },
     )
     policy = fields.Nested(PolicySchema, required=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,9 @@ from service.engine.slot import DECISIONS
 from service.http.errors import ApiError
 from service.storage.db import Database
 from service.storage.tables import Quote
+
+#: The ``portfolio_impact`` of a new quote, given its id (None: the tenant's book is empty).
+ImpactOfQuote = Callable[[str], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -87,18 +91,28 @@ def issue_quote(
     exposure: dict[str, Any],
     policy: dict[str, Any],
     idempotency_key: str | None = None,
+    impact: ImpactOfQuote | None = None,
 ) -> IssuedQuote:
-    """Price, store and return a quote, or replay the one stored under the key."""
+    """Price, store and return a quote, or replay the one stored under the key.
+
+    The quote id is drawn before pricing: ``impact`` prices the city against
+    the tenant's book as the policy this quote would become ("p_" + the id's
+    hex part), whose random draws are the ones it gets once bound. The
+    impact is part of the stored response, so GET and replays return it.
+    """
     fingerprint = request_fingerprint(exposure, policy)
     if idempotency_key is not None:
         existing = _find_by_key(db, tenant_id, idempotency_key)
         if existing is not None:
             return _replay(existing, fingerprint)
 
+    quote_id = f"q_{uuid.uuid4().hex}"
     result = _price(engine, exposure, policy)
+    if impact is not None and (portfolio_impact := impact(quote_id)) is not None:
+        result["portfolio_impact"] = portfolio_impact
     created_at = datetime.now(UTC)
     body = {
-        "quote_id": f"q_{uuid.uuid4().hex}",
+        "quote_id": quote_id,
         "created_at": created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         **result,
         "model_version": engine.model_version,

@@ -9,6 +9,7 @@ from flask import Response
 from flask.views import MethodView
 
 from service.access.auth import SECURITY, current_principal, require_role
+from service.book.analysis import book_analyst
 from service.engine.slot import get_engine
 from service.http.api import Blueprint, document_errors
 from service.http.errors import ApiError, ErrorSchema
@@ -34,6 +35,12 @@ class Quotes(MethodView):
     @blp.alt_response(
         409, schema=ErrorSchema, description="Idempotency-Key reused with another body."
     )
+    @blp.alt_response(
+        503,
+        schema=ErrorSchema,
+        description="storage_unavailable: the quote (or the book it is priced against) "
+        "could not be stored or read; no quote was issued.",
+    )
     @document_errors(blp, 400, 401, 403, 413, 429)
     def post(self, headers: dict[str, Any], body: dict[str, Any]) -> Response:
         """Price a policy for a city and store the quote
@@ -42,17 +49,24 @@ class Quotes(MethodView):
         returns the stored quote again (also 201, same body, header
         Idempotent-Replayed: true); no second quote is made. Header
         X-Model-Version names the model version that priced the quote.
+        When the tenant's book has policies in force, `portfolio_impact`
+        gives the change in the book's AAL, 1-in-200 OEP, AEP and AEP TVaR
+        if this city were bound, on the book's simulated years.
         """
         # Taken once: this quote is priced, stamped and stored by one model version,
         # even if a promotion swaps the app's engine while it is being priced.
         engine = get_engine()
+        tenant_id = current_principal().tenant_id
+        exposure, policy = body["exposure"], body["policy"]
+        analyst = book_analyst(engine)
         issued = issue_quote(
             get_db(),
             engine,
-            current_principal().tenant_id,
-            body["exposure"],
-            body["policy"],
+            tenant_id,
+            exposure,
+            policy,
             headers.get("idempotency_key"),
+            impact=lambda quote_id: analyst.portfolio_impact(tenant_id, quote_id, exposure, policy),
         )
         if issued.replayed:
             model_version = json.loads(issued.response_json)["model_version"]

@@ -1,7 +1,9 @@
-"""Building a test app: a migrated database, the test engine, a lifted rate limit."""
+"""Building a test app: a migrated database, the test engine, a lifted rate limit,
+a book cache of its own."""
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 from flask import Flask
@@ -20,6 +22,8 @@ def make_app(database_url: str, **config: Any) -> Flask:
         "POLISURE_RATE_LIMIT": "1000 per second",
         "POLISURE_ASSESSMENT_RATE_LIMIT": "1000 per second",
         "POLISURE_AUTH_FAILURE_LIMIT": "1000 per second",
+        # Never the repository's instance folder: each app caches its books apart.
+        "POLISURE_BOOK_CACHE_DIR": tempfile.mkdtemp(prefix="polisure-book-cache-"),
     }
     settings.update(config)
     return create_app(settings)

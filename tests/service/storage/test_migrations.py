@@ -20,7 +20,7 @@ from service.storage.tables import Base
 def test_upgrade_head_matches_the_models_and_downgrade_removes_it(database_url: str) -> None:
     upgrade_database(database_url)
     upgrade_database(database_url)  # idempotent: a second run is a no-op
-    assert current_revision(database_url) == head_revision() == "0002_model_promotions"
+    assert current_revision(database_url) == head_revision() == "0003_book"
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:

@@ -1,0 +1,1 @@
+"""The insurer's book: binding quotes, the policies in force, their accumulation."""
