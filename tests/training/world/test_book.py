@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+
 from models.accumulation.book import Book
 from models.accumulation.city_claims import exposure_frame
 from models.spec.fields import FIELDS
