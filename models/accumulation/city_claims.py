@@ -156,6 +156,9 @@ def exposure_frame(book: Book) -> pd.DataFrame:
         values = np.asarray(book.exposure[f.name])
         if f.kind == "set":
             values = np.array([_set_text(v, f.name) for v in values], dtype=object)
+        elif f.kind == "bool" and values.dtype.kind not in "biuf":
+            # the CSV form of CONTRACT §1 ("true" / "false"), as a book file may hold it
+            values = np.char.lower(values.astype(str)) == "true"
         columns[f.name] = values
     return pd.DataFrame(columns)
 

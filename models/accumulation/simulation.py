@@ -94,14 +94,31 @@ class _Occurrences:
     key: np.uint64
 
 
+_OCCURRENCE_CACHE: dict[tuple[object, ...], list[_Occurrences]] = {}
+_OCCURRENCE_CACHE_SIZE = 8  # (catalog, years, seed) triples kept: a service has one or two
+
+
 def _occurrences(catalog: EventCatalog, years: int, seed: int) -> list[_Occurrences]:
+    """Each event's occurrences; cached, as they depend on (event ids, rates, years, seed) only.
+
+    portfolio_impact simulates one city on the book's years for every quote,
+    and drawing 50,000 Poisson years per event was most of that.
+    """
+    key = (tuple((e.id, e.annual_rate) for e in catalog.events), years, seed)
+    cached = _OCCURRENCE_CACHE.get(key)
+    if cached is not None:
+        return cached
     out, first = [], 0
     for event in catalog.events:
-        rng, key = event_streams(seed, event.id)
+        rng, event_key = event_streams(seed, event.id)
         counts = rng.poisson(event.annual_rate, size=years)
         year = np.repeat(np.arange(years, dtype=np.int64), counts)
-        out.append(_Occurrences(year, first, key))
+        year.flags.writeable = False  # shared by every simulation on these years
+        out.append(_Occurrences(year, first, event_key))
         first += len(year)
+    if len(_OCCURRENCE_CACHE) >= _OCCURRENCE_CACHE_SIZE:
+        _OCCURRENCE_CACHE.pop(next(iter(_OCCURRENCE_CACHE)))
+    _OCCURRENCE_CACHE[key] = out
     return out
 
 
