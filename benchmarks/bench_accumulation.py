@@ -80,9 +80,15 @@ def main() -> None:
     print(f"metrics                   {metrics:7.3f} s (summary, SPoF, families, Euler)")
     print(f"whole analysis            {analysis:7.3f} s   target <= 10 s")
     print(f"portfolio impact          {np.median(ms):7.2f} ms (median of 15)   target <= 20 ms")
-    print(f"bare numpy pass           {bare * 1e3:7.2f} ms (sort of the years + bincount of the records)")
-    print(f"ratios: analysis / bare {analysis / bare:,.0f}, impact / bare {np.median(ms) / 1e3 / bare:.2f}")
-    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    print(
+        f"bare numpy pass           {bare * 1e3:7.2f} ms (sort of the years + bincount of the records)"
+    )
+    print(
+        f"ratios: analysis / bare {analysis / bare:,.0f}, impact / bare {np.median(ms) / 1e3 / bare:.2f}"
+    )
+    print(
+        f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}"
+    )
 
 
 if __name__ == "__main__":

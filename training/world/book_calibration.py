@@ -65,9 +65,7 @@ def book_premiums(pricer: CityPricer, frame: pd.DataFrame) -> np.ndarray:
     scores = pricer.score(records)
     return np.array(
         [
-            pricer.price(
-                scores, i, record, PolicyTerms(float(limit), float(retention))
-            ).premium_usd
+            pricer.price(scores, i, record, PolicyTerms(float(limit), float(retention))).premium_usd
             for i, (record, limit, retention) in enumerate(
                 zip(records, frame["limit_usd"], frame["retention_usd"], strict=True)
             )
@@ -79,7 +77,9 @@ def _economic_per_occurrence(book: Book, catalog: EventCatalog) -> dict[int, flo
     """E[ground-up loss of one occurrence] of each budget-drawn event: sum_i p m e^(s^2/2) B_i."""
     budget = np.asarray(book.field("annual_revenue_usd"), dtype=np.float64)
     out = {}
-    for e, (event, cities) in enumerate(zip(catalog.events, event_footprints(book, catalog), strict=True)):
+    for e, (event, cities) in enumerate(
+        zip(catalog.events, event_footprints(book, catalog), strict=True)
+    ):
         loss = event.loss
         if loss.budget_median is not None and loss.budget_sigma is not None:
             mean_share = loss.budget_median * np.exp(loss.budget_sigma**2 / 2.0)
