@@ -20,7 +20,8 @@ one Poisson process per cause with a lower rate; events without a cause
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,7 @@ from models.accumulation.catalog import EventCatalog
 from models.spec.contract import CLAIM_CAUSES
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 class AttritionalLosses(Protocol):
@@ -42,6 +44,21 @@ class AttritionalLosses(Protocol):
     def __call__(
         self, policy_index: int, policy_id: str, years: int, rng: np.random.Generator
     ) -> FloatArray: ...
+
+
+@runtime_checkable
+class BlockAttritionalLosses(AttritionalLosses, Protocol):
+    """Attritional losses that can also hand over a block of policies' claims at once.
+
+    ``block_claims`` returns (policy index, year, paid USD) of every paying
+    claim of ``policies``, drawing policies[j]'s claims from rngs[j] exactly
+    as the per-policy call would. The simulation prefers it: the claims stay
+    sparse records instead of a dense (policies x years) block.
+    """
+
+    def block_claims(
+        self, policies: IntArray, years: int, rngs: Sequence[np.random.Generator]
+    ) -> tuple[IntArray, IntArray, FloatArray]: ...
 
 
 class PrecomputedAttritional:

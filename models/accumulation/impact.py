@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,12 @@ class BookYears:
     book_loss: FloatArray  # (years,)
     occurrence_year: IntArray  # (occurrences,)
     occurrence_loss: FloatArray  # (occurrences,)
+
+    @cached_property
+    def figures(self) -> dict[str, float]:
+        """The book's own figures, once per cached book (every quote subtracts them)."""
+        oep = max_by_year(self.occurrence_year, self.occurrence_loss, self.years)
+        return _figures(self.book_loss, oep)
 
     @classmethod
     def from_table(cls, table: YearLossTable) -> BookYears:
@@ -130,9 +137,7 @@ def portfolio_impact(book: BookYears, city: YearLossTable) -> dict[str, float]:
         )
     if not np.array_equal(city.occurrence_year, book.occurrence_year):
         raise ValueError("the city's event occurrences differ from the book's (another catalog?)")
-    before = _figures(
-        book.book_loss, max_by_year(book.occurrence_year, book.occurrence_loss, book.years)
-    )
+    before = book.figures
     with_loss = book.book_loss + city.book_loss
     with_occ = book.occurrence_loss + city.occurrence_loss
     after = _figures(with_loss, max_by_year(book.occurrence_year, with_occ, book.years))

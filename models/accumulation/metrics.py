@@ -53,19 +53,38 @@ def tail_weights(losses: FloatArray, return_period: float) -> FloatArray:
     return weights
 
 
+def _largest(losses: FloatArray, count: int) -> FloatArray:
+    """The ``count`` largest losses, largest first (a partition, not a sort of all N years)."""
+    n = len(losses)
+    count = min(count, n)
+    top = np.partition(losses, n - count)[n - count :]
+    return np.sort(top)[::-1]
+
+
 def loss_at(losses: FloatArray, return_period: float) -> float:
     """The loss at ``return_period`` years: rank N / r of the years, largest first."""
-    ranked = np.sort(losses)[::-1]
     k = max(len(losses) / return_period, 1.0)
     low = int(np.floor(k))
-    if low >= len(ranked) or k == low:
-        return float(ranked[min(low, len(ranked)) - 1])
+    ranked = _largest(losses, low + 1)
+    if low >= len(losses) or k == low:
+        return float(ranked[min(low, len(losses)) - 1])
     return float(ranked[low - 1] + (k - low) * (ranked[low] - ranked[low - 1]))
 
 
 def tvar_at(losses: FloatArray, return_period: float) -> float:
-    """Mean of the worst N / r years (the TVaR at that return period)."""
-    return float(tail_weights(losses, return_period) @ losses)
+    """Mean of the worst N / r years (the TVaR at that return period).
+
+    The same weights as :func:`tail_weights`, read off the worst floor(k) + 1
+    years only (the quote path computes it twice per portfolio_impact).
+    """
+    n = len(losses)
+    k = max(n / return_period, 1.0)
+    whole = int(np.floor(k))
+    ranked = _largest(losses, whole + 1)
+    total = float(ranked[:whole].sum())
+    if whole < n and k > whole:
+        total += (k - whole) * float(ranked[whole])
+    return total / k
 
 
 def ep_curves(ylt: YearLossTable) -> dict[str, dict[str, float]]:

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtri
 
-from models.accumulation.attritional import AttritionalLosses
+from models.accumulation.attritional import AttritionalLosses, BlockAttritionalLosses
 from models.accumulation.book import Book, event_footprints
 from models.accumulation.catalog import CatalogEvent, EventCatalog
 from models.accumulation.random_streams import (
@@ -94,14 +94,31 @@ class _Occurrences:
     key: np.uint64
 
 
+_OCCURRENCE_CACHE: dict[tuple[object, ...], list[_Occurrences]] = {}
+_OCCURRENCE_CACHE_SIZE = 8  # (catalog, years, seed) triples kept: a service has one or two
+
+
 def _occurrences(catalog: EventCatalog, years: int, seed: int) -> list[_Occurrences]:
+    """Each event's occurrences; cached, as they depend on (event ids, rates, years, seed) only.
+
+    portfolio_impact simulates one city on the book's years for every quote,
+    and drawing 50,000 Poisson years per event was most of that.
+    """
+    key = (tuple((e.id, e.annual_rate) for e in catalog.events), years, seed)
+    cached = _OCCURRENCE_CACHE.get(key)
+    if cached is not None:
+        return cached
     out, first = [], 0
     for event in catalog.events:
-        rng, key = event_streams(seed, event.id)
+        rng, event_key = event_streams(seed, event.id)
         counts = rng.poisson(event.annual_rate, size=years)
         year = np.repeat(np.arange(years, dtype=np.int64), counts)
-        out.append(_Occurrences(year, first, key))
+        year.flags.writeable = False  # shared by every simulation on these years
+        out.append(_Occurrences(year, first, event_key))
         first += len(year)
+    if len(_OCCURRENCE_CACHE) >= _OCCURRENCE_CACHE_SIZE:
+        _OCCURRENCE_CACHE.pop(next(iter(_OCCURRENCE_CACHE)))
+    _OCCURRENCE_CACHE[key] = out
     return out
 
 
@@ -192,21 +209,30 @@ def _attritional_block(
     years: int,
     seed: int,
     attritional: AttritionalLosses | None,
-) -> FloatArray | None:
+) -> tuple[IntArray, IntArray, FloatArray] | None:
+    """(policy, year, paid) records of the block's attritional losses (None: none asked for)."""
     if attritional is None:
         return None
-    rows = []
-    for i in range(start, stop):
-        row = np.asarray(
-            attritional(i, book.policy_ids[i], years, attritional_rng(seed, keys[i])),
-            dtype=np.float64,
+    rngs = [attritional_rng(seed, keys[i]) for i in range(start, stop)]
+    if isinstance(attritional, BlockAttritionalLosses):
+        policy, year, paid = attritional.block_claims(
+            np.arange(start, stop, dtype=np.int64), years, rngs
         )
+        if not np.all(np.isfinite(paid) & (paid >= 0)):
+            raise ValueError("attritional losses of the block: every paid claim must be >= 0")
+        keep = paid > 0
+        return policy[keep], year[keep], paid[keep]
+    rows = []
+    for i, rng in zip(range(start, stop), rngs, strict=True):
+        row = np.asarray(attritional(i, book.policy_ids[i], years, rng), dtype=np.float64)
         if row.shape != (years,) or not np.all(np.isfinite(row) & (row >= 0)):
             raise ValueError(
                 f"attritional losses of {book.policy_ids[i]!r}: need {years} values >= 0"
             )
         rows.append(row)
-    return np.stack(rows)
+    dense = np.stack(rows)
+    r, c = np.nonzero(dense)
+    return r.astype(np.int64) + start, c.astype(np.int64), dense[r, c]
 
 
 def _max_by_year(occurrences: list[_Occurrences], loss: FloatArray, years: int) -> FloatArray:
@@ -231,6 +257,7 @@ class _Accumulator:
         self._policy: list[npt.NDArray[np.int32]] = []
         self._year: list[npt.NDArray[np.int32]] = []
         self._loss: list[FloatArray] = []
+        self._owner: IntArray | None = None  # record number per block city-year (reused)
 
     def add_block(
         self,
@@ -238,7 +265,7 @@ class _Accumulator:
         start: int,
         stop: int,
         hits: list[tuple[IntArray, IntArray, IntArray, FloatArray]],
-        attritional: FloatArray | None,
+        attritional: tuple[IntArray, IntArray, FloatArray] | None,
     ) -> None:
         city, year, occ, net = [], [], [], []
         for c, y, number, ground_up in hits:
@@ -249,18 +276,15 @@ class _Accumulator:
             occ.append(number[keep])
             net.append(paid[keep])
         if attritional is not None:
-            rows, cols = np.nonzero(attritional)
-            city.append(rows.astype(np.int64) + start)
-            year.append(cols.astype(np.int64))
-            occ.append(np.full(len(rows), -1, dtype=np.int64))
-            net.append(attritional[rows, cols])
+            a_city, a_year, a_paid = attritional
+            city.append(a_city)
+            year.append(a_year)
+            occ.append(np.full(len(a_city), -1, dtype=np.int64))
+            net.append(a_paid)
         if not city:
             return
         c, y, o, x = (np.concatenate(a) for a in (city, year, occ, net))
-        flat = (c - start) * self.years + y
-        gross = np.bincount(flat, x, minlength=(stop - start) * self.years)[flat]
-        # pro rata under the aggregate limit: gross > 0 wherever a record is
-        paid = x * (np.minimum(gross, book.limit_usd[c]) / np.maximum(gross, 1e-300))
+        paid = self._within_aggregate(book, (c - start) * self.years + y, c, x, stop - start)
         self.book_loss += np.bincount(y, paid, minlength=self.years)
         event = o >= 0
         self.occurrence_loss += np.bincount(
@@ -270,6 +294,36 @@ class _Accumulator:
         self._policy.append(c.astype(np.int32))
         self._year.append(y.astype(np.int32))
         self._loss.append(paid)
+
+    def _within_aggregate(
+        self, book: Book, flat: IntArray, city: IntArray, net: FloatArray, block_cities: int
+    ) -> FloatArray:
+        """Each record's paid loss, pro rata where its city-year exceeds the aggregate limit.
+
+        A lone record of a city-year is already within the limit (each loss is
+        capped at it), so only city-years with two or more records need their
+        total: they are found with a reused (cities x years) buffer of record
+        numbers, not a fresh dense sum per block, and summed in record order
+        (the same sums a dense bincount gives, bit for bit).
+        """
+        cells = block_cities * self.years
+        if self._owner is None or len(self._owner) < cells:
+            self._owner = np.full(cells, -1, dtype=np.int64)
+        owner = self._owner
+        numbers = np.arange(len(flat), dtype=np.int64)
+        owner[flat] = numbers
+        shared = owner[flat] != numbers  # another record of the same city-year wrote last
+        owner[flat[shared]] = -2
+        repeated = np.flatnonzero(owner[flat] == -2)
+        owner[flat] = -1  # leave the buffer clean for the next block
+        paid = net.copy()
+        if len(repeated):
+            keys, inverse = np.unique(flat[repeated], return_inverse=True)
+            gross = np.bincount(inverse, net[repeated], minlength=len(keys))[inverse]
+            limit = book.limit_usd[city[repeated]]
+            # pro rata under the aggregate limit: gross > 0 wherever a record is
+            paid[repeated] = net[repeated] * (np.minimum(gross, limit) / np.maximum(gross, 1e-300))
+        return paid
 
     def policy_arrays(self) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], FloatArray]:
         if not self._policy:

@@ -251,6 +251,27 @@ def spliced_quantile(
     return _loss_at_survival(1.0 - q, _check(mu, sigma, z_u, xi, b))
 
 
+def spliced_loss_at_survival(
+    survival: npt.ArrayLike,
+    mu: npt.ArrayLike,
+    sigma: npt.ArrayLike,
+    z_u: npt.ArrayLike,
+    xi: npt.ArrayLike,
+    b: npt.ArrayLike,
+) -> FloatArray:
+    """The loss x in USD with P(X > x) = ``survival``, 0 <= survival <= 1.
+
+    The quantile taken from the survival side: a draw conditional on X > v
+    is x at survival U * P(X > v), which keeps its relative precision far up
+    the tail, where 1 - survival would round to 1. Parameters as in
+    :func:`spliced_survival`.
+    """
+    q = np.asarray(survival, dtype=np.float64)
+    if np.any(~((q >= 0) & (q <= 1))):
+        raise ValueError(f"survival must be in [0, 1] (got {survival!r})")
+    return _loss_at_survival(q, _check(mu, sigma, z_u, xi, b))
+
+
 def spliced_sample(
     rng: np.random.Generator,
     size: int | tuple[int, ...],

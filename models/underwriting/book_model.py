@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from models.accumulation.attritional import AttritionalLosses
 from models.accumulation.book import Book
 from models.accumulation.catalog import EventCatalog
+from models.accumulation.city_claims import city_claims
 from models.accumulation.impact import BookYears, portfolio_impact
 from models.accumulation.run import BookRun, run_book
 from models.accumulation.simulation import DEFAULT_YEARS, YearLossTable, simulate_book
@@ -27,8 +28,14 @@ class BookModel:
     pricer: CityPricer | None = None
 
     def attritional(self, book: Book, catalog: EventCatalog) -> AttritionalLosses | None:
-        """Each policy's own claims from the bundle (None: no pricer, events only)."""
-        return None
+        """Each policy's own claims from the bundle (None: no pricer, events only).
+
+        Thinned by the catalog's hits of the same cause and covered as the
+        quote covers them (models/accumulation/city_claims.py).
+        """
+        if self.pricer is None:
+            return None
+        return city_claims(self.pricer, book, catalog)
 
     def analyse(
         self,

@@ -1,7 +1,10 @@
 """``python -m training synth``: write a seeded synthetic smart-city portfolio.
 
-Writes DIR/policies.csv and DIR/claims.csv (CONTRACT §2) and DIR/truth.csv,
-the ground truth that training never reads (training/world/truth.py). The same
+Writes DIR/policies.csv and DIR/claims.csv (CONTRACT §2), DIR/truth.csv,
+the ground truth that training never reads (training/world/truth.py), and
+DIR/book.csv, the same cities as an insurer's book in the CONTRACT §7 book
+file format (limits and retentions by the rules of training/world/book.py),
+for ``python -m training accumulate``. The same
 ``--policies`` and ``--seed`` always give byte-identical files. The world
 model is described in docs/synthetic-portfolio.md.
 """
@@ -13,6 +16,7 @@ import time
 from pathlib import Path
 
 from training.errors import TrainingInputError
+from training.world.book import write_book
 from training.world.portfolio import generate_portfolio, write_portfolio
 
 MAX_POLICIES = 10_000_000
@@ -34,6 +38,7 @@ def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     portfolio = generate_portfolio(args.policies, args.seed)
     paths = write_portfolio(portfolio, args.out)
+    paths["book"] = write_book(portfolio.policies, args.out / "book.csv")
     years = float(portfolio.policies["exposure_years"].sum())
     print(
         f"wrote {args.policies:,} policies ({years:,.1f} exposure-years), "

@@ -37,10 +37,13 @@ def test_sir_no_outbreak_below_threshold():
 
 def test_shipped_catalog_numbers_follow_the_closed_forms():
     events = {e.id: e for e in shipped_event_catalog().events}
-    outage = round(0.005 * expected_excess_duration(8, 1, 12), 4)
-    assert events["nimbus_cloud_outage"].loss.share_of_limit == outage
-    assert events["nimbus_cloud_region_outage_long"].loss.share_of_limit == round(
-        0.005 * expected_excess_duration(15, 1, 12), 4
+    # an outage's BI: a share of budget per hour beyond the waiting period
+    # (2.06e-5 of budget an hour, the catalog's CALIBRATION note) times E[(D - w)+]
+    short = events["nimbus_cloud_outage"].loss.budget_median
+    assert short == round(2.06e-5 * expected_excess_duration(8, 1, 12), 6)
+    long_ratio = expected_excess_duration(15, 1, 12) / expected_excess_duration(8, 1, 12)
+    assert events["nimbus_cloud_region_outage_long"].loss.budget_median == round(
+        short * long_ratio, 6
     )
     ransomware = events["contagious_ransomware"].footprint.hit_probability
     assert ransomware == round(sir_final_size(1.5), 4)
