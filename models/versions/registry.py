@@ -34,7 +34,6 @@ from models.versions.bundle import BundleError, ModelBundle, content_hash, write
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "bundles"
 MODELS_DIR_ENV = "POLISURE_MODELS_DIR"
 ACTIVE_FILE = "ACTIVE"
-PROMOTION_LOCK_FILE = ".promotion.lock"
 _held_locks = threading.local()  # the promotion locks this thread holds (re-entrancy)
 VERSION_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z-[0-9a-f]{8}$")
 
@@ -132,9 +131,10 @@ class Registry:
         the pointer; two at once (two workers, or the API and ``train
         --promote``) would both see the same previous version, and the audit
         chain would skip one, so rollback would go to the wrong version. An
-        exclusive ``flock`` on ``.promotion.lock`` serialises them across
-        processes on this host; a models directory shared between hosts
-        needs a filesystem whose locks those hosts share.
+        exclusive ``flock`` on the models directory itself (no lock file to
+        leave behind) serialises them across processes on this host; a models
+        directory shared between hosts needs a filesystem whose locks those
+        hosts share.
         """
         held: set[str] = _held_locks.__dict__.setdefault("roots", set())
         key = str(self.root.resolve())
@@ -142,14 +142,17 @@ class Registry:
             yield
             return
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / PROMOTION_LOCK_FILE, "a") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             held.add(key)
             try:
                 yield
             finally:
                 held.discard(key)
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     def promote(self, version: str) -> None:
         """Make ``version`` the active one (after verifying it loads), under the promotion lock."""
