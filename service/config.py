@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from models.accumulation.simulation import DEFAULT_BOOK_SEED, DEFAULT_YEARS
+
 #: Where the default SQLite database lives (the repository's ``instance/``).
 DEFAULT_INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
 
@@ -18,8 +20,8 @@ MAX_BODY_BYTES = 256 * 1024
 
 #: Simulated years of a book's accumulation (CONTRACT §7's default), and its fixed seed:
 #: the same book, catalog, years and seed give the same figures, so the seed never varies.
-BOOK_YEARS = 50_000
-BOOK_SEED = 2026
+BOOK_YEARS = DEFAULT_YEARS
+BOOK_SEED = DEFAULT_BOOK_SEED
 #: Days a quote can be bound after it was given (service.book.store).
 QUOTE_VALID_DAYS = 30
 

@@ -41,6 +41,10 @@ from models.accumulation.random_streams import (
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 DEFAULT_YEARS = 50_000
+#: The seed a book is simulated with unless one is asked for: the service's
+#: GET /v1/book/accumulation and ``training accumulate`` alike, so the same
+#: book gives the same figures through both without naming a seed.
+DEFAULT_BOOK_SEED = 2026
 _BLOCK_CELLS = 4_000_000  # cities x years held densely at once (32 MB of float64)
 
 

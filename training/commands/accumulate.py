@@ -27,6 +27,7 @@ from models.accumulation.catalog import (
 )
 from models.accumulation.simulation import DEFAULT_YEARS
 from models.tables.defects import ValidationReport
+from models.accumulation.simulation import DEFAULT_BOOK_SEED
 from models.underwriting.book_model import BookModel
 from models.versions.bundle import BundleError
 from training.accumulation_output import check_output_dir, write_accumulation
@@ -34,9 +35,8 @@ from training.errors import TrainingInputError
 from training.reports.accumulation_tables import ReportContext
 from training.stage_clock import StageClock
 
-#: The seed of the simulated years: run_book's default, which the service's
-#: ``GET /v1/book/accumulation`` uses too, so the CLI reproduces its figures.
-DEFAULT_SEED = 0
+#: The service's default too (models.accumulation.simulation.DEFAULT_BOOK_SEED).
+DEFAULT_SEED = DEFAULT_BOOK_SEED
 DEFAULT_OUT = "accumulation-report"
 
 

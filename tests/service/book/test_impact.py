@@ -10,7 +10,9 @@ city's own claims as well).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from models.underwriting.quote_engine import QuoteEngine, load_quote_engine
 from tests.service.book.conftest import TEST_SEED, TEST_YEARS
 from tests.support.apps import make_app
 from tests.support.city import quote_body
+from training.cli import main as training_main
 
 QuoteCity = Callable[..., dict[str, Any]]
 #: The book the city is priced against: shared and unshared vendors, aliases, no vendors.
@@ -152,3 +155,31 @@ def test_the_impact_is_stored_and_replayed_byte_for_byte(
     assert replay.data == first.data
     fetched = client.get(f"/v1/quotes/{first.get_json()['quote_id']}", headers=auth)
     assert fetched.data == first.data
+
+
+def test_training_accumulate_on_the_export_gives_the_service_s_figures(
+    model_app: Flask, make_model_key: Callable[[str], dict[str, str]], tmp_path: Path
+) -> None:
+    """One book, two doors: GET /v1/book/accumulation and ``training accumulate`` on the
+    book's export (same catalog, bundle, years and seed) give the same figures."""
+    client = model_app.test_client()
+    auth = make_model_key("acme")
+    for n, vendors in enumerate([*BOOK_VENDORS, CITY_VENDORS]):
+        terms: dict[str, Any] = {"limit_usd": 1e6 * (n + 1)}
+        if n == 1:
+            terms["coverages"] = ["cyber_extortion", "business_interruption"]
+        body = quote_body(**terms)
+        body["exposure"]["vendors"] = vendors
+        quote = client.post("/v1/quotes", json=body, headers=auth).get_json()
+        assert client.post(f"/v1/quotes/{quote['quote_id']}/bind", headers=auth).status_code == 201
+    service = _accumulation(client, auth)
+    book = tmp_path / "book.csv"
+    book.write_bytes(client.get("/v1/book/export", headers=auth).get_data())
+    out = tmp_path / "out"
+    argv = ["accumulate", "--book", str(book), "--years", str(service["years"]),
+            "--seed", str(service["seed"]), "--out", str(out)]  # fmt: skip
+    assert training_main(argv) == 0
+    cli = json.loads((out / "summary.json").read_text())
+    assert service["policies"] == 4 and service["aal_usd"] > 0
+    for name in ("aal_usd", "ep", "spof", "catalog_version", "years", "seed"):
+        assert cli[name] == service[name], name  # the same engine on the same draws: bit for bit
