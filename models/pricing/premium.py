@@ -89,6 +89,8 @@ class PremiumBreakdown:
     minimum_premium_usd: float
     minimum_premium_applied: bool
     minimum_premium_uplift_usd: float
+    # cost of capital x the city's marginal TVaR 99.5% on the insurer's book (0 without one)
+    capital_load_usd: float = 0.0
     coverage_expected_loss_usd: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -229,9 +231,18 @@ def covered_loss_for(
 
 
 def premium_from_aggregate(
-    plan: RatingPlan, aggregate: AggregateLoss, covered: CoveredLoss
+    plan: RatingPlan,
+    aggregate: AggregateLoss,
+    covered: CoveredLoss,
+    capital_basis_usd: float = 0.0,
 ) -> PremiumBreakdown:
-    """Apply the plan's loads to the aggregate insured loss."""
+    """Apply the plan's loads to the aggregate insured loss.
+
+    ``capital_basis_usd``: the capital the policy ties up in the insurer's
+    book over its period (its marginal TVaR 99.5% x period years; 0 alone),
+    charged at the plan's cost of capital like the risk load, before
+    expenses and profit.
+    """
     loads = plan.loads
     expected = aggregate.expected_usd
     i = aggregate.probabilities.index(_level(loads.risk_probability))
@@ -239,7 +250,10 @@ def premium_from_aggregate(
         aggregate.tail_means_usd[i] if loads.risk_measure == "tvar" else aggregate.quantiles_usd[i]
     )
     risk_load = loads.risk_load_share * max(measure - expected, 0.0)
-    technical = (expected + risk_load) / (1.0 - loads.expense_ratio - loads.profit_margin)
+    capital_load = loads.cost_of_capital * max(capital_basis_usd, 0.0)
+    technical = (expected + risk_load + capital_load) / (
+        1.0 - loads.expense_ratio - loads.profit_margin
+    )
     premium = floor_at_minimum_premium(technical, loads.minimum_premium_usd)
     # No unique split of a layer and an aggregate limit across parts exists; the
     # convention is pro rata to each bought part's expected covered loss.
@@ -255,6 +269,7 @@ def premium_from_aggregate(
         minimum_premium_usd=loads.minimum_premium_usd,
         minimum_premium_applied=premium > technical,
         minimum_premium_uplift_usd=premium - technical,
+        capital_load_usd=capital_load,
         coverage_expected_loss_usd=split,
     )
 
@@ -292,8 +307,13 @@ def price_policy(
     exposure: Mapping[str, Any],
     risk_score: float,
     plan: RatingPlan,
+    marginal_tvar_usd: float = 0.0,
 ) -> PricingResult:
     """Price one policy for one city.
+
+    ``marginal_tvar_usd``: the city's annual marginal TVaR 99.5% on the
+    insurer's book (``portfolio_impact.delta_aep_tvar_200_usd``; 0 without a
+    book), the basis of the plan's capital load for the policy's period.
 
     ``losses``: the city's expected ground-up claims per year and spliced
     severity of one ground-up loss (USD) by cause, arrays of shape (K,)
@@ -310,7 +330,9 @@ def price_policy(
     aggregate = layer_aggregate_loss(
         covered, claim_count, terms.retention_usd, terms.limit_usd, probabilities
     )
-    breakdown = premium_from_aggregate(plan, aggregate, covered)
+    breakdown = premium_from_aggregate(
+        plan, aggregate, covered, marginal_tvar_usd * terms.period_years
+    )
     premium = breakdown.premium_usd
     decision, reasons = decide(plan.decision, risk_score, terms.limit_usd, exposure, premium)
     exceedance = {

@@ -46,6 +46,9 @@ class Loads:
     risk_probability: float
     risk_load_share: float  # risk load = share x (risk measure - expected loss)
     minimum_premium_usd: float
+    # capital load = cost_of_capital x the city's marginal TVaR 99.5% on the
+    # insurer's book (CONTRACT §7 delta_aep_tvar_200_usd) x the period in years
+    cost_of_capital: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ class RatingPlan:
                 "expense_ratio": ld.expense_ratio,
                 "profit_margin": ld.profit_margin,
                 "minimum_premium_usd": ld.minimum_premium_usd,
+                # only when set, so a plan without it hashes as it always did
+                **({"cost_of_capital": ld.cost_of_capital} if ld.cost_of_capital else {}),
             },
             "risk_load": {
                 "measure": ld.risk_measure,

@@ -162,7 +162,11 @@ class PlanReader:
         )
 
     def read_loads(self, data: Mapping[str, Any]) -> Loads:
-        ld = self.section(data, "loads", ("expense_ratio", "profit_margin", "minimum_premium_usd"))
+        ld = self.section(
+            data,
+            "loads",
+            ("expense_ratio", "profit_margin", "minimum_premium_usd", "cost_of_capital"),
+        )
         rl = self.section(data, "risk_load", ("measure", "probability", "share"))
         expense = self.number(ld, "loads.expense_ratio", 0.0, 1.0, open_high=True)
         profit = self.number(ld, "loads.profit_margin", 0.0, 1.0, open_high=True)
@@ -173,7 +177,13 @@ class PlanReader:
         probability = self.number(rl, "risk_load.probability", 0.5, 1.0, open_high=True)
         # share < 1 keeps the premium concave in the limit (see models/pricing/premium.py)
         share = self.number(rl, "risk_load.share", 0.0, 1.0, open_high=True)
-        return Loads(expense, profit, measure, probability, share, minimum)
+        # optional: 0 (no capital load) unless the plan prices the book's capital
+        capital = (
+            self.number(ld, "loads.cost_of_capital", 0.0, 1.0, open_high=True)
+            if "cost_of_capital" in ld
+            else 0.0
+        )
+        return Loads(expense, profit, measure, probability, share, minimum, capital)
 
     def read_cause_coverages(self, data: Mapping[str, Any]) -> dict[str, dict[str, float]]:
         """cause -> part -> share, every cause and part present (a part left out reads as 0)."""

@@ -90,13 +90,19 @@ class CityPricer:
         return CityScores(features, losses, expected, score)
 
     def price(
-        self, scores: CityScores, row: int, exposure: Mapping[str, Any], terms: PolicyTerms
+        self,
+        scores: CityScores,
+        row: int,
+        exposure: Mapping[str, Any],
+        terms: PolicyTerms,
+        marginal_tvar_usd: float = 0.0,
     ) -> PricingResult:
-        """Price one scored city for the policy ``terms``."""
+        """Price one scored city for the policy ``terms`` (on a book: its marginal TVaR)."""
         return price_policy(
             scores.losses.city(row),
             terms,
             exposure,
             float(scores.risk_score[row]),
             self.plan,
+            marginal_tvar_usd,
         )

@@ -62,12 +62,19 @@ class QuoteEngine(CityPricer):
         """The book's simulation with this engine's bundle and rating plan for each city's own claims."""
         return BookModel(self)
 
-    def quote(self, exposure: Mapping[str, Any], policy: Mapping[str, Any]) -> dict[str, Any]:
+    def quote(
+        self,
+        exposure: Mapping[str, Any],
+        policy: Mapping[str, Any],
+        marginal_tvar_usd: float = 0.0,
+    ) -> dict[str, Any]:
         """A JSON-ready quote (CONTRACT §5 fields, less what the service adds).
 
         ``exposure`` is a validated exposure record; ``policy`` has limit_usd,
-        retention_usd, coverages and period_days. Raises ValueError (a
-        PricingInputError) naming the field for terms pricing cannot accept.
+        retention_usd, coverages and period_days; ``marginal_tvar_usd`` is the
+        city's marginal TVaR 99.5% on the tenant's book (the capital load's
+        basis; 0 without a book). Raises ValueError (a PricingInputError)
+        naming the field for terms pricing cannot accept.
         """
         terms = PolicyTerms(
             limit_usd=float(policy["limit_usd"]),
@@ -78,7 +85,7 @@ class QuoteEngine(CityPricer):
         t0 = time.perf_counter()
         scores = self.score([exposure])
         t1 = time.perf_counter()
-        priced = self.price(scores, 0, exposure, terms)
+        priced = self.price(scores, 0, exposure, terms, marginal_tvar_usd)
         t2 = time.perf_counter()
         effects = field_log_effects(self.bundle.model, scores.losses, scores.features)
         drivers = drivers_for(effects, 0, exposure, priced.expected_loss_usd)

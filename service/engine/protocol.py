@@ -65,8 +65,15 @@ class QuoteEngine(Protocol):
         """The exposure frame the model was trained on (drift reference); None if none."""
         ...
 
-    def quote(self, exposure: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
-        """A JSON-ready quote (see the module docstring)."""
+    def quote(
+        self, exposure: dict[str, Any], policy: dict[str, Any], marginal_tvar_usd: float = 0.0
+    ) -> dict[str, Any]:
+        """A JSON-ready quote (see the module docstring).
+
+        ``marginal_tvar_usd``: the city's marginal TVaR 99.5% on the tenant's
+        book (``portfolio_impact.delta_aep_tvar_200_usd``), the basis of the
+        rating plan's capital load; 0 when the tenant has no book.
+        """
         ...
 
     def self_assessor(self) -> SelfAssessor | None:

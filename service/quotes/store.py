@@ -73,9 +73,11 @@ def _find_by_key(db: Database, tenant_id: str, key: str) -> Quote | None:
         ).one_or_none()
 
 
-def _price(engine: QuoteEngine, exposure: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
+def _price(
+    engine: QuoteEngine, exposure: dict[str, Any], policy: dict[str, Any], marginal_tvar_usd: float
+) -> dict[str, Any]:
     try:
-        result = dict(engine.quote(exposure, policy))
+        result = dict(engine.quote(exposure, policy, marginal_tvar_usd))
     except ValueError as exc:
         fields = getattr(exc, "fields", None) or {}
         raise ApiError(422, f"The request cannot be priced: {exc}", fields=fields) from exc
@@ -107,8 +109,11 @@ def issue_quote(
             return _replay(existing, fingerprint)
 
     quote_id = f"q_{uuid.uuid4().hex}"
-    result = _price(engine, exposure, policy)
-    if impact is not None and (portfolio_impact := impact(quote_id)) is not None:
+    # The book first: the city's marginal TVaR on it is the capital load's basis.
+    portfolio_impact = impact(quote_id) if impact is not None else None
+    marginal_tvar = portfolio_impact["delta_aep_tvar_200_usd"] if portfolio_impact else 0.0
+    result = _price(engine, exposure, policy, marginal_tvar)
+    if portfolio_impact is not None:
         result["portfolio_impact"] = portfolio_impact
     created_at = datetime.now(UTC)
     body = {

@@ -131,7 +131,9 @@ class FakeQuoteEngine(QuoteEngine):
     def book_model(self) -> BookModel:
         return BookModel(None)  # no model: a book runs on the catalog's events alone
 
-    def quote(self, exposure: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
+    def quote(
+        self, exposure: dict[str, Any], policy: dict[str, Any], marginal_tvar_usd: float = 0.0
+    ) -> dict[str, Any]:
         years = policy["period_days"] / 365.0
         prior = exposure["prior_incidents_3y"]
         rate = claim_rate_per_year(prior)

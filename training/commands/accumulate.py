@@ -25,9 +25,8 @@ from models.accumulation.catalog import (
     load_event_catalog,
     shipped_event_catalog,
 )
-from models.accumulation.simulation import DEFAULT_YEARS
+from models.accumulation.simulation import DEFAULT_BOOK_SEED, DEFAULT_YEARS
 from models.tables.defects import ValidationReport
-from models.accumulation.simulation import DEFAULT_BOOK_SEED
 from models.underwriting.book_model import BookModel
 from models.versions.bundle import BundleError
 from training.accumulation_output import check_output_dir, write_accumulation

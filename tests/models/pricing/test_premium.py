@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -488,3 +489,25 @@ def test_terms_keep_coverages_in_one_order() -> None:
     a = PolicyTerms(1e6, coverages=("media_liability", "breach_response"))
     b = PolicyTerms(1e6, coverages=("breach_response", "media_liability", "media_liability"))
     assert a == b and a.coverages == ("breach_response", "media_liability")
+
+
+def test_the_capital_load_is_the_cost_of_capital_on_the_marginal_tvar_for_the_period() -> None:
+    """premium(with) - premium(without) = coc x TVaR x years / (1 - expenses - profit)."""
+    plan = replace(PLAN, loads=replace(PLAN.loads, cost_of_capital=0.06))
+    loads = plan.loads
+    for days, tvar in ((365, 2e6), (180, 2e6), (365, 0.0), (365, -5e4)):
+        terms = PolicyTerms(5e6, 100e3, period_days=days)
+        alone = price_policy(CITY, terms, NO_CAP_EXPOSURE, 40, plan)
+        on_book = price_policy(CITY, terms, NO_CAP_EXPOSURE, 40, plan, marginal_tvar_usd=tvar)
+        capital = 0.06 * max(tvar, 0.0) * days / 365
+        assert on_book.premium_breakdown.capital_load_usd == pytest.approx(capital, rel=1e-12)
+        assert alone.premium_breakdown.capital_load_usd == 0.0
+        gap = on_book.premium_breakdown.technical_premium_usd - (
+            alone.premium_breakdown.technical_premium_usd
+        )
+        denominator = 1 - loads.expense_ratio - loads.profit_margin
+        assert gap == pytest.approx(capital / denominator, rel=1e-9, abs=1e-9)
+    # the shipped plan charges no capital whatever the book says
+    assert price_policy(
+        CITY, PolicyTerms(5e6, 100e3), NO_CAP_EXPOSURE, 40, PLAN, marginal_tvar_usd=2e6
+    ).premium_usd == pytest.approx(_city(PolicyTerms(5e6, 100e3), NO_CAP_EXPOSURE, 40).premium_usd)

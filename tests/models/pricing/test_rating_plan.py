@@ -284,3 +284,21 @@ def test_shipped_plan_cannot_be_changed_by_a_caller() -> None:
     assert Condition("sensitive_data", "contains", "minors").holds(
         {"sensitive_data": "health|minors"}
     )
+
+
+def test_the_cost_of_capital_is_optional_off_by_default_and_bounded(
+    raw_plan: dict[str, Any],
+) -> None:
+    shipped = shipped_rating_plan()
+    assert shipped.loads.cost_of_capital == 0.0
+    assert "cost_of_capital" not in shipped.to_dict()["loads"]  # hash as before it existed
+    with_capital = copy.deepcopy(raw_plan)
+    with_capital["loads"]["cost_of_capital"] = 0.06
+    plan = read_rating_plan(with_capital)
+    assert plan.loads.cost_of_capital == 0.06
+    assert read_rating_plan(plan.to_dict()) == plan
+    assert plan.content_sha256() != shipped.content_sha256()
+    for bad in (-0.01, 1.0, "6%", True):
+        broken = copy.deepcopy(raw_plan)
+        broken["loads"]["cost_of_capital"] = bad
+        assert any(p.startswith("loads.cost_of_capital") for p in _problems(broken)), bad

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +184,37 @@ def test_training_accumulate_on_the_export_gives_the_service_s_figures(
     assert service["policies"] == 4 and service["aal_usd"] > 0
     for name in ("aal_usd", "ep", "spof", "catalog_version", "years", "seed"):
         assert cli[name] == service[name], name  # the same engine on the same draws: bit for bit
+
+
+def test_a_plan_s_cost_of_capital_loads_the_marginal_tvar_into_the_premium(
+    database_url: str, book_config: dict[str, Any], model_engine: QuoteEngine
+) -> None:
+    plan = replace(model_engine.plan, loads=replace(model_engine.plan.loads, cost_of_capital=0.06))
+    engine = QuoteEngine(model_engine.bundle, plan)
+    app = make_app(database_url, POLISURE_QUOTE_ENGINE=engine, **book_config)
+    client, runner = app.test_client(), app.test_cli_runner()
+    key = runner.invoke(args=["keys", "create", "--tenant", "acme", "--role", "insurer"])
+    auth = {"Authorization": f"Bearer {key.stdout.strip().splitlines()[-1]}"}
+
+    def quote(vendors: list[str]) -> dict[str, Any]:
+        body = quote_body()
+        body["exposure"]["vendors"] = vendors
+        response = client.post("/v1/quotes", json=body, headers=auth)
+        assert response.status_code == 201, response.get_json()
+        answer: dict[str, Any] = response.get_json()
+        return answer
+
+    first = quote(["Nimbus Cloud"])  # no book yet: no impact, no capital
+    assert "portfolio_impact" not in first and first["premium_breakdown"]["capital_load_usd"] == 0
+    assert client.post(f"/v1/quotes/{first['quote_id']}/bind", headers=auth).status_code == 201
+    second = quote(["Nimbus Cloud"])  # the same vendor: a positive marginal TVaR
+    tvar = second["portfolio_impact"]["delta_aep_tvar_200_usd"]
+    breakdown = second["premium_breakdown"]
+    assert tvar > 0
+    assert breakdown["capital_load_usd"] == pytest.approx(0.06 * tvar, rel=1e-12)
+    loads = plan.loads
+    gap = breakdown["technical_premium_usd"] - first["premium_breakdown"]["technical_premium_usd"]
+    assert gap == pytest.approx(
+        breakdown["capital_load_usd"] / (1 - loads.expense_ratio - loads.profit_margin), rel=1e-9
+    )
+    app.extensions["polisure.db"].dispose()

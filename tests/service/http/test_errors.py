@@ -199,7 +199,9 @@ def test_an_unexpected_engine_failure_is_a_json_500(app: Flask, auth: dict[str, 
     class Broken:
         model_version, rating_plan_version = "m", "p"
 
-        def quote(self, exposure: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
+        def quote(
+            self, exposure: dict[str, Any], policy: dict[str, Any], marginal_tvar_usd: float = 0.0
+        ) -> dict[str, Any]:
             raise ZeroDivisionError("bug")
 
     app.extensions["polisure.engine"]._engine = Broken()

@@ -139,7 +139,9 @@ def test_a_race_on_the_same_key_returns_the_winners_quote(app: Flask) -> None:
     class RacingEngine(FakeQuoteEngine):
         winner: Any = None
 
-        def quote(self, exposure: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
+        def quote(
+            self, exposure: dict[str, Any], policy: dict[str, Any], marginal_tvar_usd: float = 0.0
+        ) -> dict[str, Any]:
             if RacingEngine.winner is None:
                 # The other worker commits the same key while we are pricing.
                 RacingEngine.winner = issue_quote(
@@ -227,7 +229,9 @@ def test_a_quote_that_cannot_be_stored_is_not_returned(
 
 def test_engine_refusal_is_422_naming_the_field(app: Flask, auth: dict[str, str]) -> None:
     class Refusing(FakeQuoteEngine):
-        def quote(self, exposure: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
+        def quote(
+            self, exposure: dict[str, Any], policy: dict[str, Any], marginal_tvar_usd: float = 0.0
+        ) -> dict[str, Any]:
             error = ValueError("retention above the plan's maximum")
             error.fields = {"policy.retention_usd": ["above the plan's maximum"]}  # type: ignore[attr-defined]
             raise error
