@@ -59,12 +59,18 @@ def main() -> None:
     analysis = scoring + simulation + metrics
     cached = run.years_for_impact()
     model = engine.book_model()
-    city = policies_of(book, [int(np.argmax(book.limit_usd))])  # the largest city: most hits
-    ms = []
-    for _ in range(15):
-        t = time.perf_counter()
-        model.impact(cached, city, catalog)
-        ms.append((time.perf_counter() - t) * 1e3)
+    # the typical new city (median limit) and the worst (largest limit: most claims)
+    order = np.argsort(book.limit_usd, kind="stable")
+    impact_ms = {}
+    for name, row in (("median", order[len(order) // 2]), ("largest", order[-1])):
+        city = policies_of(book, [int(row)])
+        model.impact(cached, city, catalog)  # warm: the catalog's occurrences are cached
+        ms = []
+        for _ in range(15):
+            t = time.perf_counter()
+            model.impact(cached, city, catalog)
+            ms.append((time.perf_counter() - t) * 1e3)
+        impact_ms[name] = float(np.median(ms))
     bare, _ = _seconds(
         lambda: (
             np.sort(table.book_loss),
@@ -79,12 +85,16 @@ def main() -> None:
     print(f"simulation, with claims   {simulation:7.3f} s (attritional sampling ~{simulation - events_only:.3f} s)")  # fmt: skip
     print(f"metrics                   {metrics:7.3f} s (summary, SPoF, families, Euler)")
     print(f"whole analysis            {analysis:7.3f} s   target <= 10 s")
-    print(f"portfolio impact          {np.median(ms):7.2f} ms (median of 15)   target <= 20 ms")
+    print(
+        f"portfolio impact          {impact_ms['median']:7.2f} ms median-limit city, "
+        f"{impact_ms['largest']:.2f} ms the largest (median of 15)   target <= 20 ms"
+    )
     print(
         f"bare numpy pass           {bare * 1e3:7.2f} ms (sort of the years + bincount of the records)"
     )
     print(
-        f"ratios: analysis / bare {analysis / bare:,.0f}, impact / bare {np.median(ms) / 1e3 / bare:.2f}"
+        f"ratios: analysis / bare {analysis / bare:,.0f}, "
+        f"impact / bare {impact_ms['median'] / 1e3 / bare:.2f} (largest {impact_ms['largest'] / 1e3 / bare:.2f})"
     )
     print(
         f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}"

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +46,7 @@ from models.accumulation.catalog import EventCatalog
 from models.pricing.cause_losses import CAUSE_COUNT, CauseLosses
 from models.pricing.rating_plan import FINES_PART, RatingPlan
 from models.pricing.spliced import spliced_loss_at_survival, spliced_survival
+from models.scoring.features import features_from_records
 from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS
 from models.spec.exposure import canonical_set
 from models.spec.fields import MODEL_FIELDS
@@ -140,7 +142,12 @@ def coverage_terms(
     return CoverageTerms(other, fines, threshold)
 
 
-def exposure_frame(book: Book) -> pd.DataFrame:
+#: Up to this many cities are scored from records, not a frame: a quote's one
+#: city (portfolio_impact) then costs microseconds of features, not milliseconds.
+_RECORD_ROWS = 64
+
+
+def _exposure_columns(book: Book) -> dict[str, npt.NDArray[Any]]:
     """The book's exposure fields as the bundle scores them (sets "|"-joined in spec order).
 
     Every model field must be present; the error names each missing one.
@@ -160,7 +167,31 @@ def exposure_frame(book: Book) -> pd.DataFrame:
             # the CSV form of CONTRACT §1 ("true" / "false"), as a book file may hold it
             values = np.char.lower(values.astype(str)) == "true"
         columns[f.name] = values
-    return pd.DataFrame(columns)
+    return columns
+
+
+def exposure_frame(book: Book) -> pd.DataFrame:
+    """The book's exposure fields as a frame the bundle scores (see _exposure_columns)."""
+    return pd.DataFrame(_exposure_columns(book))
+
+
+def exposure_features(book: Book) -> npt.NDArray[np.float64] | pd.DataFrame:
+    """What the bundle scores the book's cities from: records for a few, a frame for many.
+
+    Both give the same feature matrix (models.scoring.features.features_from_records).
+    """
+    if len(book) > _RECORD_ROWS:
+        return exposure_frame(book)
+    columns = _exposure_columns(book)
+    sets = {f.name for f in MODEL_FIELDS if f.kind == "set"}
+    records = [
+        {
+            name: [m for m in str(values[i]).split("|") if m] if name in sets else values[i]
+            for name, values in columns.items()
+        }
+        for i in range(len(book))
+    ]
+    return features_from_records(records)
 
 
 def _set_text(value: object, field_name: str) -> str:
@@ -227,8 +258,12 @@ class CityClaims:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty, empty, np.empty(0)
         u = np.concatenate(uniforms)
-        rate = self.rate_paying[policy]
-        cumulative = np.cumsum(rate, axis=1) / rate.sum(axis=1, keepdims=True)
+        # each policy's cause mix once, then looked up per claim (a big city has
+        # tens of thousands of claims over the years; its mix is seven numbers)
+        rate = self.rate_paying[policies]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mix = np.cumsum(rate, axis=1) / rate.sum(axis=1, keepdims=True)
+        cumulative = mix[np.repeat(np.arange(len(policies)), counts)]
         cause = np.minimum((u[:, 0:1] >= cumulative).sum(axis=1), CAUSE_COUNT - 1)
         year = np.minimum((u[:, 1] * years).astype(np.int64), years - 1)
         t = self.losses.tails
@@ -245,7 +280,7 @@ class CityClaims:
 
 def city_claims(pricer: CityPricer, book: Book, catalog: EventCatalog) -> CityClaims:
     """Each policy's own claims, scored by the pricer's bundle and covered by its plan."""
-    losses = pricer.bundle.predict_losses(exposure_frame(book))
+    losses = pricer.bundle.predict_losses(exposure_features(book))
     thinned = np.maximum(losses.rate - catalog_hit_rates_by_cause(book, catalog), 0.0)
     priced = CauseLosses(thinned, losses.mu, losses.sigma, losses.tails)
     terms = coverage_terms(

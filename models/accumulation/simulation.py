@@ -46,6 +46,8 @@ DEFAULT_YEARS = 50_000
 #: book gives the same figures through both without naming a seed.
 DEFAULT_BOOK_SEED = 2026
 _BLOCK_CELLS = 4_000_000  # cities x years held densely at once (32 MB of float64)
+# Up to this many city-years a dense sum of the repeated ones beats sorting them.
+_DENSE_SUM_CELLS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -322,8 +324,12 @@ class _Accumulator:
         owner[flat] = -1  # leave the buffer clean for the next block
         paid = net.copy()
         if len(repeated):
-            keys, inverse = np.unique(flat[repeated], return_inverse=True)
-            gross = np.bincount(inverse, net[repeated], minlength=len(keys))[inverse]
+            if cells <= _DENSE_SUM_CELLS:  # one city (a quote's impact): no sort needed
+                gross = np.bincount(flat[repeated], net[repeated], minlength=cells)
+                gross = gross[flat[repeated]]
+            else:
+                keys, inverse = np.unique(flat[repeated], return_inverse=True)
+                gross = np.bincount(inverse, net[repeated], minlength=len(keys))[inverse]
             limit = book.limit_usd[city[repeated]]
             # pro rata under the aggregate limit: gross > 0 wherever a record is
             paid[repeated] = net[repeated] * (np.minimum(gross, limit) / np.maximum(gross, 1e-300))

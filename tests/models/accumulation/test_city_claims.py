@@ -20,10 +20,11 @@ import numpy as np
 import pytest
 
 from models.accumulation.book import Book, policies_of
-from models.accumulation.city_claims import city_claims, exposure_frame
+from models.accumulation.city_claims import city_claims, exposure_features, exposure_frame
 from models.accumulation.random_streams import attritional_rng, policy_keys
 from models.accumulation.simulation import simulate_book
 from models.pricing.premium import covered_loss_for
+from models.scoring.features import build_features
 from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS
 from models.underwriting.book_model import BookModel
 from models.underwriting.quote_engine import QuoteEngine, load_quote_engine
@@ -156,7 +157,11 @@ def test_a_catalog_event_of_a_cause_thins_that_cause_by_its_hit_rate(engine):
     assert city_claims(engine, on_v, catalog([heavy])).rate_paying[i, cause] == 0.0
 
 
-def test_a_city_s_years_are_the_same_alone_and_in_the_book(engine, small_world):
+def test_a_city_s_years_are_the_same_alone_and_in_the_book(engine, small_world, monkeypatch):
+    # the book through the frame path and sorted sums under the aggregate limit,
+    # each city alone through the records path and a dense sum
+    monkeypatch.setattr("models.accumulation.city_claims._RECORD_ROWS", 1)
+    monkeypatch.setattr("models.accumulation.simulation._DENSE_SUM_CELLS", 10_000)
     book = _world_book(2e6, 10_000.0)
     _, shipped = small_world
     model = BookModel(engine)
@@ -173,3 +178,12 @@ def test_a_missing_model_field_is_named(engine, small_world):
     with pytest.raises(ValueError, match="prior_incidents_3y"):
         BookModel(engine).attritional(book, shipped)
     assert BookModel(None).attritional(book, shipped) is None
+
+
+def test_a_few_cities_are_scored_from_records_to_the_same_features():
+    """The record path (a quote's one city) and the frame path (a book) build one matrix."""
+    book = _world_book(2e6, 10_000.0)
+    few = policies_of(book, range(CITIES))
+    records = exposure_features(few)
+    assert isinstance(records, np.ndarray)
+    np.testing.assert_array_equal(records, build_features(exposure_frame(few)))
