@@ -72,6 +72,7 @@ def serve(
         "POLISURE_DATABASE_URL": f"sqlite:///{tmp / 'polisure.sqlite3'}",
         "POLISURE_ENGINE": ENGINE,
         "POLISURE_RATE_LIMIT": "40 per minute",
+        "POLISURE_BOOK_CACHE_DIR": str(tmp / "book-cache"),
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
         **env_overrides,
