@@ -1,9 +1,18 @@
 """gunicorn settings for ``make run`` and the Dockerfile.
 
-Workers scale with the CPU count; each is a single-threaded sync process, and
-XGBoost inside it uses one thread (OMP_NUM_THREADS=1, set here before any
-worker imports xgboost), because several workers each letting XGBoost use
-every core fight over the cores and collapse throughput about tenfold.
+Workers scale with the CPU count; each runs ``WEB_THREADS`` (4) request
+threads (gthread), so a client that trickles its body holds one thread, not
+the worker, and /healthz keeps answering (service.http.body_limit bounds the
+whole body read to BODY_READ_SECONDS). XGBoost inside uses one thread
+(OMP_NUM_THREADS=1, set here before any worker imports xgboost), because
+several workers each letting XGBoost use every core fight over the cores and
+collapse throughput about tenfold. Slow headers (slowloris) are not bounded
+by gunicorn itself: in production a buffering proxy sits in front
+(docs/deployment.md).
+
+Errors gunicorn answers before the app runs use the API's JSON shape, and
+SIGTERM first drains for POLISURE_DRAIN_SECONDS (readyz 503, queued requests
+served) before the graceful stop (service.ops.server_hooks).
 
 Hooks: ``on_starting`` (master, once) migrates the database before any
 worker exists, so workers never race on a migration; Prometheus multi-process
@@ -15,8 +24,11 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 os.environ["OMP_NUM_THREADS"] = "1"
+_drain_dir = tempfile.mkdtemp(prefix="polisure-drain-")
+os.environ["POLISURE_DRAIN_FILE"] = str(Path(_drain_dir) / "draining")
 _own_metrics_dir = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     _own_metrics_dir = tempfile.mkdtemp(prefix="polisure-prometheus-")
@@ -24,12 +36,13 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-threads = 1
-worker_class = "sync"
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = "gthread"
 timeout = 30
-# On SIGTERM workers finish the requests in hand for up to this long (seconds);
-# under Docker's default 10 s stop timeout, so a quote in flight is never cut.
-graceful_timeout = 9
+# After the drain (POLISURE_DRAIN_SECONDS, 2 s) workers finish the requests in
+# hand for up to this long; drain + this stay under Docker's 10 s stop timeout,
+# so a quote in flight is never cut.
+graceful_timeout = 7
 keepalive = 5
 # The app logs every request as JSON with its request id (service.ops.logs);
 # gunicorn's own lines (boot, signals, worker deaths) use the same JSON format.
@@ -59,10 +72,18 @@ control_socket_disable = True
 
 def on_starting(server):  # type: ignore[no-untyped-def]
     from service.config import database_url_from_env
+    from service.ops.server_hooks import install_json_errors
     from service.storage.migrate import upgrade_database
 
+    install_json_errors()  # before any worker forks: they inherit it
     upgrade_database(database_url_from_env())
     server.log.info("database schema is up to date")
+
+
+def when_ready(server):  # type: ignore[no-untyped-def]
+    from service.ops.server_hooks import drain_on_term
+
+    drain_on_term(server, Path(os.environ["POLISURE_DRAIN_FILE"]))
 
 
 def child_exit(server, worker):  # type: ignore[no-untyped-def]
@@ -72,5 +93,6 @@ def child_exit(server, worker):  # type: ignore[no-untyped-def]
 
 
 def on_exit(server):  # type: ignore[no-untyped-def]
+    shutil.rmtree(_drain_dir, ignore_errors=True)
     if _own_metrics_dir:
         shutil.rmtree(_own_metrics_dir, ignore_errors=True)

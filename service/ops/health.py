@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service.engine.slot import engine_slot
 from service.http.api import Blueprint
+from service.ops.server_hooks import draining
 from service.storage.db import get_db
 
 blp = Blueprint("health", __name__, description="Probes for the orchestrator")
@@ -60,7 +61,8 @@ def database_problem() -> str | None:
 @blp.alt_response(503, schema=ReadinessSchema, description="Not ready, with every reason.")
 def readyz() -> tuple[dict[str, object], int]:
     """Readiness: the quote engine is loaded and the database answers"""
-    reasons = [r for r in (engine_slot().problem(), database_problem()) if r]
+    draining_reason = "draining: the server is shutting down" if draining() else None
+    reasons = [r for r in (draining_reason, engine_slot().problem(), database_problem()) if r]
     if reasons:
         return {"status": "unavailable", "reasons": reasons}, 503
     slot = engine_slot()
