@@ -9,6 +9,7 @@ and ``training accumulate`` on the book's export giving the server's figures.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,19 @@ import pytest
 import requests
 
 from tests.support.city import quote_body
-from tests.support.server import Server
+from tests.support.server import Server, serve
 from training.cli import main as training_main
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server of this module's own: the session's is stopped by test_server's SIGTERM test."""
+    with serve(tmp_path_factory.mktemp("e2e-book")) as srv:
+        yield srv
+
+
 TIMEOUT = 30  # a bind re-simulates the book before it answers
 
 

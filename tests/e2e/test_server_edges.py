@@ -12,6 +12,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,13 @@ from tests.support.city import quote_body
 from tests.support.server import Server, serve
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server of this module's own: the session's is stopped by test_server's SIGTERM test."""
+    with serve(tmp_path_factory.mktemp("e2e-edges")) as srv:
+        yield srv
 
 
 def _raw(server: Server, data: bytes) -> tuple[int, bytes, bytes]:
