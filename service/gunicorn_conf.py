@@ -2,8 +2,9 @@
 
 Workers scale with the CPU count; each runs ``WEB_THREADS`` (4) request
 threads (gthread), so a client that trickles its body holds one thread, not
-the worker, and /healthz keeps answering (service.http.body_limit bounds the
-whole body read to BODY_READ_SECONDS). XGBoost inside uses one thread
+the worker, and /healthz keeps answering (the thread stays held until the
+client finishes or drops; nothing here bounds a body's read time). XGBoost
+inside uses one thread
 (OMP_NUM_THREADS=1, set here before any worker imports xgboost), because
 several workers each letting XGBoost use every core fight over the cores and
 collapse throughput about tenfold. Slow headers (slowloris) are not bounded

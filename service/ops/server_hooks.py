@@ -76,10 +76,9 @@ def json_write_error(sock: Any, status_int: int, reason: str, mesg: str) -> None
 def install_json_errors() -> None:
     """Route every error page gunicorn writes through ``json_write_error``."""
     import gunicorn.util
-    import gunicorn.workers.base
 
+    # the workers call it as ``util.write_error``: one module attribute to replace
     gunicorn.util.write_error = json_write_error
-    gunicorn.workers.base.util.write_error = json_write_error  # type: ignore[attr-defined]
 
 
 def draining() -> bool:

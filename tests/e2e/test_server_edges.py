@@ -3,6 +3,10 @@
 Before: 431 / 414 / malformed-request 400 were gunicorn's HTML; two clients
 trickling a body held both sync workers (0 of 6 /healthz probes answered);
 SIGTERM reset queued requests (4 of 6 in one run).
+
+The SIGTERM test holds the guarantee (every queued quote answered 201, readyz
+503 while draining); on gthread workers it did not reproduce the reset even
+with POLISURE_DRAIN_SECONDS=0, so it is no before/after measure of the drain.
 """
 
 from __future__ import annotations
