@@ -5,7 +5,7 @@ Layout of a models directory::
     models/bundles/
         ACTIVE                                   the active version's name
         2026-11-29T01-02-03Z-1a2b3c4d/           one immutable bundle
-        .tmp-<pid>-<random>/                     a version being written
+        .tmp-<host>-<pid>-<random>/              a version being written
 
 Version names are ``<UTC creation time YYYY-MM-DDTHH-MM-SSZ>-<first 8 hex of
 the content hash>``: they sort by creation time and two different bundles
@@ -13,7 +13,8 @@ never share a name. A version is written under a hidden temporary name in the
 same directory and renamed into place in one ``os.rename``; the ACTIVE file is
 replaced with ``os.replace``. Readers therefore only ever see complete
 bundles and a complete pointer; a failed write removes its temporary
-directory (names starting with "." are never listed as versions).
+directory (names starting with "." are never listed as versions), and the
+next write sweeps what a killed writer left (models/versions/staging.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import secrets
 import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from models.versions.bundle import BundleError, ModelBundle, content_hash, write_bundle_files
+from models.versions.staging import staging_path, sweep_abandoned
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "bundles"
 MODELS_DIR_ENV = "POLISURE_MODELS_DIR"
@@ -110,7 +111,8 @@ class Registry:
         if final.is_dir():
             return version
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
+        sweep_abandoned(self.root)
+        tmp = staging_path(self.root)
         tmp.mkdir()
         try:
             write_bundle_files(tmp, {**core, **documents(version)})
@@ -161,7 +163,8 @@ class Registry:
 
     def _promote_locked(self, version: str) -> None:
         self.load(version)
-        tmp = self.root / f"{ACTIVE_FILE}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+        sweep_abandoned(self.root)
+        tmp = staging_path(self.root, ACTIVE_FILE)
         try:
             with open(tmp, "w") as handle:
                 handle.write(version + "\n")

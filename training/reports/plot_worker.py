@@ -12,7 +12,11 @@ same bytes in either process (tests/training/reports/test_plot_worker.py).
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -21,6 +25,7 @@ from typing import Any
 
 from training.reports.drawn import DrawnPlot
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h: the signal a process gets when its parent dies
 Tables = Mapping[str, Any]
 #: Plots being drawn: call it for the captioned PNGs (waits for them).
 PendingPlots = Callable[[], list[DrawnPlot]]
@@ -34,8 +39,27 @@ def _holdout_plots(tables: Tables) -> list[DrawnPlot]:
     return holdout_plots(tables)
 
 
-def _import_plots() -> None:
+def _start_worker(trainer_pid: int) -> None:
+    """In the spawned worker: die with the trainer, leave its output, import matplotlib.
+
+    A trainer killed with SIGKILL runs no cleanup, so without this the worker
+    (and the resource tracker, which waits for it) outlives it holding the
+    trainer's stdout open: ``train ... | tail -1`` would never return.
+    """
+    _die_with_parent(trainer_pid)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # results and errors travel back through the pool, not the terminal
+    os.dup2(devnull, 2)
+    os.close(devnull)
     import training.reports.plots  # noqa: F401
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the trainer died before the signal was armed
+        os._exit(1)
 
 
 def draw_here(tables: Tables) -> PendingPlots:
@@ -53,7 +77,8 @@ class PlotWorker:
             self._pool = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_import_plots,
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
             )
             self._pool.submit(int)  # start the process, and so its import, now
         except OSError:  # no process or semaphore to be had: draw in this process

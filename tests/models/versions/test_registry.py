@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime
 
@@ -127,3 +128,36 @@ def test_the_version_hash_covers_each_cause_s_booster_by_name(core):
     for name in FREQUENCY_FILES:
         changed = {**core, name: core[name] + b"\0"}
         assert content_hash(changed) != content_hash(core), name
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    probe = subprocess.Popen([sys.executable, "-c", "pass"])
+    probe.wait()
+    return probe.pid
+
+
+def test_a_killed_writer_s_staging_entries_are_swept_by_the_next_write(tmp_path, core):
+    from models.versions.staging import _host
+
+    host, dead = _host(), _dead_pid()
+    abandoned_dir = tmp_path / f".tmp-{host}-{dead}-0123abcd"
+    abandoned_dir.mkdir()
+    (abandoned_dir / "frequency.ubj").write_bytes(b"half a booster")
+    abandoned_pointer = tmp_path / f"ACTIVE.tmp-{host}-{dead}-89abcdef"
+    abandoned_pointer.write_text("half")
+    live = tmp_path / f".tmp-{host}-{os.getpid()}-0badf00d"  # a write still in progress
+    other_host = tmp_path / f".tmp-elsewhere_{host}-{dead}-feedbeef"  # not ours to judge
+    live.mkdir()
+    other_host.mkdir()
+
+    registry = Registry(tmp_path)
+    version = registry.write_version(core, lambda v: {"model_card.md": b"card"})
+    registry.promote(version)
+
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert abandoned_dir.name not in left and abandoned_pointer.name not in left
+    assert live.name in left and other_host.name in left
+    assert registry.versions() == [version]

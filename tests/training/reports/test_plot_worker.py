@@ -64,3 +64,39 @@ def test_a_worker_that_died_is_replaced_by_drawing_here(evaluation):
             child.kill()
             child.join()
         assert worker.draw(checks["tables"])() == holdout_plots(checks["tables"])
+
+
+_TRAINER = """
+import sys, time
+from training.reports.plot_worker import PlotWorker
+worker = PlotWorker()
+worker._pool.submit(int).result()  # the worker process is up (and its import under way)
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_trainer_killed_with_sigkill_leaves_no_process_holding_its_output(tmp_path):
+    # Before the fix the spawned worker and multiprocessing's resource tracker
+    # outlived the trainer with its stdout open: a pipe reader never saw EOF.
+    import os
+    import select
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    trainer = subprocess.Popen(
+        [sys.executable, "-c", _TRAINER], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    assert trainer.stdout is not None
+    assert trainer.stdout.readline() == b"ready\n"
+    os.kill(trainer.pid, signal.SIGKILL)
+    trainer.wait(timeout=10)
+    deadline, chunk = time.monotonic() + 30, b"x"
+    while chunk and time.monotonic() < deadline:
+        readable, _, _ = select.select([trainer.stdout], [], [], 1.0)
+        if readable:
+            chunk = os.read(trainer.stdout.fileno(), 4096)
+    trainer.stdout.close()
+    assert chunk == b"", "a child of the killed trainer still holds its stdout open"
