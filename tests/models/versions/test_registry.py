@@ -154,7 +154,7 @@ def test_a_killed_writer_s_staging_entries_are_swept_by_the_next_write(tmp_path,
     other_host.mkdir()
 
     registry = Registry(tmp_path)
-    version = registry.write_version(core, lambda v: {"model_card.md": b"card"})
+    version = registry.write_version(core, _documents)
     registry.promote(version)
 
     left = sorted(p.name for p in tmp_path.iterdir())
