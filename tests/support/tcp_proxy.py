@@ -48,12 +48,16 @@ class FreezableProxy:
                     self._closed.wait(0.05)
                     continue
                 for key, _ in selector.select(timeout=0.05):
-                    data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                    try:
+                        data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                        if data:
+                            peers[key.fileobj].sendall(data)  # type: ignore[index]
+                    except OSError:  # a side reset the connection (a client's deadline cut it)
+                        data = b""
                     if not data:
                         client.close()
                         server.close()
                         return
-                    peers[key.fileobj].sendall(data)  # type: ignore[index]
         client.close()
         server.close()
 
