@@ -19,7 +19,14 @@ How an assessment is made (CONTRACT §5, POST /v1/assessments):
    peers (mid-rank, %) whose expected annual ground-up loss is below the
    city's; ``risk_score`` is the percentile of expected loss per dollar of
    budget against the whole portfolio (models.versions.bundle.ModelBundle.risk_score).
-5. Recommendations: for each actionable field, ``Field.better_value`` of the
+5. Drivers come in two lists besides ``drivers`` (the largest effects of all
+   fields): ``actionable_drivers``, the fields the spec marks actionable
+   (controls, exposure the city can change), which a city reads first, and
+   ``baseline_drivers``, its size and context (population, budget, staff,
+   services run, records held, regime): why its baseline is what it is.
+   Each list is the largest effects of its kind, so an actionable field shows
+   even when size dominates the overall ranking.
+6. Recommendations: for each actionable field, ``Field.better_value`` of the
    central value is a candidate answer. Each candidate is the assessment's own
    central completion rebuilt with that answer, so re-assessing with the
    answer gives exactly the stated change. Changes are priced on the central
@@ -51,7 +58,13 @@ SEED = 2026  # donors are drawn with this seed: the same answers give the same r
 RANGE_PERCENTILES = (10.0, 90.0)
 PEER_PLOT_QUANTILES = 41  # quantiles of the peers' expected loss the web page plots
 
+TOP_DRIVERS = 6  # drivers listed in each of drivers, actionable_drivers, baseline_drivers
 _ACTIONABLE = tuple(f for f in MODEL_FIELDS if f.actionable)
+
+
+def _acts(name: str) -> bool:
+    """A field the city can change (spec ``actionable``), as opposed to its size and context."""
+    return FIELDS_BY_NAME[name].actionable
 
 
 @dataclass(frozen=True)
@@ -102,10 +115,12 @@ class CityAssessor:
         effects = field_log_effects(
             self.engine.bundle.model, scores.losses.rows(slice(0, 1)), scores.features[:1]
         )
-        drivers = [
-            {**d.to_dict(), "answered": d.field in known}
-            for d in drivers_for(effects, 0, central, base.expected_loss_usd)
+        every_driver = [
+            {**d.to_dict(), "answered": d.field in known, "actionable": _acts(d.field)}
+            for d in drivers_for(effects, 0, central, base.expected_loss_usd, top=len(MODEL_FIELDS))
         ]
+        actionable = [d for d in every_driver if d["actionable"]][:TOP_DRIVERS]
+        baseline = [d for d in every_driver if not d["actionable"]][:TOP_DRIVERS]
         annual = float(scores.expected_annual_loss_usd[0])
         peers = self.reference_annual_loss_usd[pool.indices]
         risk_score = float(scores.risk_score[0])
@@ -128,7 +143,9 @@ class CityAssessor:
             "premium_usd": base.premium_usd,
             "premium_range_usd": {"low": float(low), "high": float(high)},
             "reference_policy": reference_policy_dict(),
-            "drivers": drivers,
+            "drivers": every_driver[:TOP_DRIVERS],
+            "actionable_drivers": actionable,
+            "baseline_drivers": baseline,
             "recommendations": _recommendations(candidates, priced, known, central),
             "answered_fields": [f.name for f in MODEL_FIELDS if f.name in known],
             "unanswered_fields": [f.name for f in MODEL_FIELDS if f.name not in known],

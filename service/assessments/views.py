@@ -68,6 +68,9 @@ class AssessmentDriverSchema(DriverSchema):
     answered = fields.Boolean(
         metadata={"description": "false: the value was assumed for an unanswered field"}
     )
+    actionable = fields.Boolean(
+        metadata={"description": "true: a field the city can change (not its size or context)"}
+    )
 
 
 class AssessmentSchema(Schema):
@@ -105,6 +108,20 @@ class AssessmentSchema(Schema):
         fields.Nested(AssessmentDriverSchema),
         required=True,
         metadata={"description": "the fields that move the expected loss most, largest first"},
+    )
+    actionable_drivers = fields.List(
+        fields.Nested(AssessmentDriverSchema),
+        metadata={
+            "description": "the fields the city can act on that move the expected loss most, "
+            "largest first (what to work on)"
+        },
+    )
+    baseline_drivers = fields.List(
+        fields.Nested(AssessmentDriverSchema),
+        metadata={
+            "description": "size and context (population, budget, staff, services, records, "
+            "regime) that move the expected loss most: why the baseline is what it is"
+        },
     )
     recommendations = fields.List(fields.Nested(RecommendationSchema), required=True)
     answered_fields = fields.List(fields.String(), required=True)
