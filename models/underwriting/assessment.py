@@ -33,7 +33,12 @@ How an assessment is made (CONTRACT §5, POST /v1/assessments):
    completion only (pricing costs ~0.5 ms a policy; all completions would cost
    K times more). Only changes that lower expected loss are kept, biggest
    saving first. For an unanswered field the change is measured from the
-   assumed (central) value, so its saving is flagged as an estimate.
+   assumed (central) value, so its saving is flagged as an estimate. One
+   candidate is not a spec action: ``CONCENTRATION_FIX`` (a second provider
+   or an offline fallback, at most 50% of critical services on one provider).
+7. ``assumed_values`` is the central completion's value of every unanswered
+   field: the answers plus these are the city every figure is for (and the
+   one-city book of the vendors' systemic loss, models/underwriting/vendor_risk.py).
 """
 
 from __future__ import annotations
@@ -62,9 +67,32 @@ TOP_DRIVERS = 6  # drivers listed in each of drivers, actionable_drivers, baseli
 _ACTIONABLE = tuple(f for f in MODEL_FIELDS if f.actionable)
 
 
+@dataclass(frozen=True)
+class ConcentrationFix:
+    """Reducing the reliance on one provider: a second provider or an offline fallback.
+
+    The spec leaves ``max_provider_concentration_pct`` unactionable (a quote
+    has no suggestion for it), but a city can spread its critical services:
+    the assessment offers it as one more candidate, priced like the others.
+    """
+
+    field: str = "max_provider_concentration_pct"
+    value: float = 50.0  # % of critical services on one provider after the fix
+    action: str = (
+        "Add a second provider or an offline fallback, so that no more than half "
+        "of the critical services depend on one provider"
+    )
+
+    def better_value(self, current: float) -> float | None:
+        return self.value if float(current) > self.value else None
+
+
+CONCENTRATION_FIX = ConcentrationFix()
+
+
 def _acts(name: str) -> bool:
-    """A field the city can change (spec ``actionable``), as opposed to its size and context."""
-    return FIELDS_BY_NAME[name].actionable
+    """A field the city can change (spec ``actionable``, or the concentration), not its size."""
+    return FIELDS_BY_NAME[name].actionable or name == CONCENTRATION_FIX.field
 
 
 @dataclass(frozen=True)
@@ -105,6 +133,10 @@ class CityAssessor:
             if value is not None:
                 changed = complete({**known, f.name: value}, central_fills)
                 candidates.append((f.name, value, changed))
+        spread = CONCENTRATION_FIX.better_value(central[CONCENTRATION_FIX.field])
+        if spread is not None:
+            changed = complete({**known, CONCENTRATION_FIX.field: spread}, central_fills)
+            candidates.append((CONCENTRATION_FIX.field, spread, changed))
         rows = [central, *donors, *(c for _, _, c in candidates)]
         scores = self.engine.score(rows)  # the one batched prediction
         cache: dict[tuple[float, ...], _Priced] = {}
@@ -147,6 +179,9 @@ class CityAssessor:
             "actionable_drivers": actionable,
             "baseline_drivers": baseline,
             "recommendations": _recommendations(candidates, priced, known, central),
+            "assumed_values": {
+                f.name: central[f.name] for f in MODEL_FIELDS if f.name not in known
+            },
             "answered_fields": [f.name for f in MODEL_FIELDS if f.name in known],
             "unanswered_fields": [f.name for f in MODEL_FIELDS if f.name not in known],
             "method": {
@@ -210,7 +245,7 @@ def _recommendations(
             {
                 "field": name,
                 "label": f.label,
-                "action": f.action,
+                "action": CONCENTRATION_FIX.action if name == CONCENTRATION_FIX.field else f.action,
                 "current_value": central[name],
                 "value": value,
                 "answered": name in known,

@@ -28,10 +28,18 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from models.spec.fields import CROSS_FIELD_RULES, FIELDS_BY_NAME, GROUP_TITLES, MODEL_FIELDS, Field
+from models.spec.fields import (
+    CROSS_FIELD_RULES,
+    FIELDS,
+    FIELDS_BY_NAME,
+    GROUP_TITLES,
+    VENDOR_NAME_MAX_LENGTH,
+    Field,
+)
 from models.spec.schemas import PartialExposureSchema
 from service.assessments.numbers import number, usd
 from service.assessments.spec_messages import msgid
+from service.quotes.schemas import vendor_name_problems
 
 NONE_OF_THESE = "none"  # the set option meaning "none of these" (no member is named "none")
 
@@ -163,8 +171,14 @@ class Question:
 
     @property
     def hint(self) -> str:
-        """Unit and allowed range of a number question, in words."""
+        """Unit and allowed range of a number question (or the vendors' rules), in words."""
         f = self.spec
+        if f.kind == "list":
+            return _(
+                "One name per line, at most %(count)s names. We use them only to show the "
+                "risk you share with other cities. Leave empty if you don't know.",
+                count=number(f.maximum or 0),
+            )
         if not f.is_numeric:
             return ""
         unit = str(UNIT_WORDS.get(f.unit, f.unit))
@@ -216,7 +230,8 @@ def empty_form() -> list[tuple[str, list[Question]]]:
     """(area title, questions) in the spec's order; every answer "don't know"."""
     areas = []
     for group, title in GROUP_TITLES.items():
-        areas.append((spec_text(title), [Question(f) for f in MODEL_FIELDS if f.group == group]))
+        # FIELDS, not MODEL_FIELDS: the named vendors are a question too (accumulation only).
+        areas.append((spec_text(title), [Question(f) for f in FIELDS if f.group == group]))
     return areas
 
 
@@ -243,6 +258,11 @@ def _parse_one(q: Question, form: MultiDict[str, str]) -> Any:
     q.raw = text
     if text == "":
         return None
+    if f.kind == "list":  # one vendor name per line; blank lines are not names
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+        if vendor_name_problems(names):
+            q.errors.append(_vendors_rule(f))
+        return names
     if f.kind == "bool":
         if text not in BOOL_LABELS:
             q.errors.append(_("Choose Yes, No or Don't know."))
@@ -309,9 +329,20 @@ def _plain(q: Question, message: str) -> str:
         if f.kind == "int" and "whole" in message:
             return _("Enter a whole number from %(low)s to %(high)s.", low=low, high=high)
         return _("Enter a number from %(low)s to %(high)s.", low=low, high=high)
+    if f.kind == "list":
+        return _vendors_rule(f)
     if f.kind in ("ordinal", "category", "set", "bool"):
         return _("Choose one of the answers in the list.")
     return _("This answer is not valid.")
+
+
+def _vendors_rule(f: Field) -> str:
+    return _(
+        "Write one vendor name per line: at most %(count)s names of at most %(length)s "
+        'characters, none containing "|".',
+        count=number(f.maximum or 0),
+        length=number(VENDOR_NAME_MAX_LENGTH),
+    )
 
 
 def _attach(questions: Mapping[str, Question], messages: Mapping[str, Any]) -> None:
@@ -320,5 +351,6 @@ def _attach(questions: Mapping[str, Question], messages: Mapping[str, Any]) -> N
         flat = texts if isinstance(texts, list) else [str(texts)]
         if isinstance(texts, Mapping):  # a set member: {0: ["Must be one of ..."]}
             flat = [str(m) for ms in texts.values() for m in ms]
-        if target is not None:
-            target.errors.extend(_plain(target, str(t)) for t in flat)
+        if target is not None:  # one message per rule, even when several names break it
+            plain = (_plain(target, str(t)) for t in flat)
+            target.errors.extend(m for m in dict.fromkeys(plain) if m not in target.errors)

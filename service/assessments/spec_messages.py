@@ -26,10 +26,12 @@ def msgid(text: str) -> str:
 def spec_texts() -> list[str]:
     """The msgid of every text of the spec a page shows, in spec order, each once."""
     from models.spec.fields import FIELDS, GROUP_TITLES
+    from models.underwriting.assessment import CONCENTRATION_FIX
 
     texts: list[str] = list(GROUP_TITLES.values())
     for f in FIELDS:
         texts += [f.label, f.question, f.action, f.unit]
+    texts.append(CONCENTRATION_FIX.action)  # the one fix the assessment adds to the spec's
     return [msgid(t) for t in dict.fromkeys(texts) if t]
 
 
