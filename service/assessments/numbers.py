@@ -2,7 +2,7 @@
 
 English: "$1,418", "-$1,418", "$4.5M" on an axis. Chinese groups large
 amounts in 万 (1e4) and 亿 (1e8), as readers there do: "1,418 美元",
-"12.35 万美元", "约 4.9 亿美元" ("约", about, when the shown figure is
+"约 12.3 万美元", "4.9 亿美元" ("约", about, when the shown figure is
 rounded). Money stays US dollars in both: the premium is a USD figure and
 converting it would add an exchange rate the model does not have.
 """
@@ -14,6 +14,7 @@ from babel.numbers import format_compact_decimal, format_decimal
 from service.assessments.language import current_locale
 
 _ZH_UNITS = ((1e8, "亿"), (1e4, "万"))
+SIGNIFICANT = 3  # figures of an amount in 万/亿: "约 12.3 万美元" (a headline, not a ledger)
 
 
 def number(value: float, digits: int = 0) -> str:
@@ -23,11 +24,11 @@ def number(value: float, digits: int = 0) -> str:
 
 
 def _zh_amount(amount: float) -> str:
-    """A positive amount in 万/亿 with at most 4 significant figures, "约" if rounded."""
+    """A positive amount in 万/亿 to ``SIGNIFICANT`` figures (more for >= 1,000 亿), "约" if rounded."""
     for size, unit in _ZH_UNITS:
         if amount >= size:
             scaled = amount / size
-            decimals = max(0, 4 - len(str(int(scaled))))
+            decimals = max(0, SIGNIFICANT - len(str(int(scaled))))
             rounded = round(scaled, decimals)
             about = "约 " if abs(rounded * size - round(amount)) >= 0.5 else ""
             text = format_decimal(rounded, format="#,##0." + "#" * decimals, locale="zh_Hans_CN")
