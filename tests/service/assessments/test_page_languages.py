@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
 from models.spec.fields import FIELDS_BY_NAME
-from models.underwriting.quote_engine import QuoteEngine, load_quote_engine
 from service.assessments.numbers import usd, usd_short
-from tests.support.apps import make_app
 
 PO = Path(__file__).resolve().parents[3] / "service/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
@@ -36,18 +33,6 @@ FORM = MultiDict(
         ("edr_coverage_pct", "70%"),
     ]
 )
-
-
-@pytest.fixture(scope="module")
-def engine(trained_registry) -> QuoteEngine:  # type: ignore[no-untyped-def]
-    return load_quote_engine(str(trained_registry.root))
-
-
-@pytest.fixture
-def app(database_url: str, engine: QuoteEngine) -> Iterator[Flask]:
-    application = make_app(database_url, POLISURE_QUOTE_ENGINE=engine)
-    yield application
-    application.extensions["polisure.db"].dispose()
 
 
 def _text(html: str) -> str:

@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from models.underwriting.assessment import REFERENCE_POLICY
 from models.underwriting.book_model import BookModel
-from models.underwriting.quote_engine import QuoteEngine, load_quote_engine
+from models.underwriting.quote_engine import QuoteEngine
 from models.underwriting.vendor_risk import vendor_risk
 from service.assessments.views import AssessmentSchema
 from service.book.catalog import active_catalog
@@ -26,11 +26,6 @@ from tests.support.apps import make_app
 YEARS, SEED = 5_000, 11
 ANSWERS = {"population": 250_000, "mfa_remote": "partial"}
 VENDORS = ["Nimbus", "Beacon Public Safety", "Harbor Networks"]
-
-
-@pytest.fixture(scope="module")
-def engine(trained_registry) -> QuoteEngine:  # type: ignore[no-untyped-def]
-    return load_quote_engine(str(trained_registry.root))
 
 
 @pytest.fixture
