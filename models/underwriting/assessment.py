@@ -127,16 +127,7 @@ class CityAssessor:
             complete(known, fills)
             for fills in self.reference.donor_fills(pool, self.completions, self.seed)
         ]
-        candidates: list[tuple[str, Any, dict[str, Any]]] = []
-        for f in _ACTIONABLE:
-            value = f.better_value(central[f.name])
-            if value is not None:
-                changed = complete({**known, f.name: value}, central_fills)
-                candidates.append((f.name, value, changed))
-        spread = CONCENTRATION_FIX.better_value(central[CONCENTRATION_FIX.field])
-        if spread is not None:
-            changed = complete({**known, CONCENTRATION_FIX.field: spread}, central_fills)
-            candidates.append((CONCENTRATION_FIX.field, spread, changed))
+        candidates = _candidates(known, central, central_fills)
         rows = [central, *donors, *(c for _, _, c in candidates)]
         scores = self.engine.score(rows)  # the one batched prediction
         cache: dict[tuple[float, ...], _Priced] = {}
@@ -209,6 +200,20 @@ class CityAssessor:
             causes = tuple(asdict(c) for c in result.causes)
             cache[key] = _Priced(result.expected_loss_usd, result.premium_usd, causes)
         return cache[key]
+
+
+def _candidates(
+    known: Mapping[str, Any], central: Mapping[str, Any], central_fills: Mapping[str, Any]
+) -> list[tuple[str, Any, dict[str, Any]]]:
+    """(field, better answer, the central completion rebuilt with it) per possible fix."""
+    out: list[tuple[str, Any, dict[str, Any]]] = []
+    better = [(f.name, f.better_value(central[f.name])) for f in _ACTIONABLE]
+    fix = CONCENTRATION_FIX.field
+    better.append((fix, CONCENTRATION_FIX.better_value(central[fix])))
+    for name, value in better:
+        if value is not None:
+            out.append((name, value, complete({**known, name: value}, central_fills)))
+    return out
 
 
 def reference_policy_dict() -> dict[str, Any]:
