@@ -47,7 +47,7 @@ translations: $(MO_FILES) ## compile the page's translations (.po -> .mo)
 messages: $(DEV_STAMP) ## extract the page's texts into messages.pot and update every .po
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--project=Polisure --copyright-holder=Polisure -o $(TRANSLATIONS)/messages.pot .
-	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-location \
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
 		--ignore-obsolete --width=100
 
 run: $(PROJECT_STAMP) translations ## serve the active model on 127.0.0.1:$(PORT) with gunicorn
