@@ -6,6 +6,12 @@ above the pre-filled form, so a city can change answers and see the effect.
 Nothing is stored: the answers live in the page the browser holds. Every
 response carries a strict policy: no script at all, styles only from this
 app's own stylesheet, no framing, no referrer.
+
+The page is in the reader's language (service/assessments/language.py:
+``?lang=``, then Accept-Language; ``Content-Language`` and ``Vary`` say so).
+The language switch is a submit button of the form, so it carries the
+answers: before a result is shown it only re-renders them in the other
+language; with a result it shows that result again.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ registry, service.ops.metrics) counts requests by channel. The domain work is
 one call to the engine's self-assessor (service.engine.protocol; the model
 engine keeps one models.underwriting.assessment.CityAssessor, which scores the
 reference sample for the peers once); an engine without one answers 503.
+With named ``vendors`` the result also carries ``systemic``
+(service/assessments/systemic.py). The API is English whatever
+Accept-Language asks (only the /assess page is translated).
 """
 
 from __future__ import annotations
