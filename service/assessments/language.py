@@ -11,8 +11,13 @@ integrations read one fixed set of messages (README, "City self-assessment").
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from flask import Flask, request
 from flask_babel import Babel, get_locale
+
+log = logging.getLogger(__name__)
 
 #: Babel locale -> the BCP 47 tag of <html lang> and ``?lang=``.
 LANGUAGES: dict[str, str] = {"en": "en", "zh_Hans_CN": "zh-CN"}
@@ -63,6 +68,22 @@ def html_lang() -> str:
     return LANGUAGES.get(current_locale(), "en")
 
 
+def uncompiled_catalogs(translations: Path) -> list[Path]:
+    """The .po catalogs whose .mo is missing or older: those languages would show English."""
+    return [
+        po
+        for po in sorted(translations.glob("*/LC_MESSAGES/*.po"))
+        if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+
+
 def init_app(app: Flask) -> None:
-    """Flask-Babel with service/translations and the selection above."""
+    """Flask-Babel with service/translations and the selection above.
+
+    A catalog that was not compiled is not compiled here (the build does it,
+    ``make translations``): the start says so, as the page would fall back to English.
+    """
     Babel(app, locale_selector=select_locale, default_locale=DEFAULT_LOCALE)
+    for po in uncompiled_catalogs(Path(app.root_path) / "translations"):
+        log.warning("translations: %s is not compiled (run `make translations`)", po)

@@ -81,3 +81,15 @@ def test_the_compiled_catalog_is_the_po(po: Path) -> None:
         compiled = {_key(m.id): _key(m.string) for m in read_mo(handle) if m.id}
     source = {_key(m.id): _key(m.string) for m in _read_po(po) if m.id}
     assert compiled == source, f"{mo} is older than its .po: run `make translations`"
+
+
+def test_a_start_without_compiled_catalogs_says_so(tmp_path: Path) -> None:
+    from service.assessments.language import uncompiled_catalogs
+
+    po = tmp_path / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid ""\nmsgstr ""\n', encoding="utf-8")
+    assert uncompiled_catalogs(tmp_path) == [po]
+    po.with_suffix(".mo").write_bytes(b"")
+    assert uncompiled_catalogs(tmp_path) == []
+    assert uncompiled_catalogs(TRANSLATIONS) == [], "run `make translations`"
