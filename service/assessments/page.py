@@ -24,7 +24,8 @@ from flask_babel import gettext as _
 from models.spec.fields import FIELDS_BY_NAME
 from service.assessments.cause_mix import cause_mix, through
 from service.assessments.charts import drivers_chart, peer_plot
-from service.assessments.form import empty_form, parse_answers, spec_text, value_label
+from service.assessments.form import empty_form, parse_answers
+from service.assessments.labels import spec_text, value_label
 from service.assessments.language import LANGUAGES, NATIVE_NAMES, current_locale, html_lang
 from service.assessments.numbers import number, percent, usd
 from service.assessments.views import assess
