@@ -138,12 +138,13 @@ def drivers_chart(
             else _("%(change)s less loss", change=change)
         )
         label = _("%(label)s: %(value)s", label=d["label"], value=shown)
+        whole = _("%(label)s, %(cause)s", label=label, cause=through)  # the label's tooltip
         note_x, note_anchor = (mid - 6, "end") if raises else (mid + 6, "start")
         parts += [
             # the middle line only beside the bar: the cause line below may cross it
             f'<line class="axis" x1="{mid}" y1="{y + 22}" x2="{mid}" y2="{y + 42}"/>',
-            f'<text class="bar-label" x="4" y="{y + 17}"><title>{escape(label)}, '
-            f"{escape(through)}</title>{escape(_shorten(label))}</text>",
+            f'<text class="bar-label" x="4" y="{y + 17}"><title>{escape(whole)}</title>'
+            f"{escape(_shorten(label))}</text>",
             f'<rect class="bar {"raises" if raises else "lowers"}" x="{left:.1f}" y="{y + 24}" '
             f'width="{max(length, 1.0):.1f}" height="{bar}"/>',
             f'<text class="bar-note" x="{note_x:.1f}" y="{y + 37}" text-anchor="{note_anchor}">'
