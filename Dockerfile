@@ -15,6 +15,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# A CJK font, so the Chinese self-assessment renders (and prints) in a browser or a
+# PDF renderer run in this image, not as boxes.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so code changes do not reinstall them.
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
@@ -24,6 +30,9 @@ COPY --chown=polisure:polisure . .
 # Then the project itself, as `make run` installs it: editable, so the default
 # database stays in /app/instance, and without dependencies (the pins above).
 RUN pip install --no-deps -e .
+# The self-assessment's translations, compiled as `make translations` does (.mo files are
+# not in the repository).
+RUN pybabel compile -d service/translations
 # The default SQLite database lives in instance/ (mount a volume there to keep it).
 RUN mkdir -p instance && chown polisure:polisure instance
 

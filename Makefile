@@ -33,12 +33,29 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt $(PROJECT_STAMP)
 
 venv: $(DEV_STAMP) ## create .venv with the pinned runtime and dev requirements and the project (editable)
 
-run: $(PROJECT_STAMP) ## serve the active model on 127.0.0.1:$(PORT) with gunicorn
+# The self-assessment's gettext catalogs: .po files in the repository, .mo compiled here
+# (never at run time, never committed). `make messages` after changing a text.
+TRANSLATIONS := service/translations
+PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(RUNTIME_STAMP)
+	$(BIN)/pybabel compile -i $< -o $@ -l $*
+
+translations: $(MO_FILES) ## compile the page's translations (.po -> .mo)
+
+messages: $(DEV_STAMP) ## extract the page's texts into messages.pot and update every .po
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project=Polisure --copyright-holder=Polisure -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
+		--ignore-obsolete --width=100
+
+run: $(PROJECT_STAMP) translations ## serve the active model on 127.0.0.1:$(PORT) with gunicorn
 	PORT=$(PORT) $(BIN)/gunicorn -c service/gunicorn_conf.py service.wsgi:app
 
 test: lint typecheck pytest ## lint, type-check and run the whole test suite
 
-pytest: $(DEV_STAMP) ## run the test suite only
+pytest: $(DEV_STAMP) translations ## run the test suite only
 	$(BIN)/python -m pytest
 
 lint: $(DEV_STAMP) ## ruff lint and format check
@@ -67,4 +84,5 @@ bench: $(DEV_STAMP) ## run the benchmarks (prints ratios against bare baselines)
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache polisure.egg-info
 
-.PHONY: help venv run test pytest lint typecheck format docs model notebooks bench clean
+.PHONY: help venv run test pytest lint typecheck format docs model notebooks bench clean \
+	translations messages

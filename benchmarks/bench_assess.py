@@ -8,8 +8,11 @@ into a temporary directory. Times, median of ``--runs``, with one XGBoost
 thread as in a gunicorn worker: a quote of a fully answered city (the bare
 floor: one prediction, one pricing), and assessments with every field, a
 third of the fields and no field answered (one batched prediction of 1 + 64
-completions + the candidate changes, then pricing of the distinct ones).
-Prints milliseconds and the ratio to the quote (target: tens of ms).
+completions + the candidate changes, then pricing of the distinct ones),
+and the systemic loss of three named vendors (the city alone as a one-city
+book on the shipped catalog, the service's 50,000 years and seed 2026: its
+own claims and the catalog's events). Prints milliseconds and the ratio to
+the quote (target: tens of ms).
 """
 
 from __future__ import annotations
@@ -23,9 +26,13 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # as service/gunicorn_conf.py sets it
 
+from models.accumulation.catalog import EVENT_CATALOGS_DIR, load_event_catalog
+from models.accumulation.simulation import DEFAULT_BOOK_SEED, DEFAULT_YEARS
 from models.spec.fields import MODEL_FIELDS
-from models.underwriting.assessment import CityAssessor, reference_policy_dict
+from models.underwriting.assessment import REFERENCE_POLICY, CityAssessor, reference_policy_dict
+from models.underwriting.book_model import BookModel
 from models.underwriting.quote_engine import load_quote_engine
+from models.underwriting.vendor_risk import vendor_risk
 from models.versions.registry import Registry, resolve_models_dir
 from tests.support.city import city_exposure
 
@@ -80,6 +87,17 @@ def main() -> int:
         for name, answers in (("all answered", city), ("a third answered", third), ("none", {})):
             ms = _median_ms(args.runs, lambda a=answers: assessor.assess(a))
             print(f"assess, {name:<18} {ms:7.1f} ms  ({ms / quote:4.1f} x quote)")
+        catalog = load_event_catalog(EVENT_CATALOGS_DIR / "2026.1.yaml")
+        vendors = ["Nimbus Cloud", "CivicERP", "Harbor Networks"]
+        book_model = BookModel(engine)
+        ms = _median_ms(
+            args.runs,
+            lambda: vendor_risk(
+                book_model, city, vendors, REFERENCE_POLICY, catalog,
+                years=DEFAULT_YEARS, seed=DEFAULT_BOOK_SEED,
+            ),
+        )  # fmt: skip
+        print(f"vendors' systemic loss, 3 named {ms:7.1f} ms  ({ms / quote:4.1f} x quote)")
     return 0
 
 

@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from service import cli
     from service.access import ratelimit
+    from service.assessments import language
     from service.assessments import page as assess_page
     from service.assessments import views as assessments
     from service.book import analysis as book_analysis
@@ -57,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     drift_metrics.init_app(app)
     ratelimit.init_app(app)
     assessments.init_app(app)
+    language.init_app(app)  # Flask-Babel: the /assess page in English or Chinese
     api = init_api(app)
     for blueprint in (quotes.blp, book.blp, health.blp, models_api.blp, assessments.blp):
         api.register_blueprint(blueprint)

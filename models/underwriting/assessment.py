@@ -19,14 +19,26 @@ How an assessment is made (CONTRACT §5, POST /v1/assessments):
    peers (mid-rank, %) whose expected annual ground-up loss is below the
    city's; ``risk_score`` is the percentile of expected loss per dollar of
    budget against the whole portfolio (models.versions.bundle.ModelBundle.risk_score).
-5. Recommendations: for each actionable field, ``Field.better_value`` of the
+5. Drivers come in two lists besides ``drivers`` (the largest effects of all
+   fields): ``actionable_drivers``, the fields the spec marks actionable
+   (controls, exposure the city can change), which a city reads first, and
+   ``baseline_drivers``, its size and context (population, budget, staff,
+   services run, records held, regime): why its baseline is what it is.
+   Each list is the largest effects of its kind, so an actionable field shows
+   even when size dominates the overall ranking.
+6. Recommendations: for each actionable field, ``Field.better_value`` of the
    central value is a candidate answer. Each candidate is the assessment's own
    central completion rebuilt with that answer, so re-assessing with the
    answer gives exactly the stated change. Changes are priced on the central
    completion only (pricing costs ~0.5 ms a policy; all completions would cost
    K times more). Only changes that lower expected loss are kept, biggest
    saving first. For an unanswered field the change is measured from the
-   assumed (central) value, so its saving is flagged as an estimate.
+   assumed (central) value, so its saving is flagged as an estimate. One
+   candidate is not a spec action: ``CONCENTRATION_FIX`` (a second provider
+   or an offline fallback, at most 50% of critical services on one provider).
+7. ``assumed_values`` is the central completion's value of every unanswered
+   field: the answers plus these are the city every figure is for (and the
+   one-city book of the vendors' systemic loss, models/underwriting/vendor_risk.py).
 """
 
 from __future__ import annotations
@@ -51,7 +63,36 @@ SEED = 2026  # donors are drawn with this seed: the same answers give the same r
 RANGE_PERCENTILES = (10.0, 90.0)
 PEER_PLOT_QUANTILES = 41  # quantiles of the peers' expected loss the web page plots
 
+TOP_DRIVERS = 6  # drivers listed in each of drivers, actionable_drivers, baseline_drivers
 _ACTIONABLE = tuple(f for f in MODEL_FIELDS if f.actionable)
+
+
+@dataclass(frozen=True)
+class ConcentrationFix:
+    """Reducing the reliance on one provider: a second provider or an offline fallback.
+
+    The spec leaves ``max_provider_concentration_pct`` unactionable (a quote
+    has no suggestion for it), but a city can spread its critical services:
+    the assessment offers it as one more candidate, priced like the others.
+    """
+
+    field: str = "max_provider_concentration_pct"
+    value: float = 50.0  # % of critical services on one provider after the fix
+    action: str = (
+        "Add a second provider or an offline fallback, so that no more than half "
+        "of the critical services depend on one provider"
+    )
+
+    def better_value(self, current: float) -> float | None:
+        return self.value if float(current) > self.value else None
+
+
+CONCENTRATION_FIX = ConcentrationFix()
+
+
+def _acts(name: str) -> bool:
+    """A field the city can change (spec ``actionable``, or the concentration), not its size."""
+    return FIELDS_BY_NAME[name].actionable or name == CONCENTRATION_FIX.field
 
 
 @dataclass(frozen=True)
@@ -86,12 +127,7 @@ class CityAssessor:
             complete(known, fills)
             for fills in self.reference.donor_fills(pool, self.completions, self.seed)
         ]
-        candidates: list[tuple[str, Any, dict[str, Any]]] = []
-        for f in _ACTIONABLE:
-            value = f.better_value(central[f.name])
-            if value is not None:
-                changed = complete({**known, f.name: value}, central_fills)
-                candidates.append((f.name, value, changed))
+        candidates = _candidates(known, central, central_fills)
         rows = [central, *donors, *(c for _, _, c in candidates)]
         scores = self.engine.score(rows)  # the one batched prediction
         cache: dict[tuple[float, ...], _Priced] = {}
@@ -102,10 +138,12 @@ class CityAssessor:
         effects = field_log_effects(
             self.engine.bundle.model, scores.losses.rows(slice(0, 1)), scores.features[:1]
         )
-        drivers = [
-            {**d.to_dict(), "answered": d.field in known}
-            for d in drivers_for(effects, 0, central, base.expected_loss_usd)
+        every_driver = [
+            {**d.to_dict(), "answered": d.field in known, "actionable": _acts(d.field)}
+            for d in drivers_for(effects, 0, central, base.expected_loss_usd, top=len(MODEL_FIELDS))
         ]
+        actionable = [d for d in every_driver if d["actionable"]][:TOP_DRIVERS]
+        baseline = [d for d in every_driver if not d["actionable"]][:TOP_DRIVERS]
         annual = float(scores.expected_annual_loss_usd[0])
         peers = self.reference_annual_loss_usd[pool.indices]
         risk_score = float(scores.risk_score[0])
@@ -128,8 +166,13 @@ class CityAssessor:
             "premium_usd": base.premium_usd,
             "premium_range_usd": {"low": float(low), "high": float(high)},
             "reference_policy": reference_policy_dict(),
-            "drivers": drivers,
+            "drivers": every_driver[:TOP_DRIVERS],
+            "actionable_drivers": actionable,
+            "baseline_drivers": baseline,
             "recommendations": _recommendations(candidates, priced, known, central),
+            "assumed_values": {
+                f.name: central[f.name] for f in MODEL_FIELDS if f.name not in known
+            },
             "answered_fields": [f.name for f in MODEL_FIELDS if f.name in known],
             "unanswered_fields": [f.name for f in MODEL_FIELDS if f.name not in known],
             "method": {
@@ -157,6 +200,20 @@ class CityAssessor:
             causes = tuple(asdict(c) for c in result.causes)
             cache[key] = _Priced(result.expected_loss_usd, result.premium_usd, causes)
         return cache[key]
+
+
+def _candidates(
+    known: Mapping[str, Any], central: Mapping[str, Any], central_fills: Mapping[str, Any]
+) -> list[tuple[str, Any, dict[str, Any]]]:
+    """(field, better answer, the central completion rebuilt with it) per possible fix."""
+    out: list[tuple[str, Any, dict[str, Any]]] = []
+    better = [(f.name, f.better_value(central[f.name])) for f in _ACTIONABLE]
+    fix = CONCENTRATION_FIX.field
+    better.append((fix, CONCENTRATION_FIX.better_value(central[fix])))
+    for name, value in better:
+        if value is not None:
+            out.append((name, value, complete({**known, name: value}, central_fills)))
+    return out
 
 
 def reference_policy_dict() -> dict[str, Any]:
@@ -193,7 +250,7 @@ def _recommendations(
             {
                 "field": name,
                 "label": f.label,
-                "action": f.action,
+                "action": CONCENTRATION_FIX.action if name == CONCENTRATION_FIX.field else f.action,
                 "current_value": central[name],
                 "value": value,
                 "answered": name in known,

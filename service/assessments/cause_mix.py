@@ -15,16 +15,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from service.assessments.numbers import percent
+
 #: Each claim cause of CONTRACT §2 (models.spec.contract.CLAIM_CAUSES, in its order) as a
 #: city's IT lead would say it, capitalised as a table label.
-CAUSE_LABELS: dict[str, str] = {
-    "ransomware": "Ransomware",
-    "data_breach": "Data breach",
-    "business_email_compromise": "Business email compromise",
-    "ot_disruption": "Disruption of control systems (OT)",
-    "vendor_outage": "Vendor outage",
-    "privacy_regulatory": "Privacy claims and fines",
-    "other": "Other incidents",
+CAUSE_LABELS: dict[str, Any] = {
+    "ransomware": _l("Ransomware"),
+    "data_breach": _l("Data breach"),
+    "business_email_compromise": _l("Business email compromise"),
+    "ot_disruption": _l("Disruption of control systems (OT)"),
+    "vendor_outage": _l("Vendor outage"),
+    "privacy_regulatory": _l("Privacy claims and fines"),
+    "other": _l("Other incidents"),
 }
 
 
@@ -41,8 +46,8 @@ class CauseShare:
     def share_text(self) -> str:
         """Whole percent; a cause that loses something but rounds to 0% says so."""
         if 0.0 < self.share < 0.005:
-            return "under 1%"
-        return f"{100.0 * self.share:.0f}%"
+            return _("under 1%")
+        return percent(100.0 * self.share)
 
 
 def cause_mix(causes: Sequence[Mapping[str, Any]]) -> list[CauseShare]:
@@ -52,7 +57,7 @@ def cause_mix(causes: Sequence[Mapping[str, Any]]) -> list[CauseShare]:
     rows = [
         CauseShare(
             cause=c["cause"],
-            label=CAUSE_LABELS[c["cause"]],
+            label=str(CAUSE_LABELS[c["cause"]]),
             share=loss / total if total > 0 else 0.0,
             expected_annual_loss_usd=loss,
         )
@@ -63,10 +68,13 @@ def cause_mix(causes: Sequence[Mapping[str, Any]]) -> list[CauseShare]:
 
 
 def _in_a_sentence(label: str) -> str:
-    # "Data breach" -> "data breach", but an initialism such as "OT ..." keeps its case.
+    # "Data breach" -> "data breach", but an initialism such as "OT ..." keeps its case
+    # (and Chinese has no case: lower() leaves it as it is).
     return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
 def through(cause: str) -> str:
     """How a driver line says the cause it moves: "mostly through ransomware"."""
-    return f"mostly through {_in_a_sentence(CAUSE_LABELS[cause])}"
+    if cause not in CAUSE_LABELS:  # "all causes": the driver moves every cause alike
+        return _("through every kind of incident")
+    return _("mostly through %(cause)s", cause=_in_a_sentence(str(CAUSE_LABELS[cause])))

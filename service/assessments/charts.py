@@ -14,23 +14,18 @@ Content-Security-Policy forbids inline style, not SVG presentation attributes.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
+
+from service.assessments.numbers import percent, usd_short
 
 WIDTH = 420  # viewBox width: on a 390 px phone the text keeps about 90% of its size
 BINS = 14
-
-
-def money(usd: float) -> str:
-    """$1,234 / $12.3k / $4.5M, for axis ticks."""
-    if usd >= 1e6:
-        return f"${usd / 1e6:,.1f}M".replace(".0M", "M")
-    if usd >= 1e4:
-        return f"${usd / 1e3:,.0f}k"
-    return f"${usd:,.0f}"
 
 
 def peer_plot(quantiles: Sequence[float], city: float, percentile: float) -> Markup:
@@ -48,9 +43,10 @@ def peer_plot(quantiles: Sequence[float], city: float, percentile: float) -> Mar
     def x(log_usd: float) -> float:
         return 10 + (width - 20) * (log_usd - lo) / (hi - lo)
 
+    above = _("Your city is above %(share)s of similar cities", share=percent(percentile))
     parts = [
         f'<svg viewBox="0 0 {width} {height}" class="chart peer-plot" role="img" '
-        f'aria-label="Your city is above {percentile:.0f}% of similar cities">'
+        f'aria-label="{escape(above)}">'
     ]
     for left, right, m in zip(edges, edges[1:], mass, strict=False):
         h = (base - top) * float(m) / peak
@@ -66,33 +62,50 @@ def peer_plot(quantiles: Sequence[float], city: float, percentile: float) -> Mar
         )
         parts.append(
             f'<text class="tick-label" x="{tx:.1f}" y="{base + 22}" text-anchor="middle">'
-            f"{escape(money(10.0**power))}</text>"
+            f"{escape(usd_short(10.0**power))}</text>"
         )
+    city_text = _("Your city: %(amount)s a year", amount=usd_short(city))
+    axis_text = _("Expected yearly loss before insurance")
     cx = x(math.log10(max(city, 1.0)))
     anchor = "end" if cx > width * 0.6 else "start"
     dx = -6 if anchor == "end" else 6
     parts += [
         f'<line class="city" x1="{cx:.1f}" y1="{top - 22}" x2="{cx:.1f}" y2="{base}"/>',
         f'<text class="city-label" x="{cx + dx:.1f}" y="{top - 10}" text-anchor="{anchor}">'
-        f"Your city: {escape(money(city))} a year</text>",
+        f"{escape(city_text)}</text>",
         f'<text class="axis-label" x="{width / 2:.0f}" y="{height - 6}" text-anchor="middle">'
-        "Expected yearly loss before insurance</text>",
+        f"{escape(axis_text)}</text>",
         "</svg>",
     ]
     return Markup("".join(parts))
 
 
-LABEL_CHARS = 56  # what fits one line of the 420-unit-wide chart at 14 px
+LABEL_WIDTH = 56  # half-width characters that fit one line of the 420-unit chart at 14 px
+
+
+def _width(char: str) -> int:
+    """Columns a character takes: CJK ideographs and full-width forms are two."""
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
 def _shorten(text: str) -> str:
-    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
+    """The label cut to one line of the chart, counting a Chinese character as two."""
+    if sum(map(_width, text)) <= LABEL_WIDTH:
+        return text
+    kept, used = [], 0
+    for char in text:
+        used += _width(char)
+        if used > LABEL_WIDTH - 1:
+            break
+        kept.append(char)
+    return "".join(kept).rstrip() + "…"
 
 
 def drivers_chart(
     drivers: Sequence[Mapping[str, Any]],
     value_text: Sequence[str],
     cause_text: Sequence[str],
+    testid: str = "actionable-chart",
 ) -> Markup:
     """Bars of the drivers' effects on expected loss, labelled in plain language.
 
@@ -106,9 +119,10 @@ def drivers_chart(
     height = max(row * len(drivers), row)
     mid, half = WIDTH / 2, WIDTH / 2 - 10
     longest = max((abs(float(d["log_effect"])) for d in drivers), default=1.0) or 1.0
+    title = _("What moves your expected loss")
     parts = [
         f'<svg viewBox="0 0 {WIDTH} {height + 4}" class="chart drivers" role="img" '
-        'aria-label="What moves your expected loss" data-testid="drivers-chart">',
+        f'aria-label="{escape(title)}" data-testid="{testid}">',
     ]
     for i, (d, shown, through) in enumerate(zip(drivers, value_text, cause_text, strict=True)):
         y = i * row
@@ -117,14 +131,20 @@ def drivers_chart(
         raises = effect > 0
         left = mid if raises else mid - length
         pct = float(d["effect_pct"])
-        note = f"{'+' if pct > 0 else '−'}{abs(pct):.0f}% {'more' if raises else 'less'} loss"
-        label = f"{d['label']}: {shown}"
+        change = f"{'+' if pct > 0 else '−'}{percent(abs(pct))}"
+        note = (
+            _("%(change)s more loss", change=change)
+            if raises
+            else _("%(change)s less loss", change=change)
+        )
+        label = _("%(label)s: %(value)s", label=d["label"], value=shown)
+        whole = _("%(label)s, %(cause)s", label=label, cause=through)  # the label's tooltip
         note_x, note_anchor = (mid - 6, "end") if raises else (mid + 6, "start")
         parts += [
             # the middle line only beside the bar: the cause line below may cross it
             f'<line class="axis" x1="{mid}" y1="{y + 22}" x2="{mid}" y2="{y + 42}"/>',
-            f'<text class="bar-label" x="4" y="{y + 17}"><title>{escape(label)}, '
-            f"{escape(through)}</title>{escape(_shorten(label))}</text>",
+            f'<text class="bar-label" x="4" y="{y + 17}"><title>{escape(whole)}</title>'
+            f"{escape(_shorten(label))}</text>",
             f'<rect class="bar {"raises" if raises else "lowers"}" x="{left:.1f}" y="{y + 24}" '
             f'width="{max(length, 1.0):.1f}" height="{bar}"/>',
             f'<text class="bar-note" x="{note_x:.1f}" y="{y + 37}" text-anchor="{note_anchor}">'

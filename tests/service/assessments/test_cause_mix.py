@@ -93,7 +93,8 @@ def test_result_page_shows_where_the_loss_comes_from_largest_first(client: Flask
     ]
     assert order == sorted(order)
     # The one driver, past incidents, moves the claim rate of every cause.
-    chart = re.search(r'<svg[^>]*data-testid="drivers-chart".*?</svg>', html, re.S)
+    # (a size-and-context field: the baseline chart inside the drivers section)
+    chart = re.search(r'<section[^>]*data-testid="drivers-chart".*?</section>', html, re.S)
     assert chart and "mostly through ransomware" in chart.group(0)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import MODEL_FIELDS
 from models.underwriting.assessment import CityAssessor
-from models.underwriting.quote_engine import QuoteEngine, load_quote_engine
+from models.underwriting.quote_engine import QuoteEngine
 from service.assessments.cause_mix import CAUSE_LABELS
 from service.assessments.form import parse_answers
 from service.assessments.views import AssessmentSchema
@@ -42,18 +41,6 @@ ANSWERS = {
     "monitoring_24x7": False,
     "edr_coverage_pct": 60.0,
 }
-
-
-@pytest.fixture(scope="module")
-def engine(trained_registry) -> QuoteEngine:  # type: ignore[no-untyped-def]
-    return load_quote_engine(str(trained_registry.root))
-
-
-@pytest.fixture
-def app(database_url: str, engine: QuoteEngine) -> Iterator[Flask]:
-    application = make_app(database_url, POLISURE_QUOTE_ENGINE=engine)
-    yield application
-    application.extensions["polisure.db"].dispose()
 
 
 def _row_counts(url: str) -> dict[str, int]:
