@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
 
     from service import cli
-    from service.access import ratelimit
+    from service.access import key_cache, ratelimit
     from service.assessments import page as assess_page
     from service.assessments import views as assessments
     from service.book import analysis as book_analysis
@@ -56,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     book_analysis.init_app(app)
     drift_metrics.init_app(app)
     ratelimit.init_app(app)
+    key_cache.init_app(app)
     assessments.init_app(app)
     api = init_api(app)
     for blueprint in (quotes.blp, book.blp, health.blp, models_api.blp, assessments.blp):

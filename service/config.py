@@ -50,6 +50,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         ),
         # Per API key (or per client address without a key); "a;b" for several.
         "POLISURE_RATE_LIMIT": env.get("POLISURE_RATE_LIMIT", "600 per minute;30 per second"),
+        # Seconds a worker trusts a valid key's lookup: a revocation is honoured within it.
+        "POLISURE_KEY_CACHE_SECONDS": float(env.get("POLISURE_KEY_CACHE_SECONDS") or 2.0),
         # Requests with an invalid key, per client address (service.access.auth_failures).
         "POLISURE_AUTH_FAILURE_LIMIT": env.get("POLISURE_AUTH_FAILURE_LIMIT", "20 per minute"),
         # The public self-assessment (no key, ~30 ms of model work each): per client address.
