@@ -58,6 +58,32 @@ def _feature_to_field_matrix() -> np.ndarray:
 _FEATURE_TO_FIELD = _feature_to_field_matrix()
 
 
+def _field_gather() -> tuple[np.ndarray, np.ndarray]:
+    """Per field, its features' columns and weights, padded with weight 0: (fields, most)."""
+    columns = [np.flatnonzero(_FEATURE_TO_FIELD[:, j]) for j in range(len(MODEL_FIELDS))]
+    most = max(len(c) for c in columns)
+    index = np.zeros((len(columns), most), dtype=np.int64)
+    weight = np.zeros((len(columns), most))
+    for j, c in enumerate(columns):
+        index[j, : len(c)] = c
+        weight[j, : len(c)] = _FEATURE_TO_FIELD[c, j]
+    return index, weight
+
+
+_FIELD_INDEX_PADDED, _FIELD_WEIGHT_PADDED = _field_gather()
+
+
+def _to_fields(by_feature: np.ndarray) -> np.ndarray:
+    """(..., features) -> (..., fields) by _FEATURE_TO_FIELD, each field's sum on its own.
+
+    The same as ``by_feature @ _FEATURE_TO_FIELD`` up to rounding, but a row's
+    numbers never depend on the other rows (a BLAS product may block rows), so
+    a batch item's drivers equal its single quote's bit for bit.
+    """
+    gathered = by_feature[..., _FIELD_INDEX_PADDED] * _FIELD_WEIGHT_PADDED
+    return gathered.sum(axis=-1)
+
+
 @dataclass(frozen=True)
 class Driver:
     """One field's effect on this city's expected loss."""
@@ -94,7 +120,7 @@ def field_log_effects(model: LossModel, losses: CauseLosses, features: np.ndarra
     sev = sev.reshape(n, k, -1)[:, :, :f]  # the cause columns and the bias are left out
     annual = losses.annual_ground_up_loss_by_cause()
     share = annual / annual.sum(axis=1, keepdims=True)
-    by_cause = (share[:, :, np.newaxis] * (rate + sev)) @ _FEATURE_TO_FIELD  # (n, K, fields)
+    by_cause = _to_fields(share[:, :, np.newaxis] * (rate + sev))  # (n, K, fields)
     strongest = np.argmax(np.abs(by_cause), axis=1)  # (n, fields)
     return FieldEffects(by_cause.sum(axis=1), np.array(CLAIM_CAUSES, dtype=object)[strongest])
 

@@ -46,7 +46,13 @@ from threadpoolctl import threadpool_limits
 from models.scoring.booster_params import BoosterParams
 from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
 from models.scoring.glm_inputs import GlmInputs
-from models.scoring.tree_predictor import Forest, group_contributions, group_margins, try_compile
+from models.scoring.tree_predictor import (
+    FAST_PATH_MAX_ROWS,
+    Forest,
+    group_contributions,
+    group_margins,
+    try_compile,
+)
 from models.spec.contract import CLAIM_CAUSES
 
 CAUSE_COUNT = len(CLAIM_CAUSES)
@@ -167,8 +173,17 @@ class SignedStart:
     penalty: np.ndarray  # (K,), chosen on the validation policies
 
     def log_rates(self, features: np.ndarray) -> np.ndarray:
-        """(rows, K) log claims per policy-year of the start alone."""
-        return self.inputs.transform(features) @ self.coef.T + self.intercept
+        """(rows, K) log claims per policy-year of the start alone.
+
+        Up to FAST_PATH_MAX_ROWS rows (a quote, a batch of quotes) each row's
+        sum runs on its own, in one order, so a city's rates are the same bit
+        for bit alone or in a batch (a BLAS product may block rows together).
+        """
+        z = self.inputs.transform(features)
+        if len(z) <= FAST_PATH_MAX_ROWS:
+            terms = np.ascontiguousarray(z)[:, np.newaxis, :] * self.coef[np.newaxis, :, :]
+            return terms.sum(axis=2) + self.intercept
+        return z @ self.coef.T + self.intercept
 
 
 @dataclass(frozen=True)
