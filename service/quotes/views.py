@@ -1,4 +1,4 @@
-"""POST /v1/quotes and GET /v1/quotes/{quote_id}: decode, call the domain, encode."""
+"""POST /v1/quotes, POST /v1/quotes/batch and GET /v1/quotes/{quote_id}: decode, call the domain, encode."""
 
 from __future__ import annotations
 
@@ -14,8 +14,14 @@ from service.engine.slot import get_engine
 from service.http.api import Blueprint, document_errors
 from service.http.errors import ApiError, ErrorSchema
 from service.ops.metrics import count_quote
-from service.quotes.schemas import IdempotencyHeaderSchema, QuoteRequestSchema, QuoteSchema
-from service.quotes.store import find_quote, issue_quote
+from service.quotes.schemas import (
+    IdempotencyHeaderSchema,
+    QuoteBatchRequestSchema,
+    QuoteBatchSchema,
+    QuoteRequestSchema,
+    QuoteSchema,
+)
+from service.quotes.store import find_quote, issue_quote, issue_quotes
 from service.storage.db import get_db
 
 blp = Blueprint("quotes", __name__, url_prefix="/v1/quotes", description="Insurer quotes")
@@ -78,6 +84,61 @@ class Quotes(MethodView):
             201,
             {
                 "Location": f"/v1/quotes/{issued.quote_id}",
+                "Idempotent-Replayed": "true" if issued.replayed else "false",
+                "X-Model-Version": model_version,
+            },
+        )
+
+
+@blp.route("/batch")
+class QuoteBatch(MethodView):
+    @blp.doc(security=SECURITY)
+    @require_role("insurer")
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.arguments(QuoteBatchRequestSchema)
+    @blp.response(201, QuoteBatchSchema)
+    @blp.alt_response(
+        409, schema=ErrorSchema, description="Idempotency-Key reused with another body."
+    )
+    @blp.alt_response(
+        503,
+        schema=ErrorSchema,
+        description="storage_unavailable: the quotes could not be stored; none was issued.",
+    )
+    @document_errors(blp, 400, 401, 403, 413, 429)
+    def post(self, headers: dict[str, Any], body: dict[str, Any]) -> Response:
+        """Quote up to 1,000 cities at once and store every quote
+
+        201 with `{"quotes": [...]}` in the order sent, each as POST
+        /v1/quotes returns it (its own `quote_id`, stored, fetchable), with
+        the item's `reference` echoed. Any invalid item is a 422 naming
+        `quotes.<index>.exposure.<field>`, and then nothing is stored: the
+        quotes are stored in one transaction. Idempotency-Key works as for
+        one quote.
+        """
+        engine = get_engine()  # one model version for the whole batch
+        tenant_id = current_principal().tenant_id
+        analyst = book_analyst(engine)
+        issued = issue_quotes(
+            get_db(),
+            engine,
+            tenant_id,
+            body["quotes"],
+            headers.get("idempotency_key"),
+            impact=lambda quote_id, exposure, policy: analyst.portfolio_impact(
+                tenant_id, quote_id, exposure, policy
+            ),
+        )
+        if issued.replayed:
+            model_version = json.loads(issued.response_json)["quotes"][0]["model_version"]
+        else:
+            for decision in issued.decisions:
+                count_quote(decision)
+            model_version = engine.model_version
+        return _json(
+            issued.response_json,
+            201,
+            {
                 "Idempotent-Replayed": "true" if issued.replayed else "false",
                 "X-Model-Version": model_version,
             },
