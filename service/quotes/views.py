@@ -10,6 +10,7 @@ from flask.views import MethodView
 
 from service.access.auth import SECURITY, current_principal, require_role
 from service.book.analysis import book_analyst
+from service.book.store import in_force_count
 from service.engine.slot import get_engine
 from service.http.api import Blueprint, document_errors
 from service.http.errors import ApiError, ErrorSchema
@@ -119,13 +120,17 @@ class QuoteBatch(MethodView):
         engine = get_engine()  # one model version for the whole batch
         tenant_id = current_principal().tenant_id
         analyst = book_analyst(engine)
+        # An empty book (most tenants) is known from one query, not one per city.
+        _, in_force = in_force_count(get_db(), tenant_id)
         issued = issue_quotes(
             get_db(),
             engine,
             tenant_id,
             body["quotes"],
             headers.get("idempotency_key"),
-            impact=lambda quote_id, exposure, policy: analyst.portfolio_impact(
+            impact=None
+            if in_force == 0
+            else lambda quote_id, exposure, policy: analyst.portfolio_impact(
                 tenant_id, quote_id, exposure, policy
             ),
         )
