@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from service.config import BATCH_MAX_BODY_BYTES, MAX_BODY_BYTES
 from service.storage.db import get_db
 from service.storage.tables import Quote
+from tests.support.apps import make_app
 from tests.support.city import quote_body
 from tests.support.fake_engine import FakeQuoteEngine
 
@@ -195,3 +196,40 @@ def test_roles_and_keys_hold_for_the_batch(
     assert client.post(URL, json={"quotes": [_item(0)]}).status_code == 401
     admin = {"Authorization": f"Bearer {make_key('acme', 'admin')}"}
     assert _post(client, admin, [_item(0)]).status_code == 403
+
+
+def test_on_a_book_each_item_carries_the_change_binding_it_makes(
+    database_url: str, tmp_path
+) -> None:
+    """The oracle of tests/service/book/test_impact.py: binding the item moves the book's
+    figures by its quoted deltas (common random numbers), for an item of a batch too."""
+    app = make_app(
+        database_url,
+        POLISURE_BOOK_CACHE_DIR=str(tmp_path / "book-cache"),
+        POLISURE_BOOK_YEARS=2_000,
+        POLISURE_BOOK_SEED=11,
+    )
+    client = app.test_client()
+    runner = app.test_cli_runner()
+    key = runner.invoke(args=["keys", "create", "--tenant", "acme", "--role", "insurer"])
+    auth = {"Authorization": f"Bearer {key.stdout.strip().splitlines()[-1]}"}
+    first = _item(0)
+    first["exposure"]["vendors"] = ["Nimbus"]
+    empty = _post(client, auth, [first]).get_json()["quotes"][0]
+    assert "portfolio_impact" not in empty  # an empty book: no impact
+    assert client.post(f"/v1/quotes/{empty['quote_id']}/bind", headers=auth).status_code == 201
+    items = [_item(1), _item(2)]
+    for item in items:
+        item["exposure"]["vendors"] = ["Nimbus Cloud", "GridWorks SCADA"]
+    quotes = _post(client, auth, items).get_json()["quotes"]
+    assert all("portfolio_impact" in q for q in quotes)
+    before = client.get("/v1/book/accumulation", headers=auth).get_json()
+    assert client.post(f"/v1/quotes/{quotes[1]['quote_id']}/bind", headers=auth).status_code == 201
+    after = client.get("/v1/book/accumulation", headers=auth).get_json()
+    impact = quotes[1]["portfolio_impact"]
+    moved = after["aal_usd"] - before["aal_usd"]
+    assert impact["delta_aal_usd"] == pytest.approx(moved, rel=1e-9, abs=1e-6)
+    moved_tail = after["ep"]["aep"]["200"] - before["ep"]["aep"]["200"]
+    assert impact["delta_aep_200_usd"] == pytest.approx(moved_tail, rel=1e-9, abs=1e-6)
+    assert impact["delta_aal_usd"] > 0
+    app.extensions["polisure.db"].dispose()
