@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from flask import Response
 from flask.views import MethodView
+from marshmallow import Schema
 
 from service.access.auth import SECURITY, current_principal, require_role
 from service.book.analysis import book_analyst
@@ -35,27 +37,42 @@ QUOTE_REQUEST = QuoteRequestSchema()
 QUOTE_BATCH_REQUEST = QuoteBatchRequestSchema()
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _issuing(request: Schema, response: type[Schema], unstored: str) -> Callable[[F], F]:
+    """What POST /v1/quotes and /batch share: an insurer key, the Idempotency-Key header,
+    the body schema, a 201 and the documented errors (409, 503 and the usual ones)."""
+
+    def decorate(view: F) -> F:
+        view = document_errors(blp, 400, 401, 403, 413, 429)(view)
+        view = blp.alt_response(
+            503, schema=ErrorSchema, description=f"storage_unavailable: {unstored}"
+        )(view)
+        view = blp.alt_response(
+            409, schema=ErrorSchema, description="Idempotency-Key reused with another body."
+        )(view)
+        view = blp.response(201, response)(view)
+        view = blp.arguments(request)(view)
+        view = blp.arguments(IDEMPOTENCY_HEADERS, location="headers")(view)
+        view = require_role("insurer")(view)
+        return cast(F, blp.doc(security=SECURITY)(view))
+
+    return decorate
+
+
 def _json(text: str, status: int, headers: dict[str, str] | None = None) -> Response:
     return Response(text, status=status, mimetype="application/json", headers=headers)
 
 
 @blp.route("")
 class Quotes(MethodView):
-    @blp.doc(security=SECURITY)
-    @require_role("insurer")
-    @blp.arguments(IDEMPOTENCY_HEADERS, location="headers")
-    @blp.arguments(QUOTE_REQUEST)
-    @blp.response(201, QuoteSchema)
-    @blp.alt_response(
-        409, schema=ErrorSchema, description="Idempotency-Key reused with another body."
+    @_issuing(
+        QUOTE_REQUEST,
+        QuoteSchema,
+        "the quote (or the book it is priced against) could not be stored or read; "
+        "no quote was issued.",
     )
-    @blp.alt_response(
-        503,
-        schema=ErrorSchema,
-        description="storage_unavailable: the quote (or the book it is priced against) "
-        "could not be stored or read; no quote was issued.",
-    )
-    @document_errors(blp, 400, 401, 403, 413, 429)
     def post(self, headers: dict[str, Any], body: dict[str, Any]) -> Response:
         """Price a policy for a city and store the quote
 
@@ -100,20 +117,11 @@ class Quotes(MethodView):
 
 @blp.route("/batch")
 class QuoteBatch(MethodView):
-    @blp.doc(security=SECURITY)
-    @require_role("insurer")
-    @blp.arguments(IDEMPOTENCY_HEADERS, location="headers")
-    @blp.arguments(QUOTE_BATCH_REQUEST)
-    @blp.response(201, QuoteBatchSchema)
-    @blp.alt_response(
-        409, schema=ErrorSchema, description="Idempotency-Key reused with another body."
+    @_issuing(
+        QUOTE_BATCH_REQUEST,
+        QuoteBatchSchema,
+        "the quotes could not be stored (or the book read); none was issued.",
     )
-    @blp.alt_response(
-        503,
-        schema=ErrorSchema,
-        description="storage_unavailable: the quotes could not be stored; none was issued.",
-    )
-    @document_errors(blp, 400, 401, 403, 413, 429)
     def post(self, headers: dict[str, Any], body: dict[str, Any]) -> Response:
         """Quote up to 1,000 cities at once and store every quote
 
