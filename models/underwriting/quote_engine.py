@@ -190,7 +190,10 @@ def load_quote_engine(models_dir: str | None = None, version: str | None = None)
     """The engine for the active bundle (or ``version``) and the shipped rating plan.
 
     Boosters run on one thread: each gunicorn worker is one process, and
-    several workers each using every core collapse throughput.
+    several workers each using every core collapse throughput. Their trees
+    are compiled for the numpy walk here (models/scoring/tree_predictor.py).
     """
     bundle = Registry(models_dir).load(version, nthread=1)
+    # the boosters' trees read into the numpy walk now, not on the first quote
+    _ = bundle.model.frequency.forest, bundle.model.severity.forest
     return QuoteEngine(bundle, shipped_rating_plan())
