@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
 
     from service import cli
-    from service.access import ratelimit
+    from service.access import key_cache, ratelimit
     from service.assessments import language
     from service.assessments import page as assess_page
     from service.assessments import views as assessments
@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     book_analysis.init_app(app)
     drift_metrics.init_app(app)
     ratelimit.init_app(app)
+    key_cache.init_app(app)
     assessments.init_app(app)
     language.init_app(app)  # Flask-Babel: the /assess page in English or Chinese
     api = init_api(app)

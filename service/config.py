@@ -17,6 +17,8 @@ DEFAULT_INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
 
 #: Largest request body accepted, in bytes (a full exposure is about 3 KiB).
 MAX_BODY_BYTES = 256 * 1024
+#: Largest body of POST /v1/quotes/batch: 1,000 cities of ~3 KiB plus vendors lists.
+BATCH_MAX_BODY_BYTES = 8 * 1024 * 1024
 
 #: Simulated years of a book's accumulation (CONTRACT §7's default), and its fixed seed:
 #: the same book, catalog, years and seed give the same figures, so the seed never varies.
@@ -50,6 +52,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         ),
         # Per API key (or per client address without a key); "a;b" for several.
         "POLISURE_RATE_LIMIT": env.get("POLISURE_RATE_LIMIT", "600 per minute;30 per second"),
+        # Seconds a worker trusts a valid key's lookup: a revocation is honoured within it.
+        "POLISURE_KEY_CACHE_SECONDS": float(env.get("POLISURE_KEY_CACHE_SECONDS") or 2.0),
         # Requests with an invalid key, per client address (service.access.auth_failures).
         "POLISURE_AUTH_FAILURE_LIMIT": env.get("POLISURE_AUTH_FAILURE_LIMIT", "20 per minute"),
         # The public self-assessment (no key, ~30 ms of model work each): per client address.
@@ -64,7 +68,9 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "POLISURE_BOOK_YEARS": int(env.get("POLISURE_BOOK_YEARS") or BOOK_YEARS),
         "POLISURE_BOOK_SEED": int(env.get("POLISURE_BOOK_SEED") or BOOK_SEED),
         "POLISURE_QUOTE_VALID_DAYS": int(env.get("POLISURE_QUOTE_VALID_DAYS") or QUOTE_VALID_DAYS),
-        "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
+        # service.http.body_limit sets MAX_CONTENT_LENGTH to the larger of the two
+        "POLISURE_BODY_LIMIT_BYTES": MAX_BODY_BYTES,
+        "POLISURE_BATCH_BODY_LIMIT_BYTES": BATCH_MAX_BODY_BYTES,
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/",
         "OPENAPI_JSON_PATH": "openapi.json",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -114,7 +114,13 @@ class CauseQuote:
     expected_loss_usd: float
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _fields_of(self)
+
+
+def _fields_of(value: Any) -> dict[str, Any]:
+    """A flat dataclass's fields as a dict: what ``asdict`` gives it, without its deep copy
+    (``asdict`` recursed through every number of every quote: 5% of a batch's time)."""
+    return {f.name: getattr(value, f.name) for f in fields(value)}
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,11 @@ class PricingResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (reasons and causes as lists of dicts)."""
-        out = asdict(self)
+        out = _fields_of(self)
+        breakdown = _fields_of(self.premium_breakdown)
+        breakdown["coverage_expected_loss_usd"] = dict(breakdown["coverage_expected_loss_usd"])
+        out["premium_breakdown"] = breakdown
+        out["loss_exceedance"] = dict(self.loss_exceedance)
         out["decision_reasons"] = [r.to_dict() for r in self.decision_reasons]
         out["causes"] = [c.to_dict() for c in self.causes]
         return out

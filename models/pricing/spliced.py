@@ -57,6 +57,17 @@ def _check(
     z = np.asarray(z_u, dtype=np.float64)
     shape = np.asarray(xi, dtype=np.float64)
     scale = np.asarray(b, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        threshold = np.exp(m + s * z)
+        # One reduction for every rule (a quote checks its causes a dozen times):
+        # a finite mu + sigma z with sigma > 0 means mu, sigma and z_u are finite.
+        valid = (
+            np.isfinite(m + s * z) & (s > 0) & np.isfinite(threshold)
+            & (shape < 1) & np.isfinite(shape) & (scale > 0) & np.isfinite(scale)
+        )  # fmt: skip
+    if bool(valid.all()):
+        return _Spliced(m, s, shape, scale, threshold, ndtr(-z))
+    # some rule is broken: find which, to name it
     if not np.all(np.isfinite(m)):
         raise ValueError(f"mu must be finite (got {mu!r})")
     if not np.all(np.isfinite(s) & (s > 0)):

@@ -17,8 +17,11 @@ moves most is the one with the largest weighted contribution.
 Exact TreeSHAP costs several ms per row for a few hundred trees; drivers use
 XGBoost's Saabas path attribution instead (``approx_contribs=True``), about
 six times cheaper and, like TreeSHAP, exact in sum; only how that sum is
-split between correlated features differs. The cause one-hot columns of the
-severity booster are the cause's own level, not a field, and are left out.
+split between correlated features differs. For a quote or a batch the
+contributions come from the numpy walk of the boosters' own trees
+(models/scoring/tree_predictor.py, equal to XGBoost's to float32
+precision). The cause one-hot columns of the severity booster are the
+cause's own level, not a field, and are left out.
 
 A field's effect is the sum over its features; a derived feature built from
 several fields is shared equally between them. ``effect_usd`` says how much of
@@ -29,16 +32,14 @@ exp(-effect)), negative when the field lowers it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
-import xgboost as xgb
 
 from models.pricing.cause_losses import CauseLosses
 from models.scoring.features import FEATURE_NAMES, FEATURES
 from models.scoring.loss_model import LossModel
-from models.scoring.severity import SEVERITY_FEATURE_NAMES, every_cause
 from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import FIELDS_BY_NAME, MODEL_FIELDS
 
@@ -57,6 +58,32 @@ def _feature_to_field_matrix() -> np.ndarray:
 _FEATURE_TO_FIELD = _feature_to_field_matrix()
 
 
+def _field_gather() -> tuple[np.ndarray, np.ndarray]:
+    """Per field, its features' columns and weights, padded with weight 0: (fields, most)."""
+    columns = [np.flatnonzero(_FEATURE_TO_FIELD[:, j]) for j in range(len(MODEL_FIELDS))]
+    most = max(len(c) for c in columns)
+    index = np.zeros((len(columns), most), dtype=np.int64)
+    weight = np.zeros((len(columns), most))
+    for j, c in enumerate(columns):
+        index[j, : len(c)] = c
+        weight[j, : len(c)] = _FEATURE_TO_FIELD[c, j]
+    return index, weight
+
+
+_FIELD_INDEX_PADDED, _FIELD_WEIGHT_PADDED = _field_gather()
+
+
+def _to_fields(by_feature: np.ndarray) -> np.ndarray:
+    """(..., features) -> (..., fields) by _FEATURE_TO_FIELD, each field's sum on its own.
+
+    The same as ``by_feature @ _FEATURE_TO_FIELD`` up to rounding, but a row's
+    numbers never depend on the other rows (a BLAS product may block rows), so
+    a batch item's drivers equal its single quote's bit for bit.
+    """
+    gathered = by_feature[..., _FIELD_INDEX_PADDED] * _FIELD_WEIGHT_PADDED
+    return gathered.sum(axis=-1)
+
+
 @dataclass(frozen=True)
 class Driver:
     """One field's effect on this city's expected loss."""
@@ -71,7 +98,8 @@ class Driver:
     cause: str  # the claim cause whose loss the field moves most
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # asdict's deep copy of every field cost more than the drivers themselves
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
@@ -82,26 +110,18 @@ class FieldEffects:
     main_cause: np.ndarray  # (rows, fields) of str
 
 
-def _contribs(booster: xgb.Booster, features: np.ndarray, names: list[str]) -> np.ndarray:
-    # nthread=1: a DMatrix of one row built with every core costs ms in thread start-up
-    matrix = xgb.DMatrix(features, feature_names=names, nthread=1)
-    return np.asarray(booster.predict(matrix, pred_contribs=True, approx_contribs=True), np.float64)
-
-
 def field_log_effects(model: LossModel, losses: CauseLosses, features: np.ndarray) -> FieldEffects:
     """Per-field effects on log expected ground-up loss (see the module docstring)."""
     n, k, f = len(features), len(CLAIM_CAUSES), len(FEATURE_NAMES)
     start = model.frequency.start
     z = start.inputs.transform(features)
     rate = z[:, np.newaxis, :] * start.coef[np.newaxis, :, :]  # the start's part, (n, K, F)
-    for c, booster in enumerate(model.frequency.boosters):
-        if booster.num_boosted_rounds() > 0:
-            rate[:, c, :] += _contribs(booster, features, list(FEATURE_NAMES))[:, :f]
-    sev = _contribs(model.severity.booster, every_cause(features), list(SEVERITY_FEATURE_NAMES))
+    rate += model.frequency.tree_contributions(features)[:, :, :f]
+    sev = model.severity.tree_contributions(features)
     sev = sev.reshape(n, k, -1)[:, :, :f]  # the cause columns and the bias are left out
     annual = losses.annual_ground_up_loss_by_cause()
     share = annual / annual.sum(axis=1, keepdims=True)
-    by_cause = (share[:, :, np.newaxis] * (rate + sev)) @ _FEATURE_TO_FIELD  # (n, K, fields)
+    by_cause = _to_fields(share[:, :, np.newaxis] * (rate + sev))  # (n, K, fields)
     strongest = np.argmax(np.abs(by_cause), axis=1)  # (n, fields)
     return FieldEffects(by_cause.sum(axis=1), np.array(CLAIM_CAUSES, dtype=object)[strongest])
 

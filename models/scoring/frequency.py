@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import xgboost as xgb
@@ -45,6 +46,13 @@ from threadpoolctl import threadpool_limits
 from models.scoring.booster_params import BoosterParams
 from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
 from models.scoring.glm_inputs import GlmInputs
+from models.scoring.tree_predictor import (
+    FAST_PATH_MAX_ROWS,
+    Forest,
+    group_contributions,
+    group_margins,
+    try_compile,
+)
 from models.spec.contract import CLAIM_CAUSES
 
 CAUSE_COUNT = len(CLAIM_CAUSES)
@@ -165,8 +173,17 @@ class SignedStart:
     penalty: np.ndarray  # (K,), chosen on the validation policies
 
     def log_rates(self, features: np.ndarray) -> np.ndarray:
-        """(rows, K) log claims per policy-year of the start alone."""
-        return self.inputs.transform(features) @ self.coef.T + self.intercept
+        """(rows, K) log claims per policy-year of the start alone.
+
+        Up to FAST_PATH_MAX_ROWS rows (a quote, a batch of quotes) each row's
+        sum runs on its own, in one order, so a city's rates are the same bit
+        for bit alone or in a batch (a BLAS product may block rows together).
+        """
+        z = self.inputs.transform(features)
+        if len(z) <= FAST_PATH_MAX_ROWS:
+            terms = np.ascontiguousarray(z)[:, np.newaxis, :] * self.coef[np.newaxis, :, :]
+            return terms.sum(axis=2) + self.intercept
+        return z @ self.coef.T + self.intercept
 
 
 @dataclass(frozen=True)
@@ -181,13 +198,19 @@ class FrequencyModel:
     def log_rates(self, features: np.ndarray) -> np.ndarray:
         """(rows, K) log claims per policy-year of each cause."""
         _check_matrix(features)
-        start = self.start.log_rates(features)
-        out = np.empty_like(start)
-        for k, booster in enumerate(self.boosters):
-            # base_score 1.0 is a margin of 0: the trees' margin is their sum alone
-            trees = booster.inplace_predict(features, predict_type="margin")
-            out[:, k] = start[:, k] + np.asarray(trees, dtype=np.float64)
-        return out + np.log(self.balance_factors)
+        # base_score 1.0 is a margin of 0: the trees' margin is their sum alone
+        trees = group_margins(self.boosters, self.forest, features)
+        return self.start.log_rates(features) + trees + np.log(self.balance_factors)
+
+    @cached_property
+    def forest(self) -> Forest | None:
+        """Every cause's trees in one numpy walk (models/scoring/tree_predictor.py), read once."""
+        return try_compile(self.boosters)
+
+    def tree_contributions(self, features: np.ndarray) -> np.ndarray:
+        """(rows, K, features + 1) each booster's Saabas contributions, bias last."""
+        _check_matrix(features)
+        return group_contributions(self.boosters, self.forest, features)
 
     def claim_rates(self, features: np.ndarray) -> np.ndarray:
         """(rows, K) expected claims per policy-year of each cause."""

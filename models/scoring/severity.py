@@ -33,6 +33,7 @@ and stored in the bundle.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import xgboost as xgb
@@ -41,6 +42,7 @@ from models.pricing.cause_losses import CAUSE_COUNT, SeverityTails
 from models.scoring.booster_params import BoosterParams
 from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
 from models.scoring.frequency import booster_xgb_params, train_early_stopped
+from models.scoring.tree_predictor import Forest, group_contributions, group_margins, try_compile
 from models.spec.contract import CLAIM_CAUSES
 
 #: Fewer claims than this (training split) cannot support a severity model.
@@ -93,8 +95,16 @@ class SeverityModel:
 
     def raw_claim_mu(self, features: np.ndarray, cause: np.ndarray) -> np.ndarray:
         """The booster's location of each claim's own cause (claims' policy features), (claims,)."""
-        pred = self.booster.inplace_predict(with_cause(features, cause), predict_type="margin")
-        return np.asarray(pred, dtype=np.float64)
+        return group_margins((self.booster,), self.forest, with_cause(features, cause))[:, 0]
+
+    @cached_property
+    def forest(self) -> Forest | None:
+        """The location booster's trees as a numpy walk (models/scoring/tree_predictor.py)."""
+        return try_compile((self.booster,))
+
+    def tree_contributions(self, features: np.ndarray) -> np.ndarray:
+        """(rows x K, features + K + 1) Saabas contributions of every cause's row, bias last."""
+        return group_contributions((self.booster,), self.forest, every_cause(features))[:, 0]
 
     def mu(self, features: np.ndarray) -> np.ndarray:
         """Lognormal body location (log USD) of one loss of each cause, (rows, K)."""

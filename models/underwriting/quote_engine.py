@@ -10,14 +10,16 @@ The service calls :meth:`QuoteEngine.quote`; scoring and pricing come from
 city_pricer.CityPricer, which the self-assessment shares. The class implements the service's
 seam (service.engine.protocol.QuoteEngine, checked by mypy there):
 ``model_version``, ``rating_plan_version``, ``reference_exposures``,
-``quote`` and ``self_assessor``.
+``quote``, ``quote_batch`` (POST /v1/quotes/batch: the cities scored and
+explained in one pass, each item equal to its single quote) and
+``self_assessor``.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,11 +28,11 @@ import numpy as np
 from models.pricing.cause_losses import CauseLosses
 from models.pricing.premium import PolicyTerms
 from models.pricing.rating_plan_reader import shipped_rating_plan
-from models.scoring.explain import drivers_for, field_log_effects
+from models.scoring.explain import Driver, drivers_for, field_log_effects
 from models.spec.contract import CLAIM_CAUSES
 from models.underwriting.assessment import CityAssessor
 from models.underwriting.book_model import BookModel
-from models.underwriting.city_pricer import CityPricer, risk_grade
+from models.underwriting.city_pricer import CityPricer, CityScores, risk_grade
 from models.versions.registry import Registry
 
 
@@ -76,35 +78,91 @@ class QuoteEngine(CityPricer):
         basis; 0 without a book). Raises ValueError (a PricingInputError)
         naming the field for terms pricing cannot accept.
         """
-        terms = PolicyTerms(
-            limit_usd=float(policy["limit_usd"]),
-            retention_usd=float(policy["retention_usd"]),
-            coverages=tuple(policy["coverages"]),
-            period_days=int(policy["period_days"]),
-        )
+        try:
+            return self.quote_batch([(exposure, policy, marginal_tvar_usd)])[0]
+        except QuoteItemError as exc:
+            raise exc.error from None
+
+    def quote_batch(self, items: Sequence[QuoteItem]) -> list[dict[str, Any]]:
+        """The quotes of (exposure, policy, marginal TVaR) items, scored and explained at once.
+
+        Each quote equals the one ``quote`` gives for its item alone, bit for
+        bit: every per-city number is computed row by row (the tree walk,
+        the start's sums, the explanation's sums) and priced on its own.
+        Raises QuoteItemError (a ValueError whose ``fields`` say
+        ``quotes.<i>.policy.<field>``) for the first item pricing refuses.
+        """
+        terms = []
+        for i, item in enumerate(items):
+            try:
+                terms.append(_policy_terms(item[1]))
+            except ValueError as exc:
+                raise QuoteItemError(i, exc) from exc
+        exposures = [item[0] for item in items]
         t0 = time.perf_counter()
-        scores = self.score([exposure])
+        scores = self.score(exposures)
         t1 = time.perf_counter()
-        priced = self.price(scores, 0, exposure, terms, marginal_tvar_usd)
-        t2 = time.perf_counter()
         effects = field_log_effects(self.bundle.model, scores.losses, scores.features)
-        drivers = drivers_for(effects, 0, exposure, priced.expected_loss_usd)
+        t2 = time.perf_counter()
+        quotes, pricing_s = [], 0.0
+        for i, (exposure, _, marginal_tvar_usd) in enumerate(items):
+            p0 = time.perf_counter()
+            try:
+                priced = self.price(scores, i, exposure, terms[i], marginal_tvar_usd)
+            except ValueError as exc:
+                raise QuoteItemError(i, exc) from exc
+            pricing_s += time.perf_counter() - p0
+            drivers = drivers_for(effects, i, exposure, priced.expected_loss_usd)
+            quotes.append(self._quote_body(scores, i, priced.to_dict(), drivers))
         t3 = time.perf_counter()
-        self.last_timings.update(prediction=t1 - t0, pricing=t2 - t1, explanations=t3 - t2)
-        risk_score = float(scores.risk_score[0])
-        pricing = priced.to_dict()
+        n = max(len(items), 1)
+        self.last_timings.update(
+            prediction=(t1 - t0) / n,
+            explanations=(t2 - t1 + t3 - t2 - pricing_s) / n,
+            pricing=pricing_s / n,
+        )
+        return quotes
+
+    def _quote_body(
+        self, scores: CityScores, i: int, pricing: dict[str, Any], drivers: list[Driver]
+    ) -> dict[str, Any]:
+        risk_score = float(scores.risk_score[i])
         return {
             "decision": pricing.pop("decision"),
             "decision_reasons": pricing.pop("decision_reasons"),
             "risk_score": risk_score,
             "risk_grade": risk_grade(risk_score),
-            "claim_rate_per_year": float(scores.claim_rate_per_year[0]),
-            "severity": severity_by_cause(scores.losses.city(0)),
-            "expected_annual_ground_up_loss_usd": float(scores.expected_annual_loss_usd[0]),
+            "claim_rate_per_year": float(scores.claim_rate_per_year[i]),
+            "severity": severity_by_cause(scores.losses.city(i)),
+            "expected_annual_ground_up_loss_usd": float(scores.expected_annual_loss_usd[i]),
             **pricing,
             "rating_plan_sha256": self.plan_sha256,
             "drivers": [d.to_dict() for d in drivers],
         }
+
+
+#: One item of a batch: a validated exposure, its policy terms and its marginal TVaR (USD).
+QuoteItem = tuple[Mapping[str, Any], Mapping[str, Any], float]
+
+
+class QuoteItemError(ValueError):
+    """Pricing refused item ``index`` of a batch; ``fields`` name it as ``quotes.<i>.<field>``."""
+
+    def __init__(self, index: int, error: ValueError) -> None:
+        super().__init__(f"quotes.{index}: {error}")
+        self.index = index
+        self.error = error
+        own = getattr(error, "fields", None) or {}
+        self.fields = {f"quotes.{index}.{name}": messages for name, messages in own.items()}
+
+
+def _policy_terms(policy: Mapping[str, Any]) -> PolicyTerms:
+    return PolicyTerms(
+        limit_usd=float(policy["limit_usd"]),
+        retention_usd=float(policy["retention_usd"]),
+        coverages=tuple(policy["coverages"]),
+        period_days=int(policy["period_days"]),
+    )
 
 
 def severity_by_cause(losses: CauseLosses) -> dict[str, Any]:
@@ -132,7 +190,10 @@ def load_quote_engine(models_dir: str | None = None, version: str | None = None)
     """The engine for the active bundle (or ``version``) and the shipped rating plan.
 
     Boosters run on one thread: each gunicorn worker is one process, and
-    several workers each using every core collapse throughput.
+    several workers each using every core collapse throughput. Their trees
+    are compiled for the numpy walk here (models/scoring/tree_predictor.py).
     """
     bundle = Registry(models_dir).load(version, nthread=1)
+    # the boosters' trees read into the numpy walk now, not on the first quote
+    _ = bundle.model.frequency.forest, bundle.model.severity.forest
     return QuoteEngine(bundle, shipped_rating_plan())

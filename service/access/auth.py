@@ -2,7 +2,9 @@
 
 ``@require_role("insurer")`` answers 401 when the key is missing or unknown
 (or revoked) and 403 when the key's role may not call the view; otherwise the
-caller is in ``g.principal`` (service.access.keys.Principal).
+caller is in ``g.principal`` (service.access.keys.Principal). Valid keys are
+looked up at most once per POLISURE_KEY_CACHE_SECONDS per worker
+(service.access.key_cache): a revocation is honoured within that bound.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, TypeVar, cast
 from flask import g, request
 
 from service.access.auth_failures import count_failure, refuse_if_failing
+from service.access.key_cache import key_cache
 from service.access.keys import Principal, authenticate
 from service.http.errors import ApiError
 from service.storage.db import get_db
@@ -52,6 +55,11 @@ def rate_limit_identity() -> str:
     return "key:" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:32]
 
 
+def _look_up(token: str) -> Principal | None:
+    with get_db().session() as session:
+        return authenticate(session, token)
+
+
 def current_principal() -> Principal:
     principal: Principal = g.principal
     return principal
@@ -69,8 +77,7 @@ def require_role(*roles: str) -> Callable[[F], F]:
                     401, "Missing API key: send 'Authorization: Bearer <key>'.", headers=_CHALLENGE
                 )
             refuse_if_failing()
-            with get_db().session() as session:
-                principal = authenticate(session, token)
+            principal = key_cache().principal(token, lambda: _look_up(token))
             if principal is None:
                 count_failure()
                 raise ApiError(401, "Unknown or revoked API key.", headers=_CHALLENGE)

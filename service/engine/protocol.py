@@ -3,7 +3,8 @@
 The service never prices anything itself. It takes the app's engine
 (service.engine.slot) and uses only what ``QuoteEngine`` names:
 
-- ``quote(exposure, policy)`` for POST /v1/quotes (service.quotes);
+- ``quote(exposure, policy)`` for POST /v1/quotes (service.quotes), and
+  ``quote_batch(items)`` for POST /v1/quotes/batch;
 - ``model_version`` and ``rating_plan_version`` to stamp quotes, /readyz and
   ``polisure_model_info``;
 - ``reference_exposures`` for the drift gauges (service.ops.drift_metrics);
@@ -29,7 +30,7 @@ no reference portfolio and no self-assessment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -75,6 +76,26 @@ class QuoteEngine(Protocol):
         rating plan's capital load; 0 when the tenant has no book.
         """
         ...
+
+    def quote_batch(
+        self, items: Sequence[tuple[dict[str, Any], dict[str, Any], float]]
+    ) -> list[dict[str, Any]]:
+        """The quotes of (exposure, policy, marginal_tvar_usd) items, in order (POST /v1/quotes/batch).
+
+        Each must equal ``quote`` of its item alone. A ValueError for an item
+        that cannot be priced names it in ``fields`` as ``quotes.<i>.<field>``.
+        This default prices one by one; the model's engine scores them at once.
+        """
+        out = []
+        for i, (exposure, policy, marginal_tvar_usd) in enumerate(items):
+            try:
+                out.append(self.quote(exposure, policy, marginal_tvar_usd))
+            except ValueError as exc:
+                own = getattr(exc, "fields", None) or {}
+                error = ValueError(f"quotes.{i}: {exc}")
+                error.fields = {f"quotes.{i}.{k}": v for k, v in own.items()}  # type: ignore[attr-defined]
+                raise error from exc
+        return out
 
     def self_assessor(self) -> SelfAssessor | None:
         """The self-assessment on this engine (built once, then kept); None if it has none."""

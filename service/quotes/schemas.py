@@ -129,6 +129,31 @@ class QuoteRequestSchema(Schema):
             raise ValidationError({"exposure": {"vendors": problems}})
 
 
+#: Most cities in one POST /v1/quotes/batch (CONTRACT §8).
+BATCH_MAX_ITEMS = 1000
+REFERENCE_MAX = 255
+
+
+class QuoteBatchItemSchema(QuoteRequestSchema):
+    """One city of a batch: a quote request and the broker's own ``reference``, echoed back."""
+
+    reference = StrictString(
+        validate=validate.Length(min=1, max=REFERENCE_MAX),
+        metadata={"description": "the caller's reference for this city, echoed in its quote"},
+    )
+
+
+class QuoteBatchRequestSchema(Schema):
+    """Up to 1,000 quote requests, priced together and stored in one transaction."""
+
+    quotes = fields.List(
+        fields.Nested(QuoteBatchItemSchema),
+        required=True,
+        validate=validate.Length(min=1, max=BATCH_MAX_ITEMS),
+        metadata={"description": f"1 to {BATCH_MAX_ITEMS} cities, quoted in this order"},
+    )
+
+
 class IdempotencyHeaderSchema(Schema):
     idempotency_key = StrictString(
         data_key="Idempotency-Key",
@@ -233,4 +258,13 @@ class QuoteSchema(Schema):
             "this city minus the book without it (CONTRACT §7), USD"
         },
     )
+    reference = fields.String(
+        metadata={"description": "batch quotes only: the reference sent with the city"}
+    )
     policy = fields.Nested(PolicySchema, required=True)
+
+
+class QuoteBatchSchema(Schema):
+    """The batch's quotes, in the order of the request, each as POST /v1/quotes returns it."""
+
+    quotes = fields.List(fields.Nested(QuoteSchema), required=True)

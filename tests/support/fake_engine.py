@@ -23,7 +23,8 @@ are simple enough to check by hand:
   access, quote otherwise.
 
 It implements the service's seam explicitly (it subclasses
-service.engine.protocol.QuoteEngine, so mypy checks every member): no
+service.engine.protocol.QuoteEngine, so mypy checks every member; its
+``quote_batch`` is the protocol's default, one ``quote`` per item): no
 reference portfolio (no drift gauges) and no self-assessment (503).
 ``FakeAssessingEngine`` is the same engine with ``FakeSelfAssessor``, for
 testing the self-assessment's HTTP layer and page without a trained model.

@@ -110,10 +110,12 @@ def test_the_effects_are_the_loss_weighted_sum_of_every_causes_contributions(bun
     annual = losses.rate * losses.mean_loss()
     share = annual / annual.sum(axis=1, keepdims=True)
     by_cause = share[:, :, None] * (frequency + severity) @ _field_matrix()
-    np.testing.assert_allclose(effects.log_effects, by_cause.sum(axis=1), rtol=1e-9, atol=1e-12)
+    # XGBoost sums the contributions in float32, the numpy walk in float64
+    # (models/scoring/tree_predictor.py): equal to float32 precision of these ~1-10 sums
+    np.testing.assert_allclose(effects.log_effects, by_cause.sum(axis=1), rtol=1e-6, atol=1e-6)
     # the cause a field moves most: the largest weighted contribution (clear leaders only)
     ordered = np.sort(np.abs(by_cause), axis=1)
-    clear = ordered[:, -1, :] - ordered[:, -2, :] > 1e-9
+    clear = ordered[:, -1, :] - ordered[:, -2, :] > 1e-5
     expected = np.array(CLAIM_CAUSES, dtype=object)[np.argmax(np.abs(by_cause), axis=1)]
     np.testing.assert_array_equal(effects.main_cause[clear], expected[clear])
     assert clear.mean() > 0.5
@@ -152,7 +154,8 @@ def test_a_city_whose_loss_is_one_causes_gets_that_causes_contributions(bundle, 
     fields = _frequency_parts(model, x) @ _field_matrix()  # (rows, K, fields)
     own = fields[:, c, :]
     spread = np.max(np.abs(fields - own[:, None, :]), axis=1)
-    assert np.all(np.abs(effects.log_effects - own) <= rest[:, None] * spread + 1e-12)
+    # + 1e-6: the oracle is XGBoost's float32 sum, the walk's is float64 (tree_predictor.py)
+    assert np.all(np.abs(effects.log_effects - own) <= rest[:, None] * spread + 1e-6)
     assert np.max(np.abs(own)) > 0.1  # the cause's own effects are not all small
     # the cause is named wherever its field effect is not negligible
     visible = np.abs(own) > 1e-3

@@ -233,10 +233,16 @@ def test_docs_script_renders_every_operation_and_a_valid_example(
     methods = {"get", "post", "put", "patch", "delete"}
     assert rendered["ops"] == sum(len(methods & set(item)) for item in spec["paths"].values())
     # The example body the page offers for POST /v1/quotes is a quote the API accepts.
-    # one body per operation that takes one (quotes, assessments), in path order
-    assert len(rendered["bodies"]) == 2
+    # one body per operation that takes one (quotes, quotes/batch, assessments), in path order
+    assert len(rendered["bodies"]) == 3
     example = rendered["bodies"][0]
     response = client.post(
         "/v1/quotes", data=example, headers={**auth, "Content-Type": "application/json"}
     )
     assert response.status_code == 201, response.get_data(as_text=True)
+    batch = client.post(
+        "/v1/quotes/batch",
+        data=rendered["bodies"][1],
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert batch.status_code == 201, batch.get_data(as_text=True)

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select, text
 
 from models.spec.contract import CLAIM_CAUSES
+from service.access.key_cache import key_cache
 from service.quotes.schemas import QuoteSchema
 from service.quotes.store import issue_quote
 from service.storage.db import get_db
@@ -192,8 +193,11 @@ def test_keys_are_stored_hashed_and_revocable(
         stored = " ".join(str(v) for v in session.execute(select(ApiKey.__table__)).one())
     assert key not in stored
     headers = {"Authorization": f"Bearer {key}"}
+    clock = [100.0]
+    key_cache(app).clock = lambda: clock[0]  # a fake clock: the cache's bound, not a sleep
     assert client.get("/v1/quotes/q_x", headers=headers).status_code == 404
     assert runner.invoke(args=["keys", "revoke", key[:12]]).exit_code == 0
+    clock[0] += app.config["POLISURE_KEY_CACHE_SECONDS"]  # the stated bound has passed
     response = client.get("/v1/quotes/q_x", headers=headers)
     assert response.status_code == 401
     assert "revoked" in response.get_json()["error"]["message"]
