@@ -15,6 +15,12 @@ worker of its rank in the sorted worker list, so the quantile sketch and the
 histogram sums see the same data in the same places every run. Against one
 process the boosters differ slightly (XGBoost merges per-worker sketches);
 the README states the tolerance and tests/training/distributed holds it.
+
+``frequency`` and ``severity`` follow models/scoring's ``fit_frequency`` and
+``fit_severity`` step for step except the XGBoost call (a DaskDMatrix and
+``xgboost.dask.train``). The better seam is a trainer argument of those two
+functions; models/scoring is being rewritten elsewhere now, so it waits
+for that change, and until then a change to either fit must be made here too.
 """
 
 from __future__ import annotations
