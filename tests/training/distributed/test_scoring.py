@@ -75,3 +75,18 @@ def test_an_unreachable_scheduler_is_named(
     assert f"cannot reach the scheduler {address}" in err
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_parquet_file_is_scored_by_row_groups(
+    trained_registry, policies_csv, tmp_path, dask_address
+):
+    frame = pd.read_csv(policies_csv, dtype=str, keep_default_na=False)
+    source = tmp_path / "policies.parquet"
+    frame.to_parquet(source, index=False, row_group_size=500)  # 4 partitions
+    single, spread = tmp_path / "one.parquet", tmp_path / "dask.parquet"
+    assert _score(source, single, trained_registry) == 0
+    assert _score(source, spread, trained_registry, "--dask", dask_address) == 0
+    expected, got = pd.read_parquet(single), pd.read_parquet(spread)
+    assert got["policy_id"].tolist() == expected["policy_id"].tolist()
+    numbers = expected.columns.drop("policy_id")
+    np.testing.assert_allclose(got[numbers], expected[numbers], rtol=1e-9, atol=0)
