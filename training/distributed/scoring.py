@@ -141,7 +141,7 @@ def score_on_cluster(
     ref = BundleRef(str(registry.root.resolve()), bundle_version)
     frame = read_partitioned(policies_path)
     parts_dir = out.parent / f".{out.name}.parts-{uuid.uuid4().hex[:12]}"
-    parts_dir.mkdir(parents=True)
+    parts_dir.mkdir()  # no parents: a missing folder of --out is an error, as without --dask
     try:
         with dask_client(address) as client:
             import dask
