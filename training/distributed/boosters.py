@@ -89,11 +89,14 @@ class DaskBoosterFits:
     ) -> Any:
         import xgboost.dask as dxgb
 
-        if margin is None:
-            data, y = self._placed(x, label)
-            return dxgb.DaskDMatrix(self.client, data, y, feature_names=names)
-        data, y, m = self._placed(x, label, margin)
-        return dxgb.DaskDMatrix(self.client, data, y, base_margin=m, feature_names=names)
+        try:  # placing the rows: a worker that left fails the run, naming the scheduler
+            if margin is None:
+                data, y = self._placed(x, label)
+                return dxgb.DaskDMatrix(self.client, data, y, feature_names=names)
+            data, y, m = self._placed(x, label, margin)
+            return dxgb.DaskDMatrix(self.client, data, y, base_margin=m, feature_names=names)
+        except Exception as exc:
+            raise cluster_failure(parse_address(self.address), exc) from exc
 
     def _train(
         self, xgb_params: dict[str, object], dtrain: Any, dvalid: Any, params: BoosterParams
