@@ -37,3 +37,26 @@ def test_train_against_an_unreachable_scheduler_writes_no_bundle(
     assert f"cannot reach the scheduler {address}" in err
     assert "Traceback" not in err
     assert not models.exists() or not any(models.iterdir())
+
+
+def test_a_dying_worker_fails_the_run_naming_the_scheduler():
+    """A worker process that exits mid-task: a ClusterError, not a hang or a traceback."""
+    import os
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    from training.distributed.cluster import ClusterError, gather_all
+
+    # no retry on another worker: the first death is the run's failure
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster, timeout=30) as client,
+    ):
+        address = cluster.scheduler_address
+        doomed = client.submit(os._exit, 1, pure=False)
+        with pytest.raises(ClusterError, match=f"the run on {address} failed"):
+            gather_all(client, [doomed], address, 60.0)
