@@ -36,6 +36,7 @@ from training.evaluation.holdout import (
 )
 from training.fitting.baseline import GlmBaseline, fit_baseline
 from training.fitting.boosters import (
+    BoosterFits,
     FittedModels,
     claims_part,
     fit_models,
@@ -83,6 +84,7 @@ def train_bundle(
     progress: Progress = lambda message: None,
     compare_active: bool = True,
     draw_plots: DrawPlots = draw_here,
+    boosters: BoosterFits | None = None,
 ) -> str:
     """Fit, evaluate and write a new bundle version; return its name.
 
@@ -90,13 +92,15 @@ def train_bundle(
     that the new bundle depends on the data, seed and code alone.
     ``draw_plots`` draws the report's plots, here or in a
     ``training.reports.plot_worker.PlotWorker`` while the bundle is assembled.
+    ``boosters`` fits the XGBoost boosters elsewhere (``train --dask``:
+    training/distributed/boosters.py); default: in this process.
     """
     say = _timed(progress)
     run = TrainingRun(
         policies_path, claims_path, seed, params, truth_path, created_at or datetime.now(UTC)
     )
     book = validate_and_split(run, say)
-    fitted = fit(book, run, say)
+    fitted = fit(book, run, say, boosters)
     model = check_model(book, fitted, draw_plots)
     glm = fit_glm(book, say)
     active = registry if compare_active else None
@@ -137,9 +141,11 @@ def validate_and_split(run: TrainingRun, say: Progress) -> SplitBordereaux:
     return SplitBordereaux(policies, claims, data, parts)
 
 
-def fit(book: SplitBordereaux, run: TrainingRun, say: Progress) -> FittedModels:
+def fit(
+    book: SplitBordereaux, run: TrainingRun, say: Progress, boosters: BoosterFits | None = None
+) -> FittedModels:
     """Frequency and severity boosters, balanced to the training data."""
-    fitted = fit_models(book.data, book.split, run.params, run.seed)
+    fitted = fit_models(book.data, book.split, run.params, run.seed, boosters)
     tails = ", ".join(
         f"{f.label} xi {f.tail.xi:.2f} ({f.tail.exceedances} claims)" for f in fitted.tails
     )

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from scipy.special import ndtri
 
 from models.accumulation.attritional import AttritionalLosses, BlockAttritionalLosses
+from models.accumulation.block_losses import BlockLosses, add_losses, block_losses, no_losses
 from models.accumulation.book import Book, event_footprints
 from models.accumulation.catalog import CatalogEvent, EventCatalog
 from models.accumulation.random_streams import (
@@ -46,8 +47,6 @@ DEFAULT_YEARS = 50_000
 #: book gives the same figures through both without naming a seed.
 DEFAULT_BOOK_SEED = 2026
 _BLOCK_CELLS = 4_000_000  # cities x years held densely at once (32 MB of float64)
-# Up to this many city-years a dense sum of the repeated ones beats sorting them.
-_DENSE_SUM_CELLS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -157,6 +156,69 @@ def _event_hits(
     return city, cols.astype(np.int64), ground_up
 
 
+@dataclass(frozen=True)
+class BookSetup:
+    """What every block of cities shares: the years' occurrences, footprints, policy keys.
+
+    Built once per run (on the client of a cluster run, then shipped to the
+    workers once), so a block's simulation reads it and draws nothing new.
+    """
+
+    years: int
+    seed: int
+    occurrences: list[_Occurrences]
+    footprints: list[IntArray]
+    keys: npt.NDArray[np.uint64]
+
+    @property
+    def total_occurrences(self) -> int:
+        return sum(len(o.year) for o in self.occurrences)
+
+
+def book_setup(book: Book, catalog: EventCatalog, years: int, seed: int) -> BookSetup:
+    """The shared part of a run of ``book``; ValueError for years < 1 or seed < 0."""
+    if years < 1 or seed < 0:
+        raise ValueError("years must be >= 1 and seed >= 0")
+    return BookSetup(
+        years,
+        seed,
+        _occurrences(catalog, years, seed),
+        event_footprints(book, catalog),
+        policy_keys(book.policy_ids),
+    )
+
+
+def city_blocks(policies: int, years: int) -> list[tuple[int, int]]:
+    """The (start, stop) blocks of cities simulated one at a time (dense block x years)."""
+    block = max(1, _BLOCK_CELLS // years)
+    return [(start, min(start + block, policies)) for start in range(0, policies, block)]
+
+
+def simulate_block(
+    setup: BookSetup,
+    book: Book,
+    catalog: EventCatalog,
+    attritional: AttritionalLosses | None,
+    start: int,
+    stop: int,
+) -> BlockLosses:
+    """The paid losses of cities ``start:stop``: a pure function of the run and the block.
+
+    Every draw is keyed by (seed, event, occurrence, policy) or (seed,
+    policy), so a block gives the same losses on whichever worker runs it.
+    """
+    hits = []
+    events = zip(catalog.events, setup.occurrences, setup.footprints, strict=True)
+    for event, occ, cities in events:
+        lo, hi = np.searchsorted(cities, [start, stop])
+        if hi > lo:
+            streams = city_streams(occ.key, setup.keys[cities[lo:hi]])
+            city, number, ground_up = _event_hits(event, occ, streams, cities[lo:hi], book)
+            hits.append((city, occ.year[number], occ.first + number, ground_up))
+    attr = _attritional_block(book, setup.keys, start, stop, setup.years, setup.seed, attritional)
+    return block_losses(book, start, stop, setup.years, setup.total_occurrences, hits, attr)
+
+
 def simulate_book(
     book: Book,
     catalog: EventCatalog,
@@ -164,46 +226,43 @@ def simulate_book(
     seed: int = 0,
     attritional: AttritionalLosses | None = None,
 ) -> YearLossTable:
-    """Simulate ``years`` years of the book; same inputs, same table (bit for bit)."""
-    if years < 1 or seed < 0:
-        raise ValueError("years must be >= 1 and seed >= 0")
-    occurrences = _occurrences(catalog, years, seed)
-    footprints = event_footprints(book, catalog)
-    keys = policy_keys(book.policy_ids)
-    streams = [city_streams(o.key, keys[c]) for o, c in zip(occurrences, footprints, strict=True)]
-    total_occ = sum(len(o.year) for o in occurrences)
-    acc = _Accumulator(years, total_occ)
-    block = max(1, _BLOCK_CELLS // years)
-    for start in range(0, len(book), block):
-        stop = min(start + block, len(book))
-        hits = []
-        events = zip(catalog.events, occurrences, footprints, strict=True)
-        for e, (event, occ, cities) in enumerate(events):
-            lo, hi = np.searchsorted(cities, [start, stop])
-            if hi > lo:
-                city, number, ground_up = _event_hits(
-                    event, occ, streams[e][lo:hi], cities[lo:hi], book
-                )
-                hits.append((city, occ.year[number], occ.first + number, ground_up))
-        attr = _attritional_block(book, keys, start, stop, years, seed, attritional)
-        acc.add_block(book, start, stop, hits, attr)
+    """Simulate ``years`` years of the book; same inputs, same table (bit for bit).
+
+    Block by block, each block's losses added to the run's in block order:
+    the cluster run (training/distributed/accumulation.py) folds the same
+    blocks in the same order with ``add_losses`` and gets the same table.
+    """
+    setup = book_setup(book, catalog, years, seed)
+    total = no_losses(years, setup.total_occurrences)
+    for start, stop in city_blocks(len(book), years):
+        total = add_losses(total, simulate_block(setup, book, catalog, attritional, start, stop))
+    return year_loss_table(setup, book, catalog, total)
+
+
+def year_loss_table(
+    setup: BookSetup, book: Book, catalog: EventCatalog, total: BlockLosses
+) -> YearLossTable:
+    """The run's table from the sum of its blocks' losses."""
+    occurrences = setup.occurrences
     return YearLossTable(
-        years,
-        seed,
+        setup.years,
+        setup.seed,
         catalog.version,
         book.policy_ids,
-        acc.book_loss,
-        _max_by_year(occurrences, acc.occurrence_loss, years),
-        acc.attritional_loss,
+        total.book_loss,
+        _max_by_year(occurrences, total.occurrence_loss, setup.years),
+        total.attritional_loss,
         tuple(e.id for e in catalog.events),
         tuple(e.family for e in catalog.events),
         tuple(e.footprint.vendor for e in catalog.events),
         np.concatenate([np.full(len(o.year), e, dtype=np.int64) for e, o in enumerate(occurrences)])
         if occurrences
         else np.empty(0, dtype=np.int64),
-        np.concatenate([o.year for o in occurrences]),
-        acc.occurrence_loss,
-        *acc.policy_arrays(),
+        np.concatenate([o.year for o in occurrences])
+        if occurrences
+        else np.empty(0, dtype=np.int64),
+        total.occurrence_loss,
+        *total.policy_arrays(),
     )
 
 
@@ -246,96 +305,3 @@ def _max_by_year(occurrences: list[_Occurrences], loss: FloatArray, years: int) 
     if occurrences:
         np.maximum.at(out, np.concatenate([o.year for o in occurrences]), loss)
     return out
-
-
-class _Accumulator:
-    """Sums one block of cities at a time into the book's yearly figures.
-
-    Work is sparse: a record per hit (and per non-zero attritional year);
-    only the block's ground-up totals per city-year are a dense bincount.
-    """
-
-    def __init__(self, years: int, total_occurrences: int) -> None:
-        self.years = years
-        self.book_loss = np.zeros(years)
-        self.attritional_loss = np.zeros(years)
-        self.occurrence_loss = np.zeros(total_occurrences)
-        self._policy: list[npt.NDArray[np.int32]] = []
-        self._year: list[npt.NDArray[np.int32]] = []
-        self._loss: list[FloatArray] = []
-        self._owner: IntArray | None = None  # record number per block city-year (reused)
-
-    def add_block(
-        self,
-        book: Book,
-        start: int,
-        stop: int,
-        hits: list[tuple[IntArray, IntArray, IntArray, FloatArray]],
-        attritional: tuple[IntArray, IntArray, FloatArray] | None,
-    ) -> None:
-        city, year, occ, net = [], [], [], []
-        for c, y, number, ground_up in hits:
-            paid = np.minimum(np.maximum(ground_up - book.retention_usd[c], 0.0), book.limit_usd[c])
-            keep = paid > 0
-            city.append(c[keep])
-            year.append(y[keep])
-            occ.append(number[keep])
-            net.append(paid[keep])
-        if attritional is not None:
-            a_city, a_year, a_paid = attritional
-            city.append(a_city)
-            year.append(a_year)
-            occ.append(np.full(len(a_city), -1, dtype=np.int64))
-            net.append(a_paid)
-        if not city:
-            return
-        c, y, o, x = (np.concatenate(a) for a in (city, year, occ, net))
-        paid = self._within_aggregate(book, (c - start) * self.years + y, c, x, stop - start)
-        self.book_loss += np.bincount(y, paid, minlength=self.years)
-        event = o >= 0
-        self.occurrence_loss += np.bincount(
-            o[event], paid[event], minlength=len(self.occurrence_loss)
-        )
-        self.attritional_loss += np.bincount(y[~event], paid[~event], minlength=self.years)
-        self._policy.append(c.astype(np.int32))
-        self._year.append(y.astype(np.int32))
-        self._loss.append(paid)
-
-    def _within_aggregate(
-        self, book: Book, flat: IntArray, city: IntArray, net: FloatArray, block_cities: int
-    ) -> FloatArray:
-        """Each record's paid loss, pro rata where its city-year exceeds the aggregate limit.
-
-        A lone record of a city-year is already within the limit (each loss is
-        capped at it), so only city-years with two or more records need their
-        total: they are found with a reused (cities x years) buffer of record
-        numbers, not a fresh dense sum per block, and summed in record order
-        (the same sums a dense bincount gives, bit for bit).
-        """
-        cells = block_cities * self.years
-        if self._owner is None or len(self._owner) < cells:
-            self._owner = np.full(cells, -1, dtype=np.int64)
-        owner = self._owner
-        numbers = np.arange(len(flat), dtype=np.int64)
-        owner[flat] = numbers
-        shared = owner[flat] != numbers  # another record of the same city-year wrote last
-        owner[flat[shared]] = -2
-        repeated = np.flatnonzero(owner[flat] == -2)
-        owner[flat] = -1  # leave the buffer clean for the next block
-        paid = net.copy()
-        if len(repeated):
-            if cells <= _DENSE_SUM_CELLS:  # one city (a quote's impact): no sort needed
-                gross = np.bincount(flat[repeated], net[repeated], minlength=cells)
-                gross = gross[flat[repeated]]
-            else:
-                keys, inverse = np.unique(flat[repeated], return_inverse=True)
-                gross = np.bincount(inverse, net[repeated], minlength=len(keys))[inverse]
-            limit = book.limit_usd[city[repeated]]
-            # pro rata under the aggregate limit: gross > 0 wherever a record is
-            paid[repeated] = net[repeated] * (np.minimum(gross, limit) / np.maximum(gross, 1e-300))
-        return paid
-
-    def policy_arrays(self) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], FloatArray]:
-        if not self._policy:
-            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32), np.empty(0)
-        return np.concatenate(self._policy), np.concatenate(self._year), np.concatenate(self._loss)

@@ -8,7 +8,9 @@ figures are those of ``GET /v1/book/accumulation`` for the same book,
 catalog, years and seed; DIR gets summary.json, ept.csv, ylt.csv and
 report.html (training/accumulation_output.py). Stages and their times go to
 stderr; the output folder is the last line of stdout. A malformed book or
-catalog exits 1 with every problem of both named.
+catalog exits 1 with every problem of both named. With ``--dask ADDRESS``
+the city blocks are simulated on the cluster and give the same files
+(training/distributed/accumulation.py).
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from models.accumulation.catalog import (
     load_event_catalog,
     shipped_event_catalog,
 )
+from models.accumulation.run import BookRun
 from models.accumulation.simulation import DEFAULT_BOOK_SEED, DEFAULT_YEARS
 from models.tables.defects import ValidationReport
 from models.underwriting.book_model import BookModel
 from models.versions.bundle import BundleError
 from training.accumulation_output import check_output_dir, write_accumulation
+from training.distributed.arguments import add_dask_argument
 from training.errors import TrainingInputError
 from training.reports.accumulation_tables import ReportContext
 from training.stage_clock import StageClock
@@ -66,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})"
     )
+    add_dask_argument(parser)
 
 
 def _read_inputs(args: argparse.Namespace, clock: StageClock) -> tuple[Book, EventCatalog]:
@@ -105,6 +110,22 @@ def _book_model(args: argparse.Namespace, clock: StageClock) -> tuple[BookModel,
     return engine.book_model(), engine.bundle.version
 
 
+def _simulate(
+    args: argparse.Namespace,
+    model: BookModel,
+    book: Book,
+    catalog: EventCatalog,
+    attritional: bool,
+) -> BookRun:
+    """The run in this process, or with --dask its city blocks on the cluster (same figures)."""
+    if not args.dask:
+        return model.analyse(book, catalog, args.years, args.seed, attritional=attritional)
+    # imported here: a run without --dask never loads dask
+    from training.distributed.accumulation import analyse_on_cluster
+
+    return analyse_on_cluster(args.dask, model, book, catalog, args.years, args.seed, attritional)
+
+
 def main(args: argparse.Namespace) -> int:
     if args.years < 1 or args.seed < 0:
         raise TrainingInputError("--years must be >= 1 and --seed >= 0")
@@ -118,7 +139,7 @@ def main(args: argparse.Namespace) -> int:
         f"seed {args.seed}, attritional {'off' if version is None else 'from ' + version}"
     )
     with clock.stage(f"simulating {args.years:,} years"):
-        run = model.analyse(book, catalog, args.years, args.seed, attritional=version is not None)
+        run = _simulate(args, model, book, catalog, attritional=version is not None)
     with clock.stage(f"writing {out}"):
         write_accumulation(run, ReportContext(Path(args.book).name, version), out)
     print(out)

@@ -2,7 +2,8 @@
 
 Progress of each stage goes to stderr; the new version's name is the last
 line of stdout. A file that fails validation writes nothing and exits 1 with
-the validation report (training.cli prints it).
+the validation report (training.cli prints it). With ``--dask ADDRESS`` the
+XGBoost boosters are fitted on the cluster (training/distributed/boosters.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import sys
 
 from models.scoring.booster_params import BoosterParams
+from training.distributed.arguments import add_dask_argument, booster_fits
 from training.errors import TrainingInputError
 from training.reports.plot_worker import PlotWorker
 
@@ -46,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"most boosting rounds per model (default {defaults.max_rounds}; "
         "early stopping usually ends sooner)",
     )
+    add_dask_argument(parser)
 
 
 #: numpy and XGBoost both take a seed in this range.
@@ -77,7 +80,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     check_arguments(args)
     params = BoosterParams(nthread=args.nthread, max_rounds=args.max_rounds)
-    with PlotWorker() as plots:
+    with PlotWorker() as plots, booster_fits(args.dask) as boosters:
         # imported after the worker has started: it imports matplotlib on the other
         # core while this process imports XGBoost, scikit-learn and pandas (~1.5 s)
         from models.versions.registry import Registry
@@ -93,6 +96,7 @@ def main(args: argparse.Namespace) -> int:
             promote=args.promote,
             progress=lambda message: print(f"[train] {message}", file=sys.stderr, flush=True),
             draw_plots=plots.draw,
+            boosters=boosters,
         )
     print(version)
     return 0

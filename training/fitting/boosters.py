@@ -16,13 +16,14 @@ the shifts by well under 0.01 on the synthetic portfolios.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from models.scoring.booster_params import BoosterParams
 from models.scoring.features import build_features
-from models.scoring.frequency import fit_frequency
+from models.scoring.frequency import FrequencyModel, Policies, fit_frequency
 from models.scoring.loss_model import LossModel
 from models.scoring.severity import InsufficientClaimsError, SeverityModel, fit_severity
 from models.spec.contract import CLAIM_CAUSES
@@ -30,6 +31,8 @@ from models.versions.metadata import BalanceCorrections
 from training.errors import TrainingInputError
 from training.fitting.balance import capped_balance, cause_factors
 from training.fitting.cause_tails import FittedTail, fit_cause_tails
+
+Claims = tuple[np.ndarray, np.ndarray, np.ndarray]  # features, loss_usd, cause index
 
 SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
 TAIL_BALANCE_ROUNDS = 2
@@ -132,18 +135,52 @@ def policy_part(
     return data.features[rows], data.exposure_years[rows], owner, data.claim_cause[claim_rows]
 
 
+class BoosterFits(Protocol):
+    """Where the boosters are fitted: this process, or a cluster (training/distributed/)."""
+
+    def frequency(
+        self, train: Policies, valid: Policies, params: BoosterParams, seed: int
+    ) -> FrequencyModel: ...
+
+    def severity(
+        self, train: Claims, valid: Claims, params: BoosterParams, seed: int
+    ) -> SeverityModel: ...
+
+
+class LocalBoosterFits:
+    """The boosters fitted in this process (models/scoring's own fits)."""
+
+    def frequency(
+        self, train: Policies, valid: Policies, params: BoosterParams, seed: int
+    ) -> FrequencyModel:
+        return fit_frequency(train, valid, params, seed)
+
+    def severity(
+        self, train: Claims, valid: Claims, params: BoosterParams, seed: int
+    ) -> SeverityModel:
+        return fit_severity(train, valid, params, seed)
+
+
 def fit_models(
-    data: ModelData, split: PolicySplit, params: BoosterParams, seed: int
+    data: ModelData,
+    split: PolicySplit,
+    params: BoosterParams,
+    seed: int,
+    boosters: BoosterFits | None = None,
 ) -> FittedModels:
-    """Fit the loss model on the training split and balance it to its totals, cause by cause."""
+    """Fit the loss model on the training split and balance it to its totals, cause by cause.
+
+    ``boosters``: where the XGBoost fits run (default: this process).
+    """
+    boosters = boosters or LocalBoosterFits()
     if data.claim_counts[split.train].sum() == 0:
         raise TrainingInputError("cannot fit claim frequency: the training split has no claims")
     counts = cause_counts(data)
     train, valid = _part(data, split.train, counts), _part(data, split.valid, counts)
-    frequency = fit_frequency(train, valid, params, seed)
+    frequency = boosters.frequency(train, valid, params, seed)
     train_claims, valid_claims = claims_part(data, split.train), claims_part(data, split.valid)
     try:
-        severity = fit_severity(train_claims, valid_claims, params, seed)
+        severity = boosters.severity(train_claims, valid_claims, params, seed)
     except InsufficientClaimsError as exc:
         raise TrainingInputError(str(exc)) from exc
     x, observed_by_policy, exposure = train

@@ -161,7 +161,7 @@ def test_a_city_s_years_are_the_same_alone_and_in_the_book(engine, small_world, 
     # the book through the frame path and sorted sums under the aggregate limit,
     # each city alone through the records path and a dense sum
     monkeypatch.setattr("models.accumulation.city_claims._RECORD_ROWS", 1)
-    monkeypatch.setattr("models.accumulation.simulation._DENSE_SUM_CELLS", 10_000)
+    monkeypatch.setattr("models.accumulation.block_losses._DENSE_SUM_CELLS", 10_000)
     book = _world_book(2e6, 10_000.0)
     _, shipped = small_world
     model = BookModel(engine)

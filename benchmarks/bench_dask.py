@@ -1,0 +1,102 @@
+"""``--dask local:2`` against one process: score rows/s, and accumulate times, on one machine.
+
+    python -m benchmarks.bench_dask [--rows 10000000] [--cities 2000] [--years 50000]
+
+Builds a policies CSV of ``--rows`` rows by repeating the seeded synthetic
+portfolio (100,000 policies, seed 2026; fresh policy ids) and a book file of
+``--cities`` cities of the synthetic world (seed 7), and uses the active
+bundle of models/bundles. Then runs each command end to end, as a user
+would (interpreter start, reading, checking, scoring, writing):
+
+- ``score --policies F.csv --out S.csv`` and the same with ``--dask local:2``
+  (the local cluster's start and stop included): rows/s both ways and the
+  ratio dask / one process (target >= 0.7 on a 2-core machine: the two
+  workers share the cores the single process's XGBoost threads use, so the
+  ratio measures the cluster's overhead, not a speed-up);
+- ``accumulate --book B --years N`` and the same with ``--dask local:2``:
+  seconds both ways.
+
+On N machines each worker scores its partitions alone (no shuffle, one
+bundle load per worker), so score throughput grows about N-fold until the
+shared filesystem or the client's final join of the part files (a copy at
+disk speed) bounds it; accumulate's blocks are independent too, and only
+the in-order fold and the client's setup (the years' occurrences, one batch
+prediction of the book) do not spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _timed_cli(*args: str) -> float:
+    """Seconds of ``python -m training ARGS`` end to end."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "training", *args], cwd=ROOT, check=True,
+                   capture_output=True, text=True)  # fmt: skip
+    return time.perf_counter() - start
+
+
+def _policies_csv(rows: int, directory: Path) -> Path:
+    from training.world.portfolio import generate_portfolio
+
+    base = generate_portfolio(100_000, 2026).policies
+    reps = -(-rows // len(base))
+    frame = pd.concat([base] * reps, ignore_index=True).iloc[:rows].copy()
+    frame["policy_id"] = [f"D{i:09d}" for i in range(len(frame))]
+    path = directory / "policies.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _book_csv(cities: int, directory: Path) -> Path:
+    from training.world.book import book_frame
+    from training.world.portfolio import generate_portfolio
+
+    path = directory / "book.csv"
+    book_frame(generate_portfolio(cities, 7).policies).to_csv(path, index=False)
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--cities", type=int, default=2_000)
+    parser.add_argument("--years", type=int, default=50_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        policies = _policies_csv(args.rows, folder)
+        size_mib = policies.stat().st_size / 2**20
+        one = _timed_cli("score", "--policies", str(policies), "--out", str(folder / "one.csv"))
+        spread = _timed_cli("score", "--policies", str(policies), "--out",
+                            str(folder / "dask.csv"), "--dask", "local:2")  # fmt: skip
+        same = (folder / "one.csv").read_bytes() == (folder / "dask.csv").read_bytes()
+        print(f"score {args.rows:,} rows ({size_mib:,.0f} MiB CSV): one process {one:.1f} s "
+              f"({args.rows / one:,.0f} rows/s), local:2 {spread:.1f} s "
+              f"({args.rows / spread:,.0f} rows/s), ratio {one / spread:.2f} (target >= 0.7); "
+              f"files identical: {same}")  # fmt: skip
+        book = _book_csv(args.cities, folder)
+        run = ["accumulate", "--book", str(book), "--years", str(args.years)]
+        one = _timed_cli(*run, "--out", str(folder / "acc-one"))
+        spread = _timed_cli(*run, "--out", str(folder / "acc-dask"), "--dask", "local:2")
+        same = all(
+            (folder / "acc-one" / name).read_bytes() == (folder / "acc-dask" / name).read_bytes()
+            for name in ("summary.json", "ept.csv", "ylt.csv")
+        )
+        print(f"accumulate {args.cities:,} cities x {args.years:,} years: one process "
+              f"{one:.1f} s, local:2 {spread:.1f} s; files identical: {same}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

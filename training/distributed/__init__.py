@@ -1,0 +1,1 @@
+"""Running the training verbs on a Dask cluster (CONTRACT §9): ``--dask ADDRESS``."""
