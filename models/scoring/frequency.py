@@ -44,6 +44,7 @@ from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from models.scoring.booster_params import BoosterParams
+from models.scoring.booster_trainer import LOCAL_TRAINER, BoosterTrainer
 from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
 from models.scoring.glm_inputs import GlmInputs
 from models.scoring.tree_predictor import (
@@ -226,25 +227,6 @@ class FrequencyModel:
         )
 
 
-def train_early_stopped(
-    xgb_params: dict[str, object], dtrain: xgb.DMatrix, dvalid: xgb.DMatrix, params: BoosterParams
-) -> tuple[xgb.Booster, int]:
-    """Train with early stopping on ``dvalid``; the booster cut at its best round.
-
-    Cutting makes the saved trees exactly the ones used for prediction.
-    """
-    booster = xgb.train(
-        xgb_params,
-        dtrain,
-        num_boost_round=params.max_rounds,
-        evals=[(dvalid, "valid")],
-        early_stopping_rounds=params.early_stopping_rounds,
-        verbose_eval=False,
-    )
-    best = int(booster.best_iteration)
-    return booster[: best + 1], best
-
-
 def frequency_xgb_params(params: BoosterParams, seed: int) -> dict[str, object]:
     """XGBoost parameters of each cause's booster (also used by benchmarks)."""
     xgb_params = booster_xgb_params(params, "count:poisson", seed)
@@ -295,12 +277,17 @@ def fit_start(inputs: GlmInputs, train: Policies, valid: Policies) -> SignedStar
 
 
 def fit_frequency(
-    train: Policies, valid: Policies, params: BoosterParams, seed: int
+    train: Policies,
+    valid: Policies,
+    params: BoosterParams,
+    seed: int,
+    trainer: BoosterTrainer = LOCAL_TRAINER,
 ) -> FrequencyModel:
     """Fit on (features, claim counts by cause, exposure_years), early stopping on ``valid``.
 
     Each booster is cut at its best validation round, so the saved trees are
-    exactly the ones used for prediction.
+    exactly the ones used for prediction. ``trainer`` fits the boosters (here,
+    or on a cluster); the starts are fitted here either way.
     """
     _check_matrix(train[0])
     inputs, _ = GlmInputs.fit_transform(train[0])
@@ -313,15 +300,16 @@ def fit_frequency(
     xgb_params = frequency_xgb_params(params, seed)
     boosters, best = [], []
     for k in range(CAUSE_COUNT):
-        dtrain, dvalid = (
-            xgb.DMatrix(part[0], label=part[1][:, k], base_margin=m[:, k], feature_names=names)
-            for part, m in zip((train, valid), margins, strict=True)
-        )
         if train[1][:, k].sum() == 0:  # trees would only push a claimless cause to zero
-            boosters.append(xgb.train(xgb_params, dtrain, num_boost_round=0))
+            empty = LOCAL_TRAINER.matrix(train[0], train[1][:, k], margins[0][:, k], names)
+            boosters.append(xgb.train(xgb_params, empty, num_boost_round=0))
             best.append(-1)
             continue
-        booster, iteration = train_early_stopped(xgb_params, dtrain, dvalid, params)
+        dtrain, dvalid = (
+            trainer.matrix(part[0], part[1][:, k], m[:, k], names)
+            for part, m in zip((train, valid), margins, strict=True)
+        )
+        booster, iteration = trainer.train(xgb_params, dtrain, dvalid, params)
         boosters.append(booster)
         best.append(iteration)
     return FrequencyModel(start, tuple(boosters), tuple(best), np.ones(CAUSE_COUNT))

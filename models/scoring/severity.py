@@ -40,8 +40,9 @@ import xgboost as xgb
 
 from models.pricing.cause_losses import CAUSE_COUNT, SeverityTails
 from models.scoring.booster_params import BoosterParams
+from models.scoring.booster_trainer import LOCAL_TRAINER, BoosterTrainer
 from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
-from models.scoring.frequency import booster_xgb_params, train_early_stopped
+from models.scoring.frequency import booster_xgb_params
 from models.scoring.tree_predictor import Forest, group_contributions, group_margins, try_compile
 from models.spec.contract import CLAIM_CAUSES
 
@@ -163,11 +164,13 @@ def fit_severity(
     valid: tuple[np.ndarray, np.ndarray, np.ndarray],
     params: BoosterParams,
     seed: int,
+    trainer: BoosterTrainer = LOCAL_TRAINER,
 ) -> SeverityModel:
     """Fit on (features of the claiming policy, loss_usd, cause index) with early stopping on ``valid``.
 
     Raises InsufficientClaimsError when either split holds too few claims.
-    The tail is NO_TAIL and the shift 0 until training sets them.
+    The tail is NO_TAIL and the shift 0 until training sets them. ``trainer``
+    fits the booster (here, or on a cluster); the sigmas are fitted here.
     """
     (x_train, loss_train, cause_train), (x_valid, loss_valid, cause_valid) = train, valid
     if len(loss_train) < MIN_TRAINING_CLAIMS or len(loss_valid) < MIN_VALIDATION_CLAIMS:
@@ -180,10 +183,10 @@ def fit_severity(
     y_valid = _log_losses(loss_valid, "validation")
     names = list(SEVERITY_FEATURE_NAMES)
     rows_train, rows_valid = with_cause(x_train, cause_train), with_cause(x_valid, cause_valid)
-    dtrain = xgb.DMatrix(rows_train, label=y_train, feature_names=names)
-    dvalid = xgb.DMatrix(rows_valid, label=y_valid, feature_names=names)
+    dtrain = trainer.matrix(rows_train, y_train, None, names)
+    dvalid = trainer.matrix(rows_valid, y_valid, None, names)
     xgb_params = severity_xgb_params(params, seed, float(np.mean(y_train)))
-    booster, best = train_early_stopped(xgb_params, dtrain, dvalid, params)
+    booster, best = trainer.train(xgb_params, dtrain, dvalid, params)
     model = SeverityModel(booster, np.ones(CAUSE_COUNT), np.zeros(CAUSE_COUNT), NO_TAIL, best)
     fit_train = model.raw_claim_mu(x_train, cause_train)
     fit_valid = model.raw_claim_mu(x_valid, cause_valid)

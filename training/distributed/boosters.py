@@ -16,11 +16,10 @@ histogram sums see the same data in the same places every run. Against one
 process the boosters differ slightly (XGBoost merges per-worker sketches);
 the README states the tolerance and tests/training/distributed holds it.
 
-``frequency`` and ``severity`` follow models/scoring's ``fit_frequency`` and
-``fit_severity`` step for step except the XGBoost call (a DaskDMatrix and
-``xgboost.dask.train``). The better seam is a trainer argument of those two
-functions; models/scoring is being rewritten elsewhere now, so it waits
-for that change, and until then a change to either fit must be made here too.
+``frequency`` and ``severity`` are models/scoring's ``fit_frequency`` and
+``fit_severity`` with this class as their ``BoosterTrainer``
+(models/scoring/booster_trainer.py): only the matrices (a DaskDMatrix) and
+the fit (``xgboost.dask.train``) differ from one process.
 """
 
 from __future__ import annotations
@@ -30,29 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xgboost as xgb
-from threadpoolctl import threadpool_limits
 
-from models.pricing.cause_losses import CAUSE_COUNT
 from models.scoring.booster_params import BoosterParams
-from models.scoring.features import FEATURE_NAMES
-from models.scoring.frequency import (
-    FrequencyModel,
-    Policies,
-    fit_start,
-    frequency_xgb_params,
-)
-from models.scoring.glm_inputs import GlmInputs
-from models.scoring.severity import (
-    MIN_TRAINING_CLAIMS,
-    MIN_VALIDATION_CLAIMS,
-    NO_TAIL,
-    SEVERITY_FEATURE_NAMES,
-    InsufficientClaimsError,
-    SeverityModel,
-    cause_sigmas,
-    severity_xgb_params,
-    with_cause,
-)
+from models.scoring.frequency import FrequencyModel, Policies, fit_frequency
+from models.scoring.severity import SeverityModel, fit_severity
 from training.distributed.cluster import COLLECTIVE_TIMEOUT_S, cluster_failure, parse_address
 from training.fitting.boosters import Claims
 
@@ -84,7 +64,7 @@ class DaskBoosterFits:
             placed.append(da.concatenate(pieces, axis=0))
         return placed
 
-    def _matrix(
+    def matrix(
         self, x: np.ndarray, label: np.ndarray, margin: np.ndarray | None, names: list[str]
     ) -> Any:
         import xgboost.dask as dxgb
@@ -98,10 +78,10 @@ class DaskBoosterFits:
         except Exception as exc:
             raise cluster_failure(parse_address(self.address), exc) from exc
 
-    def _train(
+    def train(
         self, xgb_params: dict[str, object], dtrain: Any, dvalid: Any, params: BoosterParams
     ) -> tuple[xgb.Booster, int]:
-        """``train_early_stopped`` on the cluster: the booster cut at its best round."""
+        """The early-stopped fit on the cluster: the booster cut at its best round."""
         import xgboost.dask as dxgb
         from xgboost.collective import Config
 
@@ -125,50 +105,11 @@ class DaskBoosterFits:
     def frequency(
         self, train: Policies, valid: Policies, params: BoosterParams, seed: int
     ) -> FrequencyModel:
-        """``models.scoring.frequency.fit_frequency`` with its boosters fitted on the cluster."""
-        inputs, _ = GlmInputs.fit_transform(train[0])
-        with threadpool_limits(1, user_api="blas"):
-            start = fit_start(inputs, train, valid)
-        margins = [np.log(part[2])[:, None] + start.log_rates(part[0]) for part in (train, valid)]
-        names = list(FEATURE_NAMES)
-        xgb_params = frequency_xgb_params(params, seed)
-        boosters, best = [], []
-        for k in range(CAUSE_COUNT):
-            if train[1][:, k].sum() == 0:  # as one process: no trees for a claimless cause
-                local = xgb.DMatrix(train[0], label=train[1][:, k], base_margin=margins[0][:, k],
-                                    feature_names=names)  # fmt: skip
-                boosters.append(xgb.train(xgb_params, local, num_boost_round=0))
-                best.append(-1)
-                continue
-            dtrain, dvalid = (
-                self._matrix(part[0], part[1][:, k], m[:, k], names)
-                for part, m in zip((train, valid), margins, strict=True)
-            )
-            booster, iteration = self._train(xgb_params, dtrain, dvalid, params)
-            boosters.append(booster)
-            best.append(iteration)
-        return FrequencyModel(start, tuple(boosters), tuple(best), np.ones(CAUSE_COUNT))
+        """``fit_frequency`` with its boosters fitted on the cluster."""
+        return fit_frequency(train, valid, params, seed, trainer=self)
 
     def severity(
         self, train: Claims, valid: Claims, params: BoosterParams, seed: int
     ) -> SeverityModel:
-        """``models.scoring.severity.fit_severity`` with its booster fitted on the cluster."""
-        (x_train, loss_train, cause_train), (x_valid, loss_valid, cause_valid) = train, valid
-        if len(loss_train) < MIN_TRAINING_CLAIMS or len(loss_valid) < MIN_VALIDATION_CLAIMS:
-            raise InsufficientClaimsError(
-                f"too few claims to fit the severity model: {len(loss_train)} training and "
-                f"{len(loss_valid)} validation claims; at least {MIN_TRAINING_CLAIMS} and "
-                f"{MIN_VALIDATION_CLAIMS} are needed"
-            )
-        # loss_usd > 0 is a rule of the checked claims file (training/bordereau/rules.py)
-        y_train, y_valid = np.log(loss_train), np.log(loss_valid)
-        names = list(SEVERITY_FEATURE_NAMES)
-        dtrain = self._matrix(with_cause(x_train, cause_train), y_train, None, names)
-        dvalid = self._matrix(with_cause(x_valid, cause_valid), y_valid, None, names)
-        xgb_params = severity_xgb_params(params, seed, float(np.mean(y_train)))
-        booster, best = self._train(xgb_params, dtrain, dvalid, params)
-        model = SeverityModel(booster, np.ones(CAUSE_COUNT), np.zeros(CAUSE_COUNT), NO_TAIL, best)
-        fit_train = model.raw_claim_mu(x_train, cause_train)
-        fit_valid = model.raw_claim_mu(x_valid, cause_valid)
-        sigma = cause_sigmas(y_train - fit_train, cause_train, y_valid - fit_valid)
-        return SeverityModel(booster, sigma, np.zeros(CAUSE_COUNT), NO_TAIL, best)
+        """``fit_severity`` with its booster fitted on the cluster."""
+        return fit_severity(train, valid, params, seed, trainer=self)

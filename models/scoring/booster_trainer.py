@@ -1,0 +1,62 @@
+"""Where a booster is fitted: in this process, or (training/distributed) on a cluster.
+
+``fit_frequency`` and ``fit_severity`` make every other choice themselves
+(the starts, the offsets, the parameters, the claimless causes, the sigmas);
+a ``BoosterTrainer`` only builds the training matrices and runs XGBoost's
+early-stopped fit on them, so a distributed fit cannot drift from the
+single-process one in anything but the fit itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+import xgboost as xgb
+
+from models.scoring.booster_params import BoosterParams
+
+
+class BoosterTrainer(Protocol):
+    def matrix(
+        self, x: np.ndarray, label: np.ndarray, margin: np.ndarray | None, names: list[str]
+    ) -> Any:
+        """The training (or validation) matrix of rows ``x`` (offset ``margin``, log scale)."""
+        ...
+
+    def train(
+        self, xgb_params: dict[str, object], dtrain: Any, dvalid: Any, params: BoosterParams
+    ) -> tuple[xgb.Booster, int]:
+        """Fit with early stopping on ``dvalid``: the booster cut at its best round, that round."""
+        ...
+
+
+class LocalTrainer:
+    """XGBoost in this process."""
+
+    def matrix(
+        self, x: np.ndarray, label: np.ndarray, margin: np.ndarray | None, names: list[str]
+    ) -> xgb.DMatrix:
+        return xgb.DMatrix(x, label=label, base_margin=margin, feature_names=names)
+
+    def train(
+        self,
+        xgb_params: dict[str, object],
+        dtrain: xgb.DMatrix,
+        dvalid: xgb.DMatrix,
+        params: BoosterParams,
+    ) -> tuple[xgb.Booster, int]:
+        # Cutting at the best round makes the saved trees exactly the ones used to predict.
+        booster = xgb.train(
+            xgb_params,
+            dtrain,
+            num_boost_round=params.max_rounds,
+            evals=[(dvalid, "valid")],
+            early_stopping_rounds=params.early_stopping_rounds,
+            verbose_eval=False,
+        )
+        best = int(booster.best_iteration)
+        return booster[: best + 1], best
+
+
+LOCAL_TRAINER = LocalTrainer()
