@@ -11,7 +11,9 @@ What runs where:
   partition), checks a partition with the single-process rules, scores it
   with ``models.scoring.batch.score_policies`` (the `score` verb's own
   arithmetic, so the scores are those of one process) and writes it as
-  ``part-NNNNN`` into a temporary folder beside ``--out``;
+  ``part-NNNNN`` into a temporary folder beside ``--out``, and returns its
+  ids cut into hash buckets, which one task per bucket checks for ids
+  repeated across partitions (training/distributed/repeated_ids.py);
 - the client then streams the parts, in file order, into one output file
   (``.csv``: parts appended, one header; ``.parquet``: one row group per
   part) under a temporary name and renames it: the same table, rows and
@@ -37,6 +39,7 @@ import pyarrow.parquet as pq
 
 from models.scoring.batch import score_policies
 from models.tables.defects import ValidationReport
+from models.tables.sheet import text_cells
 from models.versions.bundle import BundleError, ModelBundle
 from models.versions.registry import Registry
 from training.distributed.cluster import COLLECTIVE_TIMEOUT_S, dask_client, gather_all
@@ -45,6 +48,14 @@ from training.distributed.partitions import (
     merge_reports,
     raise_if_defects,
     read_partitioned,
+)
+from training.distributed.repeated_ids import (
+    Repeat,
+    add_repeats,
+    bucket_count,
+    bucket_repeats,
+    id_buckets,
+    without_partition_repeats,
 )
 from training.errors import TrainingInputError
 
@@ -81,13 +92,34 @@ def part_path(parts_dir: Path, index: int, suffix: str) -> Path:
     return parts_dir / f"part-{index:05d}{suffix}"
 
 
+def _partition_ids(part: pd.DataFrame, buckets: int) -> tuple[pd.DataFrame, ...]:
+    """The partition's ids (as the check reads them) in ``buckets`` hash buckets."""
+    columns = {str(c).strip(): c for c in part.columns}
+    if buckets == 0:
+        return ()
+    if "policy_id" not in columns:  # the check reports the missing column
+        return id_buckets(pd.Series([], dtype=object), buckets)
+    return id_buckets(text_cells(part[columns["policy_id"]]), buckets)
+
+
 def score_partition(
-    part: pd.DataFrame, index: int, source: str, ref: BundleRef, parts_dir: str, suffix: str
-) -> PartResult:
-    """Check and score one partition on a worker and write its part file (none on defects)."""
+    part: pd.DataFrame,
+    index: int,
+    source: str,
+    ref: BundleRef,
+    parts_dir: str,
+    suffix: str,
+    buckets: int,
+) -> tuple[PartResult, tuple[pd.DataFrame, ...]]:
+    """Check and score one partition on a worker, write its part file (none on defects).
+
+    Returns its result and its ids in ``buckets`` hash buckets, for the check
+    across partitions.
+    """
+    ids = _partition_ids(part, buckets)
     policies, report = check_partition(part, source)
     if policies is None or not report.ok:
-        return PartResult(len(part), report)
+        return PartResult(len(part), report), ids
     scores = score_policies(_worker_bundle(ref), policies)
     target = part_path(Path(parts_dir), index, suffix)
     if suffix == ".csv":
@@ -95,7 +127,7 @@ def score_partition(
         pa_csv.write_csv(pa.Table.from_pandas(scores, preserve_index=False), target, options)
     else:
         scores.to_parquet(target, index=False)
-    return PartResult(len(part), report)
+    return PartResult(len(part), report), ids
 
 
 def join_parts(parts_dir: Path, count: int, out: Path) -> None:
@@ -146,16 +178,28 @@ def score_on_cluster(
         with dask_client(address) as client:
             import dask
 
-            tasks = [
-                dask.delayed(score_partition, pure=False)(
-                    part, i, str(policies_path), ref, str(parts_dir), suffix
+            pieces = frame.to_delayed()
+            buckets = bucket_count(len(pieces))
+            scored = [
+                dask.delayed(score_partition, pure=False, nout=2)(
+                    part, i, str(policies_path), ref, str(parts_dir), suffix, buckets
                 )
-                for i, part in enumerate(frame.to_delayed())
+                for i, part in enumerate(pieces)
             ]
-            results: list[PartResult] = gather_all(
-                client, client.compute(tasks), address, timeout_s
+            repeats = [  # bucket b of every partition, checked together
+                dask.delayed(bucket_repeats, pure=False)(*[ids[b] for _, ids in scored])
+                for b in range(buckets)
+            ]
+            done = gather_all(
+                client, client.compute([r for r, _ in scored] + repeats), address, timeout_s
             )
-        raise_if_defects(merge_reports([r.report for r in results], [r.rows for r in results]))
+        results: list[PartResult] = done[: len(pieces)]
+        found: list[Repeat] = [r for bucket in done[len(pieces) :] for r in bucket]
+        lengths = [r.rows for r in results]
+        own = [without_partition_repeats(r.report) if buckets else r.report for r in results]
+        report = merge_reports(own, lengths)
+        add_repeats(report, found, lengths, str(policies_path))
+        raise_if_defects(report)
         join_parts(parts_dir, len(results), out)
     finally:
         shutil.rmtree(parts_dir, ignore_errors=True)
