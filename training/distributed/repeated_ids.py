@@ -17,13 +17,20 @@ partition, not within the file, and this pass finds their repeats too.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from models.tables.defects import Defect, ValidationReport
-from models.tables.sheet import shown_value
+from models.tables.sheet import shown_value, text_cells
+from training.distributed.cluster import gather_all
+from training.distributed.partitions import merge_reports
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 #: At most this many bucket tasks: each holds ~1/32 of the ids, and the graph
 #: gains partitions x buckets small selection tasks (5,000 for a 40 GiB file).
@@ -35,8 +42,18 @@ def bucket_count(partitions: int) -> int:
     return 0 if partitions < 2 else min(partitions, MAX_BUCKETS)
 
 
+def partition_ids(part: pd.DataFrame) -> pd.Series:
+    """A raw partition's policy ids as the check reads them (stripped; none if no such column)."""
+    for column in part.columns:
+        if str(column).strip() == "policy_id":
+            return text_cells(part[column]).reset_index(drop=True)
+    return pd.Series([], dtype=object)  # the partition's check reports the missing column
+
+
 def id_buckets(ids: pd.Series, buckets: int) -> tuple[pd.DataFrame, ...]:
     """A partition's non-empty ids with their 0-based rows, cut into ``buckets`` by hash."""
+    if buckets == 0:
+        return ()
     frame = pd.DataFrame({"policy_id": ids.to_numpy(dtype=object), "row": np.arange(len(ids))})
     frame = frame[frame["policy_id"] != ""]
     # pandas' hash of the string itself: the same id lands in the same bucket on every worker
@@ -99,3 +116,47 @@ def without_partition_repeats(report: ValidationReport) -> ValidationReport:
     """A partition's report without its own ``policy_id`` duplicates (found again above)."""
     kept = [g for g in report.groups if (g.column, g.kind) != ("policy_id", "duplicate_id")]
     return dataclasses.replace(report, groups=kept)
+
+
+def checked_partitions(
+    client: Client,
+    address: str,
+    pieces: list[Any],
+    task: Callable[..., tuple[Any, tuple[pd.DataFrame, ...]]],
+    args: tuple[Any, ...],
+    timeout_s: float,
+) -> tuple[list[Any], list[Repeat], int]:
+    """``task(piece, index, *args, buckets)`` on every partition, and the repeat check over them.
+
+    ``task`` returns (its result, its ids in ``buckets`` hash buckets); the
+    buckets stay on the workers. Returns the results in file order, every
+    repeat found across the file, and the bucket count (0 for one partition).
+    """
+    import dask
+
+    buckets = bucket_count(len(pieces))
+    done = [
+        dask.delayed(task, pure=False, nout=2)(piece, i, *args, buckets)
+        for i, piece in enumerate(pieces)
+    ]
+    repeats = [  # bucket b of every partition, checked together
+        dask.delayed(bucket_repeats, pure=False)(*[ids[b] for _, ids in done])
+        for b in range(buckets)
+    ]
+    out = gather_all(client, client.compute([r for r, _ in done] + repeats), address, timeout_s)
+    found = [r for bucket in out[len(pieces) :] for r in bucket]
+    return out[: len(pieces)], found, buckets
+
+
+def file_report(
+    reports: list[ValidationReport],
+    lengths: list[int],
+    repeats: list[Repeat],
+    buckets: int,
+    source: str,
+) -> ValidationReport:
+    """One report of the whole file: the partitions' reports merged, the repeats added."""
+    own = [without_partition_repeats(r) if buckets else r for r in reports]
+    report = merge_reports(own, lengths)
+    add_repeats(report, repeats, lengths, source)
+    return report

@@ -39,23 +39,15 @@ import pyarrow.parquet as pq
 
 from models.scoring.batch import score_policies
 from models.tables.defects import ValidationReport
-from models.tables.sheet import text_cells
 from models.versions.bundle import BundleError, ModelBundle
 from models.versions.registry import Registry
-from training.distributed.cluster import COLLECTIVE_TIMEOUT_S, dask_client, gather_all
-from training.distributed.partitions import (
-    check_partition,
-    merge_reports,
-    raise_if_defects,
-    read_partitioned,
-)
+from training.distributed.cluster import COLLECTIVE_TIMEOUT_S, dask_client
+from training.distributed.partitions import check_partition, raise_if_defects, read_partitioned
 from training.distributed.repeated_ids import (
-    Repeat,
-    add_repeats,
-    bucket_count,
-    bucket_repeats,
+    checked_partitions,
+    file_report,
     id_buckets,
-    without_partition_repeats,
+    partition_ids,
 )
 from training.errors import TrainingInputError
 
@@ -92,16 +84,6 @@ def part_path(parts_dir: Path, index: int, suffix: str) -> Path:
     return parts_dir / f"part-{index:05d}{suffix}"
 
 
-def _partition_ids(part: pd.DataFrame, buckets: int) -> tuple[pd.DataFrame, ...]:
-    """The partition's ids (as the check reads them) in ``buckets`` hash buckets."""
-    columns = {str(c).strip(): c for c in part.columns}
-    if buckets == 0:
-        return ()
-    if "policy_id" not in columns:  # the check reports the missing column
-        return id_buckets(pd.Series([], dtype=object), buckets)
-    return id_buckets(text_cells(part[columns["policy_id"]]), buckets)
-
-
 def score_partition(
     part: pd.DataFrame,
     index: int,
@@ -116,7 +98,7 @@ def score_partition(
     Returns its result and its ids in ``buckets`` hash buckets, for the check
     across partitions.
     """
-    ids = _partition_ids(part, buckets)
+    ids = id_buckets(partition_ids(part), buckets)
     policies, report = check_partition(part, source)
     if policies is None or not report.ok:
         return PartResult(len(part), report), ids
@@ -176,29 +158,13 @@ def score_on_cluster(
     parts_dir.mkdir()  # no parents: a missing folder of --out is an error, as without --dask
     try:
         with dask_client(address) as client:
-            import dask
-
-            pieces = frame.to_delayed()
-            buckets = bucket_count(len(pieces))
-            scored = [
-                dask.delayed(score_partition, pure=False, nout=2)(
-                    part, i, str(policies_path), ref, str(parts_dir), suffix, buckets
-                )
-                for i, part in enumerate(pieces)
-            ]
-            repeats = [  # bucket b of every partition, checked together
-                dask.delayed(bucket_repeats, pure=False)(*[ids[b] for _, ids in scored])
-                for b in range(buckets)
-            ]
-            done = gather_all(
-                client, client.compute([r for r, _ in scored] + repeats), address, timeout_s
-            )
-        results: list[PartResult] = done[: len(pieces)]
-        found: list[Repeat] = [r for bucket in done[len(pieces) :] for r in bucket]
+            results, found, buckets = checked_partitions(
+                client, address, frame.to_delayed(), score_partition,
+                (str(policies_path), ref, str(parts_dir), suffix), timeout_s,
+            )  # fmt: skip
         lengths = [r.rows for r in results]
-        own = [without_partition_repeats(r.report) if buckets else r.report for r in results]
-        report = merge_reports(own, lengths)
-        add_repeats(report, found, lengths, str(policies_path))
+        reports = [r.report for r in results]
+        report = file_report(reports, lengths, found, buckets, str(policies_path))
         raise_if_defects(report)
         join_parts(parts_dir, len(results), out)
     finally:
