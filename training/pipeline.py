@@ -24,7 +24,6 @@ from models.scoring.booster_params import BoosterParams
 from models.versions.bundle import BundleError, core_files
 from models.versions.metadata import ACTIVE, GLM, XGBOOST, BundleMetadata, Metric
 from models.versions.registry import Registry
-from training.bordereau.reader import load_bordereaux
 from training.bundle_description import describe, describe_reference, fitted_components
 from training.errors import TrainingInputError
 from training.evaluation.holdout import (
@@ -38,6 +37,7 @@ from training.fitting.baseline import GlmBaseline, fit_baseline
 from training.fitting.boosters import (
     BoosterFits,
     FittedModels,
+    LocalBoosterFits,
     claims_part,
     fit_models,
     model_data,
@@ -99,7 +99,7 @@ def train_bundle(
     run = TrainingRun(
         policies_path, claims_path, seed, params, truth_path, created_at or datetime.now(UTC)
     )
-    book = validate_and_split(run, say)
+    book = validate_and_split(run, say, boosters or LocalBoosterFits())
     fitted = fit(book, run, say, boosters)
     model = check_model(book, fitted, draw_plots)
     glm = fit_glm(book, say)
@@ -127,9 +127,9 @@ def _timed(progress: Progress) -> Progress:
     return say
 
 
-def validate_and_split(run: TrainingRun, say: Progress) -> SplitBordereaux:
-    """Validate the files, build the features and split the policies (seeded)."""
-    bordereaux = load_bordereaux(run.policies_path, run.claims_path)
+def validate_and_split(run: TrainingRun, say: Progress, place: BoosterFits) -> SplitBordereaux:
+    """Validate the files (where ``place`` checks them), build the features, split (seeded)."""
+    bordereaux = place.bordereaux(run.policies_path, run.claims_path)
     policies, claims = bordereaux.policies, bordereaux.claims
     say(f"validate: {len(policies)} policies, {len(claims)} claims are valid")
     data = model_data(policies, claims)

@@ -30,7 +30,7 @@ _FALSE = ("false", "0")
 _MAX_SHOWN_CHARS = 60
 
 
-def _text(column: pd.Series) -> pd.Series:
+def text_cells(column: pd.Series) -> pd.Series:
     """The column as stripped strings; a missing cell (Parquet null) becomes ""."""
     text = column.astype("str")
     return text.where(column.notna(), "").str.strip()
@@ -56,7 +56,7 @@ def is_member(text: pd.Series, values: Iterable[str] | pd.Series) -> np.ndarray:
     return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
-def _shown(value: object) -> str:
+def shown_value(value: object) -> str:
     text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
     return text if len(text) <= _MAX_SHOWN_CHARS else text[: _MAX_SHOWN_CHARS - 3] + "..."
 
@@ -103,7 +103,7 @@ class Sheet:
                 self.name,
                 int(r) + 1,
                 column,
-                _shown(cells.iloc[r]) if cells is not None else shown(int(r)),  # type: ignore[misc]
+                shown_value(cells.iloc[r]) if cells is not None else shown(int(r)),  # type: ignore[misc]
                 rule,
                 kind,
                 None if self.first_data_line is None else int(r) + self.first_data_line,
@@ -136,7 +136,7 @@ class Sheet:
             empty = np.isnan(values)
             bad = np.isinf(values)
         else:
-            text = _text(raw)
+            text = text_cells(raw)
             empty = (text == "").to_numpy(dtype=bool)
             values = _to_float(text)
             bad = ~empty & ~np.isfinite(values)
@@ -165,7 +165,7 @@ class Sheet:
         raw = self.frame[column]
         if pd.api.types.is_bool_dtype(raw) and not raw.isna().any():
             return raw.to_numpy(dtype=bool), np.ones(len(raw), dtype=bool)
-        text = _text(raw).str.lower()
+        text = text_cells(raw).str.lower()
         empty = (text == "").to_numpy(dtype=bool)
         is_true = is_member(text, _TRUE)
         is_false = is_member(text, _FALSE)
@@ -176,7 +176,7 @@ class Sheet:
 
     def read_text(self, column: str, *, required: bool = True) -> pd.Series:
         """Stripped strings (identifiers, dates); "" where empty."""
-        text = _text(self.frame[column])
+        text = text_cells(self.frame[column])
         if required:
             self.flag((text == "").to_numpy(dtype=bool), column, "a value is required", "empty")
         return text
@@ -198,7 +198,7 @@ class Sheet:
 
         "" where empty (the empty set) and where broken (reported).
         """
-        text = _text(self.frame[column])
+        text = text_cells(self.frame[column])
         codes, distinct = pd.factorize(text)
         canonical = np.empty(len(distinct), dtype=object)
         unknown = np.zeros(len(distinct), dtype=bool)
@@ -218,7 +218,7 @@ class Sheet:
 
     def read_name_list(self, column: str, max_names: int, max_chars: int) -> pd.Series:
         """Names joined by "|" (empty = none): at most ``max_names``, each 1..max_chars long."""
-        text = _text(self.frame[column])
+        text = text_cells(self.frame[column])
         names = pc.split_pattern(pa.array(text.array), SET_SEPARATOR)
         nonempty = (text != "").to_numpy(dtype=bool)
         count = np.where(nonempty, pc.list_value_length(names).to_numpy(zero_copy_only=False), 0)
@@ -236,7 +236,7 @@ class Sheet:
         raw = self.frame[column]
         if pd.api.types.is_datetime64_any_dtype(raw):
             return raw
-        text = _text(raw)
+        text = text_cells(raw)
         dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
         bad = dates.isna().to_numpy() & (text != "").to_numpy(dtype=bool)
         self.flag(bad, column, "must be an ISO date (YYYY-MM-DD)", "bad_date")
@@ -253,6 +253,6 @@ class Sheet:
         repeat = (first_row[codes] != np.arange(len(codes))) & (ids != "").to_numpy(dtype=bool)
 
         def shown(i: int) -> str:
-            return f"{_shown(ids.iloc[i])} (first in row {first_row[codes[i]] + 1})"
+            return f"{shown_value(ids.iloc[i])} (first in row {first_row[codes[i]] + 1})"
 
         self.flag(repeat, column, "must be unique", "duplicate_id", shown)

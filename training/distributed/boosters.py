@@ -1,10 +1,12 @@
 """``train --dask``: the boosters fitted with ``xgboost.dask`` on the cluster, the rest on the client.
 
-What runs where: the client reads and checks the bordereaux, splits them
-(seeded), fits each cause's signed log-linear start, the tails, the balance
-and the GLM baseline, and evaluates, exactly as one process does (those are
-small: one row per policy and 70 columns, or one per claim). Only the
-XGBoost fits, the bulk of the time, run on the workers: each cause's
+What runs where: the workers read and check the policies file partition by
+partition (training/distributed/bordereaux.py) and the client collects the
+typed policies; the client checks the claims, splits (seeded), fits each
+cause's signed log-linear start, the tails, the balance and the GLM
+baseline, and evaluates, exactly as one process does (those are small: one
+row per policy and 70 columns, or one per claim). The XGBoost fits, the
+bulk of the time, run on the workers: each cause's
 ``count:poisson`` booster (the exposure offset plus the start as
 ``base_margin`` of a ``DaskDMatrix``, the spec's monotone constraints, early
 stopping on the validation policies) and the severity booster.
@@ -25,6 +27,7 @@ the fit (``xgboost.dask.train``) differ from one process.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +36,8 @@ import xgboost as xgb
 from models.scoring.booster_params import BoosterParams
 from models.scoring.frequency import FrequencyModel, Policies, fit_frequency
 from models.scoring.severity import SeverityModel, fit_severity
+from training.bordereau.reader import Bordereaux
+from training.distributed.bordereaux import load_on_cluster
 from training.distributed.cluster import COLLECTIVE_TIMEOUT_S, cluster_failure, parse_address
 from training.fitting.boosters import Claims
 
@@ -101,6 +106,12 @@ class DaskBoosterFits:
         booster = out["booster"]
         best = int(booster.best_iteration)
         return booster[: best + 1], best
+
+    def bordereaux(self, policies_path: str | Path, claims_path: str | Path) -> Bordereaux:
+        """The bordereaux checked partition-wise on the workers (training/distributed/bordereaux.py)."""
+        return load_on_cluster(
+            self.client, self.address, policies_path, claims_path, self.timeout_s
+        )
 
     def frequency(
         self, train: Policies, valid: Policies, params: BoosterParams, seed: int

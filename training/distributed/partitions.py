@@ -8,8 +8,8 @@ A defect names the file, the row within the file (the partition's first row
 plus its row in the partition) and the column; a CSV line is not given, since
 no worker reads the whole file to know whether records span lines.
 
-A policy id repeated in two partitions is not seen by the per-partition check
-(the single-process run reports it); ids repeated inside a partition are.
+A policy id repeated inside a partition is reported by its check; one
+repeated across partitions by training/distributed/repeated_ids.py.
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ What runs where:
   partition), checks a partition with the single-process rules, scores it
   with ``models.scoring.batch.score_policies`` (the `score` verb's own
   arithmetic, so the scores are those of one process) and writes it as
-  ``part-NNNNN`` into a temporary folder beside ``--out``;
+  ``part-NNNNN`` into a temporary folder beside ``--out``, and returns its
+  ids cut into hash buckets, which one task per bucket checks for ids
+  repeated across partitions (training/distributed/repeated_ids.py);
 - the client then streams the parts, in file order, into one output file
   (``.csv``: parts appended, one header; ``.parquet``: one row group per
   part) under a temporary name and renames it: the same table, rows and
@@ -39,12 +41,13 @@ from models.scoring.batch import score_policies
 from models.tables.defects import ValidationReport
 from models.versions.bundle import BundleError, ModelBundle
 from models.versions.registry import Registry
-from training.distributed.cluster import COLLECTIVE_TIMEOUT_S, dask_client, gather_all
-from training.distributed.partitions import (
-    check_partition,
-    merge_reports,
-    raise_if_defects,
-    read_partitioned,
+from training.distributed.cluster import COLLECTIVE_TIMEOUT_S, dask_client
+from training.distributed.partitions import check_partition, raise_if_defects, read_partitioned
+from training.distributed.repeated_ids import (
+    checked_partitions,
+    file_report,
+    id_buckets,
+    partition_ids,
 )
 from training.errors import TrainingInputError
 
@@ -82,12 +85,23 @@ def part_path(parts_dir: Path, index: int, suffix: str) -> Path:
 
 
 def score_partition(
-    part: pd.DataFrame, index: int, source: str, ref: BundleRef, parts_dir: str, suffix: str
-) -> PartResult:
-    """Check and score one partition on a worker and write its part file (none on defects)."""
+    part: pd.DataFrame,
+    index: int,
+    source: str,
+    ref: BundleRef,
+    parts_dir: str,
+    suffix: str,
+    buckets: int,
+) -> tuple[PartResult, tuple[pd.DataFrame, ...]]:
+    """Check and score one partition on a worker, write its part file (none on defects).
+
+    Returns its result and its ids in ``buckets`` hash buckets, for the check
+    across partitions.
+    """
+    ids = id_buckets(partition_ids(part), buckets)
     policies, report = check_partition(part, source)
     if policies is None or not report.ok:
-        return PartResult(len(part), report)
+        return PartResult(len(part), report), ids
     scores = score_policies(_worker_bundle(ref), policies)
     target = part_path(Path(parts_dir), index, suffix)
     if suffix == ".csv":
@@ -95,7 +109,7 @@ def score_partition(
         pa_csv.write_csv(pa.Table.from_pandas(scores, preserve_index=False), target, options)
     else:
         scores.to_parquet(target, index=False)
-    return PartResult(len(part), report)
+    return PartResult(len(part), report), ids
 
 
 def join_parts(parts_dir: Path, count: int, out: Path) -> None:
@@ -144,18 +158,14 @@ def score_on_cluster(
     parts_dir.mkdir()  # no parents: a missing folder of --out is an error, as without --dask
     try:
         with dask_client(address) as client:
-            import dask
-
-            tasks = [
-                dask.delayed(score_partition, pure=False)(
-                    part, i, str(policies_path), ref, str(parts_dir), suffix
-                )
-                for i, part in enumerate(frame.to_delayed())
-            ]
-            results: list[PartResult] = gather_all(
-                client, client.compute(tasks), address, timeout_s
-            )
-        raise_if_defects(merge_reports([r.report for r in results], [r.rows for r in results]))
+            results, found, buckets = checked_partitions(
+                client, address, frame.to_delayed(), score_partition,
+                (str(policies_path), ref, str(parts_dir), suffix), timeout_s,
+            )  # fmt: skip
+        lengths = [r.rows for r in results]
+        reports = [r.report for r in results]
+        report = file_report(reports, lengths, found, buckets, str(policies_path))
+        raise_if_defects(report)
         join_parts(parts_dir, len(results), out)
     finally:
         shutil.rmtree(parts_dir, ignore_errors=True)

@@ -16,6 +16,7 @@ the shifts by well under 0.01 on the synthetic portfolios.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -28,6 +29,7 @@ from models.scoring.loss_model import LossModel
 from models.scoring.severity import InsufficientClaimsError, SeverityModel, fit_severity
 from models.spec.contract import CLAIM_CAUSES
 from models.versions.metadata import BalanceCorrections
+from training.bordereau.reader import Bordereaux, load_bordereaux
 from training.errors import TrainingInputError
 from training.fitting.balance import capped_balance, cause_factors
 from training.fitting.cause_tails import FittedTail, fit_cause_tails
@@ -136,7 +138,12 @@ def policy_part(
 
 
 class BoosterFits(Protocol):
-    """Where the boosters are fitted: this process, or a cluster (training/distributed/)."""
+    """Where training's row-wise work runs: this process, or a cluster (training/distributed/).
+
+    That is checking the bordereaux (``bordereaux``) and fitting the boosters.
+    """
+
+    def bordereaux(self, policies_path: str | Path, claims_path: str | Path) -> Bordereaux: ...
 
     def frequency(
         self, train: Policies, valid: Policies, params: BoosterParams, seed: int
@@ -148,7 +155,10 @@ class BoosterFits(Protocol):
 
 
 class LocalBoosterFits:
-    """The boosters fitted in this process (models/scoring's own fits)."""
+    """The bordereaux checked and the boosters fitted in this process (models/scoring's fits)."""
+
+    def bordereaux(self, policies_path: str | Path, claims_path: str | Path) -> Bordereaux:
+        return load_bordereaux(policies_path, claims_path)
 
     def frequency(
         self, train: Policies, valid: Policies, params: BoosterParams, seed: int

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -61,6 +63,31 @@ def test_a_defect_names_file_row_and_column_of_the_whole_file(
     assert f"{path}, row 1734, column population, value '-5'" in err
     assert "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.csv"]
+
+
+def _id_defects(err: str) -> list[str]:
+    """The policy_id defects printed, without the CSV line, which --dask does not give."""
+    lines = (re.sub(r"^error: | \(line \d+\)", "", line.strip()) for line in err.splitlines())
+    return sorted(line for line in lines if "column policy_id" in line)
+
+
+def test_a_policy_id_repeated_across_partitions_is_named_as_one_process_names_it(
+    trained_registry, policies_csv, tmp_path, dask_address, monkeypatch, capsys
+):
+    monkeypatch.setattr("training.distributed.partitions.BLOCKSIZE", _BLOCK_BYTES)
+    broken = pd.read_csv(policies_csv, dtype=str, keep_default_na=False)
+    first = broken.loc[2, "policy_id"]  # row 3 of the file, in the first partition
+    # two later rows, in one later partition (a repeat there too) and in another
+    broken.loc[[1000, 1001, 1733], "policy_id"] = first
+    path = tmp_path / "repeated.csv"
+    broken.to_csv(path, index=False)
+    assert _score(path, tmp_path / "one.csv", trained_registry) == 1
+    one = _id_defects(capsys.readouterr().err)
+    assert _score(path, tmp_path / "dask.csv", trained_registry, "--dask", dask_address) == 1
+    spread = _id_defects(capsys.readouterr().err)
+    assert len(one) == 3 and spread == one  # rows 1001, 1002 and 1734, each "first in row 3"
+    assert "(first in row 3)" in spread[0] and "row 1001," in spread[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repeated.csv"]
 
 
 def test_an_unreachable_scheduler_is_named(
