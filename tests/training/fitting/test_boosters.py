@@ -170,7 +170,7 @@ def test_a_cause_without_training_claims_gets_the_pooled_tail_on_its_sigma(fitte
     _, fit = fitted
     (pooled,) = fit.tails
     t, sigma = fit.severity.tails, fit.severity.sigma
-    # a claimless cause's sigma is the pooled scale, inflated: not 1, so the pool's b
+    # a claimless cause's sigma is the pooled out-of-fold scale: not 1, so the pool's b
     # per unit of sigma would differ
     assert np.all(np.abs(sigma[UNCLAIMED] - 1.0) > 0.01)
     for k in UNCLAIMED:
