@@ -118,6 +118,14 @@ def describe(
     )
 
 
+def _shapes(causes: tuple[str, ...], xi: np.ndarray) -> str:
+    """The shape of each cause a fit prices: the pool's differ by the cause's sigma."""
+    shapes = {c: float(xi[CLAIM_CAUSES.index(c)]) for c in causes}
+    if len(shapes) == 1:
+        return f"shape xi = {next(iter(shapes.values())):.3f}"
+    return "shape xi on each cause's sigma: " + ", ".join(f"{c} {v:.3f}" for c, v in shapes.items())
+
+
 def fitted_components(
     book: SplitBordereaux, fitted: FittedModels, glm: GlmBaseline
 ) -> list[dict[str, str]]:
@@ -126,7 +134,7 @@ def fitted_components(
     freq, sev = fitted.frequency, fitted.severity
     tails = "; ".join(
         f"{f.label}: threshold at z = {f.tail.z_u:.2f} ({f.tail.exceedances} claims above), "
-        f"shape xi = {f.tail.xi:.3f}"
+        + _shapes(f.causes, sev.tails.xi)
         for f in fitted.tails
     )
     trees = ", ".join(

@@ -17,12 +17,17 @@ slope on log(budget) brought the excess layer's total to 0.95-0.98 of the
 truth on three portfolios but let early stopping end at one tree on the
 fourth (standard-layer error 0.52). So the booster stands alone.
 
-``sigma`` per cause: the root mean squared training residual of the cause,
-scaled by the pooled validation / training ratio (residuals on the training
-claims are shrunk by the fit, which would thin the tail) and credibility-
-weighted with the pooled value by its claim count (``SIGMA_CREDIBILITY``
-claims weigh as much as the pool), so a cause with twenty claims does not get
-a scale from twenty residuals.
+``sigma`` per cause: the root mean squared out-of-fold residual of the
+cause's training claims (``SIGMA_FOLDS`` boosters, each fitted without one
+seeded fold and early-stopped on the validation claims), credibility-weighted
+with the pooled value by its claim count (``SIGMA_CREDIBILITY`` claims weigh
+as much as the pool), so a cause with twenty claims does not get a scale from
+twenty residuals. Residuals on the training claims themselves are shrunk by
+the fit, and not alike: the depth-4 trees isolate a cause of a hundred claims
+more than one of three hundred. One pooled validation / training ratio
+corrected the average only: on four seeded portfolios ransomware (true sigma
+1.55, about 100 claims) came out at 1.30-1.39 on three, out of fold at
+1.54-1.68, and every cause's sigma nearer its truth on at least three.
 
 Above ``t = exp(mu + sigma z_u)`` a GPD tail takes over (models/pricing/spliced.py),
 and ``mu_shift`` moves each cause's location so that its capped losses balance;
@@ -52,6 +57,8 @@ MIN_TRAINING_CLAIMS = 50
 MIN_VALIDATION_CLAIMS = 20
 #: Claims of a cause that weigh as much as the pooled scale in its sigma.
 SIGMA_CREDIBILITY = 30.0
+#: Folds of the out-of-fold residuals behind sigma (each booster sees 80% of the claims).
+SIGMA_FOLDS = 5
 CAUSE_COLUMNS: tuple[str, ...] = tuple(f"cause_{c}" for c in CLAIM_CAUSES)
 SEVERITY_FEATURE_NAMES: tuple[str, ...] = FEATURE_NAMES + CAUSE_COLUMNS
 #: A flat tail placeholder until training fits one: z_u = 8 leaves the lognormal.
@@ -148,11 +155,18 @@ def severity_xgb_params(params: BoosterParams, seed: int, mean_log_loss: float) 
 def cause_sigmas(
     train_residual: np.ndarray,
     train_cause: np.ndarray,
-    valid_residual: np.ndarray,
+    valid_residual: np.ndarray | None,
 ) -> np.ndarray:
-    """Per-cause sigma (see the module docstring), (K,)."""
+    """Per-cause sigma (see the module docstring), (K,).
+
+    ``valid_residual``: scales the training residuals by the pooled validation
+    / training ratio (in-sample residuals, the GLM's); None when the training
+    residuals are out of fold already.
+    """
     pooled_train = float(np.sqrt(np.mean(train_residual**2)))
-    inflation = float(np.sqrt(np.mean(valid_residual**2))) / pooled_train
+    inflation = 1.0
+    if valid_residual is not None:
+        inflation = float(np.sqrt(np.mean(valid_residual**2))) / pooled_train
     counts = np.bincount(train_cause, minlength=CAUSE_COUNT).astype(np.float64)
     squares = np.bincount(train_cause, weights=train_residual**2, minlength=CAUSE_COUNT)
     blended = (squares + SIGMA_CREDIBILITY * pooled_train**2) / (counts + SIGMA_CREDIBILITY)
@@ -170,7 +184,7 @@ def fit_severity(
 
     Raises InsufficientClaimsError when either split holds too few claims.
     The tail is NO_TAIL and the shift 0 until training sets them. ``trainer``
-    fits the booster (here, or on a cluster); the sigmas are fitted here.
+    fits the boosters (here, or on a cluster); the sigmas are fitted here.
     """
     (x_train, loss_train, cause_train), (x_valid, loss_valid, cause_valid) = train, valid
     if len(loss_train) < MIN_TRAINING_CLAIMS or len(loss_valid) < MIN_VALIDATION_CLAIMS:
@@ -187,8 +201,30 @@ def fit_severity(
     dvalid = trainer.matrix(rows_valid, y_valid, None, names)
     xgb_params = severity_xgb_params(params, seed, float(np.mean(y_train)))
     booster, best = trainer.train(xgb_params, dtrain, dvalid, params)
-    model = SeverityModel(booster, np.ones(CAUSE_COUNT), np.zeros(CAUSE_COUNT), NO_TAIL, best)
-    fit_train = model.raw_claim_mu(x_train, cause_train)
-    fit_valid = model.raw_claim_mu(x_valid, cause_valid)
-    sigma = cause_sigmas(y_train - fit_train, cause_train, y_valid - fit_valid)
+    fits = _Fits(trainer, xgb_params, params, names, dvalid)
+    out_of_fold = fits.out_of_fold(rows_train, y_train, seed)
+    sigma = cause_sigmas(y_train - out_of_fold, cause_train, None)
     return SeverityModel(booster, sigma, np.zeros(CAUSE_COUNT), NO_TAIL, best)
+
+
+@dataclass(frozen=True)
+class _Fits:
+    """The severity booster's fit (trainer, parameters, validation claims), again on a subset."""
+
+    trainer: BoosterTrainer
+    xgb_params: dict
+    params: BoosterParams
+    names: list[str]
+    dvalid: object
+
+    def out_of_fold(self, rows: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
+        """Each training claim's location from a booster fitted without its seeded fold."""
+        folds = np.empty(len(y), dtype=np.int64)
+        folds[np.random.default_rng(seed).permutation(len(y))] = np.arange(len(y)) % SIGMA_FOLDS
+        out = np.empty(len(y))
+        for fold in range(SIGMA_FOLDS):
+            fit, held = folds != fold, folds == fold
+            dfold = self.trainer.matrix(rows[fit], y[fit], None, self.names)
+            booster, _ = self.trainer.train(self.xgb_params, dfold, self.dvalid, self.params)
+            out[held] = group_margins((booster,), None, rows[held])[:, 0]
+        return out

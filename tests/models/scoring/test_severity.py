@@ -113,6 +113,10 @@ def test_cause_sigmas_by_hand() -> None:
     own = np.sqrt((n * np.array([0.25, 9.0]) + c * 4.625) / (n + c))  # inflation 1
     np.testing.assert_allclose(lots[:2], own, rtol=1e-12)
     np.testing.assert_allclose(lots[:2], [0.5, 3.0], rtol=3e-3)
+    # out-of-fold residuals (None): no validation ratio, the credibility blend alone
+    plain = cause_sigmas(train, cause, None)
+    np.testing.assert_allclose(plain[:3], np.array(by_hand) / inflation, rtol=1e-14)
+    np.testing.assert_allclose(plain[3:], np.sqrt(pooled_sq), rtol=1e-14)
 
 
 def test_too_few_claims_is_a_clear_error(sample):

@@ -193,14 +193,16 @@ def test_the_balance_keeps_the_flat_rate_of_a_cause_without_training_claims(fitt
     assert np.all(np.isfinite(np.log(rates)))
 
 
-def test_a_cause_without_training_claims_gets_the_pooled_tail_scaled_by_its_sigma(fitted):
+def test_a_cause_without_training_claims_gets_the_pooled_tail_on_its_sigma(fitted):
     glm, _, _, _, _, _, _ = fitted
     pooled = glm.fits[0]
     assert pooled.label == "all causes" and CLAIM_CAUSES[NO_CLAIMS] in pooled.causes
-    # its sigma is the pooled residual scale, inflated: not 1, so b x 1 would differ
+    # its sigma is the pooled residual scale, inflated: not 1, so the pool's own
+    # b per unit of sigma would differ
     assert abs(glm.sigma[NO_CLAIMS] - 1.0) > 0.01
-    assert glm.tails.b[NO_CLAIMS] == pooled.tail.b * glm.sigma[NO_CLAIMS]
-    assert glm.tails.xi[NO_CLAIMS] == pooled.tail.xi and glm.tails.z_u[NO_CLAIMS] == pooled.tail.z_u
+    g = pooled.on_scale(glm.sigma[NO_CLAIMS])
+    assert (glm.tails.xi[NO_CLAIMS], glm.tails.b[NO_CLAIMS]) == (g.xi, g.b)
+    assert glm.tails.z_u[NO_CLAIMS] == pooled.tail.z_u
 
 
 def test_severity_recovers_each_causes_level_slope_and_sigma(fitted):
