@@ -15,6 +15,7 @@ policies (``rate`` of shape (n, K)) or none (one city, shape (K,)).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -91,9 +92,16 @@ class CauseLosses:
         return np.divide(self.rate, total, out=np.zeros_like(self.rate), where=total > 0)
 
     def mean_loss(self) -> FloatArray:
-        """E[X] of one ground-up loss of each cause (USD), (..., K)."""
+        """E[X] of one ground-up loss of each cause (USD), (..., K); read-only."""
+        return self._mean_loss
+
+    @cached_property
+    def _mean_loss(self) -> FloatArray:
+        # computed once: a quote asks for it five times (issue 13)
         t = self.tails
-        return spliced_mean(self.mu, self.sigma, t.z_u, t.xi, t.b)
+        mean = spliced_mean(self.mu, self.sigma, t.z_u, t.xi, t.b)
+        mean.flags.writeable = False
+        return mean
 
     def annual_ground_up_loss_by_cause(self) -> FloatArray:
         """Expected ground-up loss per year of each cause (USD), (..., K)."""

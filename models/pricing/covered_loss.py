@@ -43,11 +43,19 @@ import numpy.typing as npt
 
 from models.pricing.cause_losses import CAUSE_COUNT, CauseLosses
 from models.pricing.rating_plan import FINES_PART
-from models.pricing.spliced import spliced_lev, spliced_survival
+from models.pricing.spliced import SplicedParams, checked_params, lev_of, survival_of
 from models.spec.contract import COVERAGE_PARTS
 
 FloatArray = npt.NDArray[np.float64]
 _SHARE_SUM_TOLERANCE = 1e-9  # a cause's bought shares may exceed 1 by rounding only
+
+
+def _amounts(u: npt.ArrayLike, name: str) -> FloatArray:
+    """Amounts >= 0 USD as floats; the ValueError of models/pricing/spliced.py otherwise."""
+    a = np.asarray(u, dtype=np.float64)
+    if np.any(np.isnan(a) | (a < 0)):
+        raise ValueError(f"{name} must be >= 0 USD (got {u!r})")
+    return a
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,19 +151,21 @@ class CoveredLoss:
         at_or_above = np.where(o > 0, z > knee, z >= knee)
         return np.where(at_or_above, above, below)
 
-    def _severity(self) -> tuple[FloatArray, ...]:
+    @cached_property
+    def _severity(self) -> SplicedParams:
+        """Each cause's spliced severity, checked once (the grids call ``lev`` many times)."""
         t = self.losses.tails
-        return self.losses.mu, self.losses.sigma, t.z_u, t.xi, t.b
+        return checked_params(self.losses.mu, self.losses.sigma, t.z_u, t.xi, t.b)
 
     @cached_property
     def _lev_at_threshold(self) -> FloatArray:
         """LEV_c(k_c) of the ground-up loss (the mean where k_c = inf), (K,)."""
-        return spliced_lev(self._fines_threshold, *self._severity())
+        return lev_of(self._fines_threshold, self._severity)
 
     @cached_property
     def _ground_up_mean(self) -> FloatArray:
         """E[X_c] of each cause (USD), (K,)."""
-        return spliced_lev(np.inf, *self._severity())
+        return lev_of(np.full(CAUSE_COUNT, np.inf), self._severity)
 
     # -- per cause ---------------------------------------------------------------
 
@@ -166,14 +176,14 @@ class CoveredLoss:
 
     def lev_by_cause(self, u: npt.ArrayLike) -> FloatArray:
         """E[min(Z_c, u)] of a cause-c claim (USD), (..., K) for u >= 0 of shape (...)."""
-        v = self._ground_up(u)
-        at_v = spliced_lev(v, *self._severity())
+        v = self._ground_up(_amounts(u, "limit"))  # v >= 0 (inf where nothing reaches u)
+        at_v = lev_of(v, self._severity)
         capped = np.where(v < self._fines_threshold, at_v, self._lev_at_threshold)
         return self.other_share * at_v + self.fines_share * capped
 
     def survival_by_cause(self, u: npt.ArrayLike) -> FloatArray:
         """P(Z_c > u) of a cause-c claim, (..., K) for u >= 0 of shape (...)."""
-        return spliced_survival(self._ground_up(u), *self._severity())
+        return survival_of(self._ground_up(_amounts(u, "amount")), self._severity)
 
     def mean_by_cause(self) -> FloatArray:
         """E[Z_c] of a cause-c claim (USD), (K,)."""

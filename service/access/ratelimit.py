@@ -3,7 +3,7 @@
 Every API route is limited by POLISURE_RATE_LIMIT (e.g. "600 per minute;30
 per second"), counted per API key (a hash of the presented key; requests
 without a key count per client address). Storage is in-process memory by
-default - each gunicorn worker then counts on its own, so the effective limit
+default (service/access/window_counts.py) - each gunicorn worker then counts on its own, so the effective limit
 is up to workers x the limit - and Redis when POLISURE_REDIS_URL is set, which
 makes the limit exact across workers and hosts. Probes, metrics and docs are
 never limited. The keyless self-assessment (API and page) has its own
@@ -20,6 +20,7 @@ from flask import Blueprint, Flask, request
 from flask_limiter import Limiter
 
 from service.access.auth import client_address, rate_limit_identity
+from service.access.window_counts import SCHEME as IN_PROCESS_SCHEME
 
 EXTENSION_KEY = "polisure.limiter"
 UNLIMITED_ENDPOINTS = frozenset(
@@ -46,7 +47,8 @@ def init_app(app: Flask) -> Limiter:
         key_func=rate_limit_identity,
         default_limits=[app.config["POLISURE_RATE_LIMIT"]],
         default_limits_exempt_when=_exempt,
-        storage_uri=redis_url or "memory://",
+        # in-process counters without limits' timer thread (service/access/window_counts.py)
+        storage_uri=redis_url or f"{IN_PROCESS_SCHEME}://",
         headers_enabled=True,
         # Key prefix per app config lets tests share one Redis database safely.
         key_prefix=app.config.get("POLISURE_RATE_LIMIT_PREFIX", "polisure"),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, insert, select, update
+from sqlalchemy import CursorResult, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -246,25 +246,27 @@ def book_snapshot(db: Database, tenant_id: str) -> BookSnapshot:
     raise storage_unavailable("read consistently while it kept changing")
 
 
+#: (book revision, policies in force) of the tenant bound as ``tenant``: built once,
+#: since building and keying the statement cost 3-4x its execution (issue 13).
+_IN_FORCE_COUNT = select(
+    select(func.coalesce(func.max(BookChange.id), 0))
+    .where(BookChange.tenant_id == bindparam("tenant"))
+    .scalar_subquery(),
+    select(func.count())
+    .select_from(Policy)
+    .where(Policy.tenant_id == bindparam("tenant"), Policy.status == IN_FORCE)
+    .scalar_subquery(),
+)
+
+
 def in_force_count(db: Database, tenant_id: str) -> tuple[int, int]:
     """(book revision, policies in force) of the tenant, in one query (one snapshot).
 
-    Every quote asks this; one round trip instead of two (issue 13).
+    Every quote asks this: one round trip on a plain connection (issue 13).
     """
-    revision = (
-        select(func.coalesce(func.max(BookChange.id), 0))
-        .where(BookChange.tenant_id == tenant_id)
-        .scalar_subquery()
-    )
-    in_force = (
-        select(func.count())
-        .select_from(Policy)
-        .where(Policy.tenant_id == tenant_id, Policy.status == IN_FORCE)
-        .scalar_subquery()
-    )
     try:
-        with db.session() as session:
-            row = session.execute(select(revision, in_force)).one()
+        with db.engine.connect() as connection:
+            row = connection.execute(_IN_FORCE_COUNT, {"tenant": tenant_id}).one()
             return int(row[0] or 0), int(row[1] or 0)
     except SQLAlchemyError as exc:
         raise storage_unavailable("read") from exc

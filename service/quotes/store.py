@@ -141,12 +141,16 @@ def _stored(
     return text, row
 
 
+#: Built once: a Core insert on a plain connection costs half the ORM's bulk insert
+#: through a session (issue 13: 0.36 against 0.78 ms a quote on SQLite).
+_INSERT_QUOTES = insert(Quote)
+
+
 def _insert(db: Database, rows: list[dict[str, Any]]) -> None:
     """All rows in one transaction (a 503 when storage fails: then no quote was issued)."""
     try:
-        with db.session() as session, session.begin():
-            # A Core insert: one statement, without the ORM's unit-of-work cost.
-            session.execute(insert(Quote), rows)
+        with db.engine.begin() as connection:  # committed before the 201 is sent
+            connection.execute(_INSERT_QUOTES, rows)
     except IntegrityError:
         raise  # the caller replays the quote of a racing request with the same key
     except SQLAlchemyError as exc:
