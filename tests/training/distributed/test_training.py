@@ -2,18 +2,26 @@
 
 Oracles: the first dask run (a second must predict exactly the same, with
 the default row subsampling, which each worker draws for its own rows), and
-the single-process bundle trained on the same portfolio, seed and booster
-settings, within the README's tolerance: Spearman rank correlation of
-expected annual loss >= 0.99 and total expected loss within 2%. The
-tolerance is held without row subsampling (``subsample=1``): with it, the
-rows each tree sees differ between one process and the workers by design,
-and on this 3,000-policy portfolio that sampling noise alone gives a rank
-correlation of 0.983 (README, "Distributed runs").
+the single-process fit of the same portfolio, seed and booster settings,
+within the README's tolerance: Spearman rank correlation of expected annual
+loss >= 0.99 and total expected loss within 2%.
+
+The whole tolerance is held on the 3,000-policy test portfolio without row
+subsampling (``subsample=1``), where the cluster fit equals one process's up
+to float sums. At the default settings (``subsample=0.8``) each worker draws
+the rows of its trees from its own rows, so the trees differ from one
+process's by design: on a 100,000-policy ``synth`` portfolio the rank
+correlation still holds and is tested; the total does not hold to 2%, since
+the severity tail refitted on the other trees' residuals moves it by as much
+as a second single-process seed does (docs/distributed.md, "Training
+tolerance").
 """
 
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import numpy as np
@@ -21,11 +29,13 @@ import pytest
 from scipy.stats import spearmanr
 
 from models.scoring.batch import score_policies
+from models.scoring.booster_params import BoosterParams
 from models.versions.registry import Registry
 from tests.support.portfolio import TEST_SEED, small_params
 from tests.training.distributed.conftest import DISTRIBUTED_TEST_TIMEOUT_S
-from training.bordereau.reader import read_policies
+from training.bordereau.reader import load_bordereaux, read_policies
 from training.distributed.arguments import booster_fits
+from training.fitting.boosters import fit_models, model_data, split_policies
 from training.pipeline import train_bundle
 
 pytestmark = pytest.mark.timeout(2 * DISTRIBUTED_TEST_TIMEOUT_S)
@@ -82,3 +92,27 @@ def test_cluster_fit_is_within_the_readme_tolerance_of_one_process(
     spread = _expected_loss(spread_registry, version, policies)
     assert spearmanr(spread, single).statistic >= 0.99
     assert abs(spread.sum() / single.sum() - 1.0) <= 0.02
+
+
+#: The size at which the README states the rank tolerance at default settings (``synth``'s own).
+TOLERANCE_POLICIES = 100_000
+
+
+def test_at_default_settings_the_cluster_fit_ranks_cities_as_one_process_on_a_full_portfolio(
+    tmp_path, dask_address
+):
+    world = tmp_path / "world"
+    synth = [sys.executable, "-m", "training", "synth", "--policies", str(TOLERANCE_POLICIES),
+             "--seed", "7", "--out", str(world)]  # fmt: skip
+    subprocess.run(synth, check=True, capture_output=True, timeout=DISTRIBUTED_TEST_TIMEOUT_S)
+    bordereaux = load_bordereaux(world / "policies.csv", world / "claims.csv")
+    data = model_data(bordereaux.policies, bordereaux.claims)
+    split = split_policies(len(bordereaux.policies), TEST_SEED)
+    params = BoosterParams()
+    assert params.subsample < 1.0  # the defaults this test is about: row subsampling on
+    single = fit_models(data, split, params, TEST_SEED).model.predict(data.features)
+    with booster_fits(dask_address) as boosters:
+        fitted = fit_models(data, split, params, TEST_SEED, boosters=boosters)
+    spread = fitted.model.predict(data.features)
+    single_loss, spread_loss = single.expected_annual_loss(), spread.expected_annual_loss()
+    assert spearmanr(spread_loss, single_loss).statistic >= 0.99
