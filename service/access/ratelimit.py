@@ -3,9 +3,10 @@
 Every API route is limited by POLISURE_RATE_LIMIT (e.g. "600 per minute;30
 per second"), counted per API key (a hash of the presented key; requests
 without a key count per client address). Storage is in-process memory by
-default (service/access/window_counts.py) - each gunicorn worker then counts on its own, so the effective limit
-is up to workers x the limit - and Redis when POLISURE_REDIS_URL is set, which
-makes the limit exact across workers and hosts. Probes, metrics and docs are
+default (service/access/window_counts.py) - each gunicorn worker then counts
+on its own, so the effective limit is up to workers x the limit - and Redis
+when POLISURE_REDIS_URL is set, which makes the limit exact across workers
+and hosts. Probes, metrics and docs are
 never limited. The keyless self-assessment (API and page) has its own
 stricter limit per address, POLISURE_ASSESSMENT_RATE_LIMIT, counted by address
 even when an Authorization header is sent (a made-up key must not open a new
