@@ -42,7 +42,7 @@ class CheckedPart:
     rows: int
     report: ValidationReport
     policies: pd.DataFrame | None
-    ids: pd.Series
+    ids: pd.Series | None  # None without a policy_id column (the claims are then not matched)
 
 
 def check_policy_partition(
@@ -51,7 +51,10 @@ def check_policy_partition(
     """Check one partition on a worker: its result, and its ids in hash buckets."""
     ids = partition_ids(part)
     policies, report = check_partition(part, source)
-    return CheckedPart(len(part), report, policies, ids), id_buckets(ids, buckets)
+    has_ids = any(str(column).strip() == "policy_id" for column in part.columns)
+    return CheckedPart(len(part), report, policies, ids if has_ids else None), id_buckets(
+        ids, buckets
+    )
 
 
 def load_on_cluster(
@@ -72,7 +75,10 @@ def load_on_cluster(
         )
         lengths = [p.rows for p in parts]
         report = file_report([p.report for p in parts], lengths, found, buckets, source)
-    ids = pd.concat([p.ids for p in parts], ignore_index=True) if parts else None
+    # as one process: without the policies' ids, the claims are checked on their own
+    ids = None
+    if parts and all(p.ids is not None for p in parts):
+        ids = pd.concat([p.ids for p in parts], ignore_index=True)
     claim_sheet = open_sheet(claims_path, report)
     claims = check_claims(claim_sheet, ids) if claim_sheet is not None else None
     if not report.ok or claims is None or not parts or any(p.policies is None for p in parts):

@@ -66,3 +66,19 @@ def test_defects_across_partitions_are_named_as_one_process_names_them(
     expected = _defects(one.value.report)
     assert len(expected) == 4  # the population, two repeats, the unknown policy (and its claims)
     assert _defects(spread.value.report) == expected, expected
+
+
+def test_a_policies_file_without_policy_ids_gives_one_process_s_defects(
+    portfolio_dir, dask_address, small_blocks, tmp_path
+):
+    policies = pd.read_csv(portfolio_dir / "policies.csv", dtype=str, keep_default_na=False)
+    path = tmp_path / "policies.csv"
+    policies.drop(columns=["policy_id"]).to_csv(path, index=False)
+    claims = portfolio_dir / "claims.csv"
+    with pytest.raises(BordereauError) as one:
+        load_bordereaux(path, claims)
+    with pytest.raises(BordereauError) as spread:
+        _on_cluster(dask_address, path, claims)
+    expected = _defects(one.value.report)
+    assert any("policy_id" in d for d in expected)  # the missing column, and no claim flagged
+    assert _defects(spread.value.report) == expected
