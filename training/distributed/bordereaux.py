@@ -51,10 +51,7 @@ def check_policy_partition(
     """Check one partition on a worker: its result, and its ids in hash buckets."""
     ids = partition_ids(part)
     policies, report = check_partition(part, source)
-    has_ids = any(str(column).strip() == "policy_id" for column in part.columns)
-    return CheckedPart(len(part), report, policies, ids if has_ids else None), id_buckets(
-        ids, buckets
-    )
+    return CheckedPart(len(part), report, policies, ids), id_buckets(ids, buckets)
 
 
 def load_on_cluster(

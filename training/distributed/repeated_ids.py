@@ -42,18 +42,23 @@ def bucket_count(partitions: int) -> int:
     return 0 if partitions < 2 else min(partitions, MAX_BUCKETS)
 
 
-def partition_ids(part: pd.DataFrame) -> pd.Series:
-    """A raw partition's policy ids as the check reads them (stripped; none if no such column)."""
+def partition_ids(part: pd.DataFrame) -> pd.Series | None:
+    """A raw partition's policy ids as the check reads them (stripped); None without the column.
+
+    The partition's check reports a missing column.
+    """
     for column in part.columns:
         if str(column).strip() == "policy_id":
             return text_cells(part[column]).reset_index(drop=True)
-    return pd.Series([], dtype=object)  # the partition's check reports the missing column
+    return None
 
 
-def id_buckets(ids: pd.Series, buckets: int) -> tuple[pd.DataFrame, ...]:
+def id_buckets(ids: pd.Series | None, buckets: int) -> tuple[pd.DataFrame, ...]:
     """A partition's non-empty ids with their 0-based rows, cut into ``buckets`` by hash."""
     if buckets == 0:
         return ()
+    if ids is None:
+        ids = pd.Series([], dtype=object)
     frame = pd.DataFrame({"policy_id": ids.to_numpy(dtype=object), "row": np.arange(len(ids))})
     frame = frame[frame["policy_id"] != ""]
     # pandas' hash of the string itself: the same id lands in the same bucket on every worker
