@@ -109,7 +109,13 @@ def test_sigterm_serves_the_queued_requests_then_stops(tmp_path: Path) -> None:
             c.start()
         time.sleep(0.05)  # queued behind 2 single-threaded workers
         srv.process.send_signal(signal.SIGTERM)
+        # the master handles the signal in its own loop, a moment later: ask
+        # until the lame duck shows (it lasts POLISURE_DRAIN_SECONDS, 2 s)
+        deadline = time.monotonic() + 1.5
         ready = requests.get(f"{srv.base_url}/readyz", timeout=5)
+        while ready.status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            ready = requests.get(f"{srv.base_url}/readyz", timeout=5)
         for c in clients:
             c.join(timeout=30)
         assert results == [201] * 6, results
