@@ -30,8 +30,8 @@ from models.pricing.premium import (
     cause_quotes,
     covered_loss_for,
     premium_from_aggregate,
-    price_policy,
 )
+from models.pricing.pricer import price_policy
 from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS
 
@@ -132,7 +132,11 @@ def main() -> None:
         ),
         "loads": lambda i: premium_from_aggregate(plan, aggregates[i], covered[i]),
         "causes": lambda i: cause_quotes(
-            policies[i][0], covered[i], policies[i][1], aggregates[i].expected_usd
+            policies[i][0],
+            covered[i].layer_expected_loss_by_cause(
+                policies[i][1].retention_usd, policies[i][1].limit_usd
+            ),
+            aggregates[i].expected_usd,
         ),
         "decision": lambda i: decide(
             plan.decision, 50.0, policies[i][1].limit_usd, policies[i][2], premiums[i]

@@ -33,8 +33,8 @@ from models.pricing.premium import (
     PolicyTerms,
     covered_loss_for,
     premium_from_aggregate,
-    price_policy,
 )
+from models.pricing.pricer import price_policy
 from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.pricing.spliced import spliced_mean, spliced_quantile
 from models.spec.contract import CLAIM_CAUSES

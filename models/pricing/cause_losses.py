@@ -74,7 +74,10 @@ class CauseLosses:
 
     def city(self, row: int) -> CauseLosses:
         """One city's model (arrays of shape (K,)) from a batch."""
-        return CauseLosses(self.rate[row], self.mu[row], self.sigma, self.tails)
+        city = CauseLosses(self.rate[row], self.mu[row], self.sigma, self.tails)
+        if "_mean_loss" in self.__dict__:  # the batch's means are elementwise: the same bits
+            city.__dict__["_mean_loss"] = self._mean_loss[row]
+        return city
 
     def rows(self, rows: slice | npt.NDArray[np.intp]) -> CauseLosses:
         """The cities at ``rows`` of a batch (a batch again)."""

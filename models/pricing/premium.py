@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from models.pricing.aggregate import AggregateLoss, layer_aggregate_loss
+from models.pricing.aggregate import AggregateLoss
 from models.pricing.cause_losses import CAUSE_COUNT, CauseLosses
 from models.pricing.covered_loss import CoveredLoss
-from models.pricing.decision import Decision, DecisionReason, decide
+from models.pricing.decision import Decision, DecisionReason
 from models.pricing.rating_plan import FINES_PART, RatingPlan
 from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS, PERIOD_DAYS_MAX, PERIOD_DAYS_MIN
 
@@ -162,7 +162,7 @@ def floor_at_minimum_premium(technical_premium_usd: float, minimum_premium_usd: 
     return max(technical_premium_usd, minimum_premium_usd)
 
 
-def _level(probability: float) -> float:
+def probability_level(probability: float) -> float:
     """Probability levels as keys: 1 - 1/200 and a plan's 0.995 are the same level."""
     return round(probability, 12)
 
@@ -255,7 +255,7 @@ def premium_from_aggregate(
     """
     loads = plan.loads
     expected = aggregate.expected_usd
-    i = aggregate.probabilities.index(_level(loads.risk_probability))
+    i = aggregate.probabilities.index(probability_level(loads.risk_probability))
     measure = (
         aggregate.tail_means_usd[i] if loads.risk_measure == "tvar" else aggregate.quantiles_usd[i]
     )
@@ -285,18 +285,17 @@ def premium_from_aggregate(
 
 
 def cause_quotes(
-    losses: CauseLosses, covered: CoveredLoss, terms: PolicyTerms, expected_loss_usd: float
+    losses: CauseLosses, layer_by_cause: np.ndarray, expected_loss_usd: float
 ) -> tuple[CauseQuote, ...]:
     """Each cause's claim rate, ground-up loss and part of ``expected_loss_usd``, CLAIM_CAUSES order.
 
     The aggregate limit is shared by every cause's claims, so a cause's part
     of the insured loss is not unique. Convention: ``expected_loss_usd`` is
-    split pro rata to rate_c x E[min((Z_c - d)+, L)], each cause's expected
-    covered loss in the per-claim layer before the aggregate limit binds.
+    split pro rata to rate_c x E[min((Z_c - d)+, L)] (``layer_by_cause``, (K,):
+    CoveredLoss.layer_expected_loss_by_cause), each cause's expected covered
+    loss in the per-claim layer before the aggregate limit binds.
     """
-    in_layer = losses.rate * np.maximum(
-        covered.layer_expected_loss_by_cause(terms.retention_usd, terms.limit_usd), 0.0
-    )
+    in_layer = losses.rate * np.maximum(layer_by_cause, 0.0)
     total = math.fsum(in_layer)
     shares = in_layer / total if total > 0 else np.zeros(CAUSE_COUNT)
     ground_up = losses.annual_ground_up_loss_by_cause()
@@ -308,59 +307,4 @@ def cause_quotes(
             expected_loss_usd=expected_loss_usd * float(shares[c]),
         )
         for c, cause in enumerate(CLAIM_CAUSES)
-    )
-
-
-def price_policy(
-    losses: CauseLosses,
-    terms: PolicyTerms,
-    exposure: Mapping[str, Any],
-    risk_score: float,
-    plan: RatingPlan,
-    marginal_tvar_usd: float = 0.0,
-) -> PricingResult:
-    """Price one policy for one city.
-
-    ``marginal_tvar_usd``: the city's annual marginal TVaR 99.5% on the
-    insurer's book (``portfolio_impact.delta_aep_tvar_200_usd``; 0 without a
-    book), the basis of the plan's capital load for the policy's period.
-
-    ``losses``: the city's expected ground-up claims per year and spliced
-    severity of one ground-up loss (USD) by cause, arrays of shape (K,)
-    (models/pricing/cause_losses.py); ``exposure``: the exposure record
-    (fields used by the fines cap and the decision rules); ``risk_score``:
-    0-100, higher = riskier.
-    """
-    if not (math.isfinite(risk_score) and 0 <= risk_score <= 100):
-        raise PricingInputError(f"risk_score must be in [0, 100] (got {risk_score})")
-    covered = covered_loss_for(plan, terms.coverages, losses, exposure)
-    claim_count = float(losses.rate.sum()) * terms.period_years
-    levels = {_level(1.0 - 1.0 / n) for n in RETURN_PERIODS} | {_level(plan.loads.risk_probability)}
-    probabilities = tuple(sorted(levels))
-    aggregate = layer_aggregate_loss(
-        covered, claim_count, terms.retention_usd, terms.limit_usd, probabilities
-    )
-    breakdown = premium_from_aggregate(
-        plan, aggregate, covered, marginal_tvar_usd * terms.period_years
-    )
-    premium = breakdown.premium_usd
-    decision, reasons = decide(plan.decision, risk_score, terms.limit_usd, exposure, premium)
-    exceedance = {
-        f"1_in_{n}": aggregate.quantiles_usd[aggregate.probabilities.index(_level(1.0 - 1.0 / n))]
-        for n in RETURN_PERIODS
-    }
-    return PricingResult(
-        claim_probability=-math.expm1(-claim_count),
-        expected_claim_count=claim_count,
-        expected_claims_in_layer=aggregate.claims_in_layer,
-        expected_loss_usd=aggregate.expected_usd,
-        premium_usd=premium,
-        premium_breakdown=breakdown,
-        loss_exceedance=exceedance,
-        limit_exhaustion_probability=aggregate.limit_exhaustion_probability,
-        fines_cap_usd=covered.fines_cap_usd,
-        decision=decision,
-        decision_reasons=reasons,
-        rating_plan_version=plan.version,
-        causes=cause_quotes(losses, covered, terms, aggregate.expected_usd),
     )

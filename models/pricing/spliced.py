@@ -116,14 +116,20 @@ def _gpd_logs(v: FloatArray, xi: FloatArray, b: FloatArray) -> tuple[FloatArray,
 
     Both are -inf at v = inf and past the upper end -b / xi of a negative xi.
     Written as -(v / b) * log1p(a) / a with a = xi v / b, whose series
-    1 - a/2 + a^2/3 makes xi = 0 the continuous limit rather than a branch.
+    1 - a/2 + a^2/3 makes xi = 0 the continuous limit rather than a branch
+    (:func:`log1p_ratio`, inlined: the aggregate's grids call this on
+    (policies, 257, causes) arrays, and log1p(a) is taken once for both logs).
     """
-    a_raw = xi * np.where(np.isfinite(v), v, 0.0) / b
+    with np.errstate(invalid="ignore"):
+        a_raw = xi * v / b  # nan at v = inf, xi = 0: outside, below
     inside = np.isfinite(v) & (a_raw > -1.0)
     a = np.where(inside, a_raw, 0.0)
     vb = np.where(inside, v, 0.0) / b
-    log_survival = -vb * log1p_ratio(a)
-    log_w = np.log1p(a) + log_survival
+    log1p_a = np.log1p(a)
+    small = np.abs(a) < _SMALL
+    ratio = np.where(small, 1.0 - a / 2.0 + a * a / 3.0, log1p_a / np.where(small, 1.0, a))
+    log_survival = -vb * ratio
+    log_w = log1p_a + log_survival
     return np.where(inside, log_survival, -np.inf), np.where(inside, log_w, -np.inf)
 
 

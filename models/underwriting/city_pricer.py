@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from models.pricing.cause_losses import CauseLosses
-from models.pricing.premium import PolicyTerms, PricingResult, price_policy
+from models.pricing.premium import PolicyTerms, PricingResult
+from models.pricing.pricer import PolicyToPrice, price_policies, price_policy
 from models.pricing.rating_plan import RatingPlan
 from models.scoring.features import features_from_records
 from models.versions.bundle import ModelBundle
@@ -105,4 +106,30 @@ class CityPricer:
             float(scores.risk_score[row]),
             self.plan,
             marginal_tvar_usd,
+        )
+
+    def price_all(
+        self,
+        scores: CityScores,
+        exposures: Sequence[Mapping[str, Any]],
+        terms: Sequence[PolicyTerms],
+        marginal_tvar_usd: Sequence[float] | None = None,
+    ) -> list[PricingResult]:
+        """:meth:`price` of every scored city, the aggregates in one pass (models/pricing/pricer.py).
+
+        Raises PricingItemError (its ``index`` the city's row) for the first city pricing refuses.
+        """
+        tvars = marginal_tvar_usd if marginal_tvar_usd is not None else [0.0] * len(exposures)
+        return price_policies(
+            [
+                PolicyToPrice(
+                    scores.losses.city(row),
+                    terms[row],
+                    exposure,
+                    float(scores.risk_score[row]),
+                    tvar,
+                )
+                for row, (exposure, tvar) in enumerate(zip(exposures, tvars, strict=True))
+            ],
+            self.plan,
         )

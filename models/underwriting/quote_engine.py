@@ -27,6 +27,7 @@ import numpy as np
 
 from models.pricing.cause_losses import CauseLosses
 from models.pricing.premium import PolicyTerms
+from models.pricing.pricer import PricingItemError
 from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.scoring.explain import Driver, drivers_for, field_log_effects
 from models.spec.contract import CLAIM_CAUSES
@@ -104,22 +105,21 @@ class QuoteEngine(CityPricer):
         t1 = time.perf_counter()
         effects = field_log_effects(self.bundle.model, scores.losses, scores.features)
         t2 = time.perf_counter()
-        quotes, pricing_s = [], 0.0
-        for i, (exposure, _, marginal_tvar_usd) in enumerate(items):
-            p0 = time.perf_counter()
-            try:
-                priced = self.price(scores, i, exposure, terms[i], marginal_tvar_usd)
-            except ValueError as exc:
-                raise QuoteItemError(i, exc) from exc
-            pricing_s += time.perf_counter() - p0
-            drivers = drivers_for(effects, i, exposure, priced.expected_loss_usd)
-            quotes.append(self._quote_body(scores, i, priced.to_dict(), drivers))
+        try:
+            priced = self.price_all(scores, exposures, terms, [item[2] for item in items])
+        except PricingItemError as exc:
+            raise QuoteItemError(exc.index, exc.error) from exc
         t3 = time.perf_counter()
+        quotes = []
+        for i, (exposure, result) in enumerate(zip(exposures, priced, strict=True)):
+            drivers = drivers_for(effects, i, exposure, result.expected_loss_usd)
+            quotes.append(self._quote_body(scores, i, result.to_dict(), drivers))
+        t4 = time.perf_counter()
         n = max(len(items), 1)
         self.last_timings.update(
             prediction=(t1 - t0) / n,
-            explanations=(t2 - t1 + t3 - t2 - pricing_s) / n,
-            pricing=pricing_s / n,
+            explanations=(t2 - t1 + t4 - t3) / n,
+            pricing=(t3 - t2) / n,
         )
         return quotes
 

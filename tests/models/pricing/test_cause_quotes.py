@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from models.pricing.premium import PolicyTerms, covered_loss_for, price_policy
+from models.pricing.premium import PolicyTerms, covered_loss_for
+from models.pricing.pricer import price_policy
 from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.pricing.spliced import spliced_layer_expected_loss, spliced_mean
 from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS

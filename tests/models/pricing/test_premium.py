@@ -23,8 +23,8 @@ from models.pricing.premium import (
     PricingResult,
     covered_loss_for,
     floor_at_minimum_premium,
-    price_policy,
 )
+from models.pricing.pricer import price_policy
 from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.pricing.spliced import spliced_layer_expected_loss, spliced_lev
 from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS
