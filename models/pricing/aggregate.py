@@ -132,25 +132,33 @@ def compound_poisson_panjer(
     return g
 
 
-def _quantiles(cdf: np.ndarray, h: np.ndarray, p: float, span: np.ndarray) -> np.ndarray:
-    """Smallest x with P(S <= x) >= p per row, reading cdf[:, k] as P(S <= (k + 1/2) h)."""
-    m = cdf.shape[1]
-    k = np.sum(cdf < p, axis=1)  # searchsorted: each cdf is a cumulative sum of pmf >= 0
-    inside = k < m
-    at = np.where(inside, k, m - 1)
-    row = np.arange(len(k))
-    upper = cdf[row, at]
-    below = np.where(k > 0, cdf[row, np.maximum(at - 1, 0)], 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fraction = (p - below) / (upper - below)
-    q = np.minimum(np.maximum((k - 0.5 + fraction) * h, 0.0), span)
-    return np.where(inside, q, span)
+def _quantile(cdf: np.ndarray, h: float, p: float, span: float) -> float:
+    """Smallest x with P(S <= x) >= p, reading cdf[k] as P(S <= (k + 1/2) h)."""
+    k = int(np.searchsorted(cdf, p))
+    if k >= len(cdf):
+        return span
+    below = cdf[k - 1] if k > 0 else 0.0
+    fraction = (p - below) / (cdf[k] - below)
+    return float(min(max((k - 0.5 + fraction) * h, 0.0), span))
 
 
-def _limited_means(pmf: np.ndarray, h: np.ndarray, cap: np.ndarray) -> np.ndarray:
-    """E[min(S, cap)] per row from the pmf of S on the grid k h, k < m; the rest is at or above cap."""
-    grid = np.minimum(h[:, np.newaxis] * np.arange(pmf.shape[1]), cap[:, np.newaxis])
-    return np.sum(grid * pmf, axis=1) + cap * (1.0 - np.sum(pmf, axis=1))
+def _limited_mean(pmf: np.ndarray, h: float, cap: float) -> float:
+    """E[min(S, cap)] from the pmf of S on the grid k h, k < m; the rest lies at or above ``cap``."""
+    grid = np.minimum(h * np.arange(len(pmf)), cap)
+    return float(np.dot(grid, pmf) + cap * (1.0 - pmf.sum()))
+
+
+@dataclass
+class _Grid:
+    """One policy's law of S on its current span: the pmf, its cdf, the step."""
+
+    span: float
+    pmf: np.ndarray
+    cdf: np.ndarray
+
+    @property
+    def h(self) -> float:
+        return self.span / len(self.pmf)  # the pmf holds k h for k < m
 
 
 def aggregate_limited_losses(
@@ -163,8 +171,9 @@ def aggregate_limited_losses(
     """:func:`aggregate_limited_loss` of many policies at once, row by row (the same bits).
 
     ``claims_in_layer`` and ``limit_usd``: (n,); ``excess_lev(rows, u)`` as
-    :data:`ExcessLevs`. The FFTs and the severities of all policies, and of
-    all those whose quantile needs a shorter span, run as one numpy call each.
+    :data:`ExcessLevs`. The severities and FFTs, nearly all of the cost, run
+    for all policies at once, and again for all those whose quantile needs a
+    shorter span; the few scalar steps after them run policy by policy.
     """
     claims = np.asarray(claims_in_layer, dtype=np.float64)
     limits = np.asarray(limit_usd, dtype=np.float64)
@@ -180,54 +189,76 @@ def aggregate_limited_losses(
     rows = np.flatnonzero(claims > 0.0)
     if rows.size == 0:
         return out
-    n, cap, m = claims[rows], limits[rows], grid_points
-    span = cap.copy()
-    h = span / m
-    severity = discretise_severities(excess_lev, rows, span, m)
-    pmf = compound_poisson_ffts(n, severity)
-    cdf = np.cumsum(pmf, axis=1)
-    below_limit = cdf[:, -1].copy()
-    # E[min(S, L)] = E[S] - E[(S - L)+]: E[S] = n' E[Y'] is exact (the
-    # discretisation keeps the mean), so the FFT's round-off, which a grid sum
-    # multiplies by amounts up to L, only touches the excess term. One claim
-    # never exceeds L, so that term is at most E[S; N >= 2] = E[S] (1 - exp(-n')).
-    total = n * np.sum(h[:, np.newaxis] * np.arange(m + 1) * severity, axis=1)
-    most = -total * np.expm1(-n)
-    excess = np.minimum(np.maximum(total - _limited_means(pmf, h, cap), 0.0), most)
-    expected = total - excess
+    m = grid_points
 
-    no_claim = np.exp(-n)
-    quantiles: dict[float, np.ndarray] = {}
-    tail_means: dict[float, np.ndarray] = {}
+    def laws(picked: list[int], spans: list[float]) -> tuple[list[_Grid], np.ndarray]:
+        """The law of S on the given spans for the policies ``picked``, and their severities."""
+        severity = discretise_severities(excess_lev, rows[picked], np.array(spans), m)
+        pmf = compound_poisson_ffts(claims[rows[picked]], severity)
+        cdf = np.cumsum(pmf, axis=1)
+        return [_Grid(span, pmf[i], cdf[i]) for i, span in enumerate(spans)], severity
+
+    every = list(range(len(rows)))
+    grids, severity = laws(every, [float(limits[row]) for row in rows])
+    below_limit = [float(g.cdf[-1]) for g in grids]
+    expected = [
+        _expected(float(claims[row]), severity[j], grids[j], float(limits[row]))
+        for j, row in enumerate(rows)
+    ]
+    quantiles: list[dict[float, float]] = [{} for _ in every]
+    tail_means: list[dict[float, float]] = [{} for _ in every]
     for p in sorted(probabilities, reverse=True):  # each span covers the next quantile
-        priced = no_claim < p  # else the quantile is 0: no claim at all is that likely
-        q = _quantiles(cdf, h, p, span)
+        pending = []
+        for j, row in enumerate(rows):
+            if math.exp(-float(claims[row])) >= p:  # no claim at all is that likely
+                quantiles[j][p], tail_means[j][p] = 0.0, expected[j] / (1.0 - p)
+            else:
+                pending.append(j)
+        q = {j: _quantile(grids[j].cdf, grids[j].h, p, grids[j].span) for j in pending}
         for _ in range(_MAX_REFINEMENTS):
             # q >= span only when span == L (the atom at the limit); a shorter
             # span over half the current one means the step is under ~1/120 of q
-            shorter = np.minimum(cap, q + 4.0 * h)
-            refine = np.flatnonzero(priced & (q < span) & (shorter <= 0.5 * span))
-            if refine.size == 0:
+            shorter = {j: min(float(limits[rows[j]]), q[j] + 4.0 * grids[j].h) for j in pending}
+            pending = [
+                j for j in pending if q[j] < grids[j].span and shorter[j] <= 0.5 * grids[j].span
+            ]
+            if not pending:
                 break
-            span[refine] = shorter[refine]
-            h[refine] = span[refine] / m
-            sub_severity = discretise_severities(excess_lev, rows[refine], span[refine], m)
-            pmf[refine] = compound_poisson_ffts(n[refine], sub_severity)
-            cdf[refine] = np.cumsum(pmf[refine], axis=1)
-            q[refine] = _quantiles(cdf[refine], h[refine], p, span[refine])
-        tail = q + np.maximum(expected - _limited_means(pmf, h, q), 0.0) / (1.0 - p)
-        quantiles[p] = np.where(priced, q, 0.0)
-        tail_means[p] = np.where(priced, tail, expected / (1.0 - p))
+            refined, _ = laws(pending, [shorter[j] for j in pending])
+            for j, grid in zip(pending, refined, strict=True):
+                grids[j] = grid
+                q[j] = _quantile(grid.cdf, grid.h, p, grid.span)
+        for j, value in q.items():
+            g = grids[j]
+            quantiles[j][p] = value
+            tail_means[j][p] = value + max(expected[j] - _limited_mean(g.pmf, g.h, value), 0.0) / (
+                1.0 - p
+            )
     for j, row in enumerate(rows):
         out[row] = AggregateLoss(
-            expected_usd=float(expected[j]),
+            expected_usd=expected[j],
             probabilities=tuple(probabilities),
-            quantiles_usd=tuple(float(quantiles[p][j]) for p in probabilities),
-            tail_means_usd=tuple(float(tail_means[p][j]) for p in probabilities),
-            claims_in_layer=float(n[j]),
-            limit_exhaustion_probability=float(max(1.0 - below_limit[j], 0.0)),
+            quantiles_usd=tuple(quantiles[j][p] for p in probabilities),
+            tail_means_usd=tuple(tail_means[j][p] for p in probabilities),
+            claims_in_layer=float(claims[row]),
+            limit_exhaustion_probability=max(1.0 - below_limit[j], 0.0),
         )
     return out
+
+
+def _expected(claims: float, severity: np.ndarray, grid: _Grid, limit: float) -> float:
+    """E[min(S, L)] from the pmf of S on the span L and the severity it came from.
+
+    E[min(S, L)] = E[S] - E[(S - L)+]: E[S] = n' E[Y'] is exact (the
+    discretisation keeps the mean), so the FFT's round-off, which a grid sum
+    multiplies by amounts up to L, only touches the excess term. One claim
+    never exceeds L, so that term is at most E[S; N >= 2] = E[S] (1 - exp(-n')).
+    """
+    h = grid.h
+    total = claims * float(np.dot(h * np.arange(len(severity)), severity))
+    most = -total * math.expm1(-claims)
+    excess = min(max(total - _limited_mean(grid.pmf, h, limit), 0.0), most)
+    return total - excess
 
 
 def aggregate_limited_loss(
@@ -261,8 +292,7 @@ def layer_aggregate_losses(
     """:func:`layer_aggregate_loss` of each policy of a stack; arrays of shape (n,)."""
     every = np.arange(covered.size)
     d = np.asarray(retention_usd, dtype=np.float64)[:, np.newaxis]
-    reach = covered.survival(every, d)[:, 0]
-    at_retention = covered.lev(every, d)[:, 0]
+    at_retention, reach = (x[:, 0] for x in covered.lev_and_survival(every, d))
     safe_reach = np.where(reach > 0.0, reach, 1.0)
 
     def excess_lev(rows: np.ndarray, u: np.ndarray) -> np.ndarray:

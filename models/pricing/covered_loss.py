@@ -241,6 +241,26 @@ class CoveredLoss:
         return self.other_share[c] * x + self.fines_share[c] * np.minimum(x, k)
 
 
+#: Policies of a stack: an index array, or a slice (a view of the stacked constants, no copy).
+Rows = npt.NDArray[np.intp] | slice
+
+
+def _as_slice(rows: Rows) -> Rows:
+    """Consecutive rows as a slice: the aggregate asks for blocks of 8 and for every policy."""
+    if isinstance(rows, slice) or len(rows) == 0:
+        return rows
+    first, last = int(rows[0]), int(rows[-1])
+    if last - first + 1 == len(rows) and (len(rows) == 1 or bool(np.all(np.diff(rows) == 1))):
+        return slice(first, last + 1)
+    return rows
+
+
+def _rows_of(params: SplicedParams) -> SplicedParams:
+    """(n, K) parameters as (n, 1, K): they broadcast against amounts (n, P, 1)."""
+    shape = np.broadcast_shapes(*(np.shape(x) for x in params))
+    return SplicedParams(*(np.broadcast_to(x, shape)[:, np.newaxis, :] for x in params))
+
+
 class CoveredLossStack:
     """The covered losses of many policies, their LEVs and survivals in one numpy pass.
 
@@ -261,8 +281,17 @@ class CoveredLossStack:
             raise ValueError("a stack needs at least one covered loss")
         self.size = len(covered)
         # CoveredLoss's constants, computed by the same elementwise rules on (n, K) at once
-        o = np.stack([c.other_share for c in covered])
-        f = np.stack([c.fines_share for c in covered])
+        fields = np.array(
+            [
+                (
+                    c.other_share, c.fines_share, c.losses.rate, c.losses.mu,
+                    np.broadcast_to(c.losses.sigma, (CAUSE_COUNT,)),
+                    c.losses.tails.z_u, c.losses.tails.xi, c.losses.tails.b,
+                )
+                for c in covered
+            ]
+        )  # fmt: skip
+        o, f, rate, mu, sigma, z_u, xi, b = (fields[:, j, :] for j in range(8))
         cap = np.array([np.nan if c.fines_cap_usd is None else c.fines_cap_usd for c in covered])
         has_cap = ~np.isnan(cap)[:, np.newaxis]
         k = np.where(
@@ -273,54 +302,54 @@ class CoveredLossStack:
         fines_at_cap = np.where(capped, f * np.where(capped, k, 0.0), 0.0)
         knee = np.where(capped, s * np.where(capped, k, 0.0), np.inf)
         inverse = (1.0 / np.where(s > 0, s, 1.0), 1.0 / np.where(o > 0, o, 1.0), fines_at_cap, knee)
-        losses = [c.losses for c in covered]
-        rate = np.stack([x.rate for x in losses])
         total = rate.sum(axis=-1, keepdims=True)
         weights = np.divide(rate, total, out=np.zeros_like(rate), where=total > 0)
-        severity = checked_params(
-            np.stack([x.mu for x in losses]),
-            np.stack([x.sigma for x in losses]),
-            *(np.stack([getattr(x.tails, name) for x in losses]) for name in ("z_u", "xi", "b")),
-        )
-        at_threshold = lev_of(k, severity)
-        mean = lev_of(np.full_like(k, np.inf), severity)
+        severity = checked_params(mu, sigma, z_u, xi, b)
+        # LEV at k and at inf (the mean) in one pass: (n, 2, K) against params (n, 1, K)
+        both = lev_of(np.stack([k, np.full_like(k, np.inf)], axis=1), _rows_of(severity))
+        at_threshold, mean = both[:, 0, :], both[:, 1, :]
         for i, c in enumerate(covered):  # the per-policy parts (part_means) read the same rows
             c.__dict__.update(_lev_at_threshold=at_threshold[i], _ground_up_mean=mean[i])
 
-        def rows_of(a: FloatArray) -> FloatArray:
-            return a[:, np.newaxis, :]  # (n, 1, K): broadcasts against amounts (n, P, 1)
+        self._other, self._fines, self._threshold = o[:, None, :], f[:, None, :], k[:, None, :]
+        self._covered, self._has_other = (s > 0)[:, None, :], (o > 0)[:, None, :]
+        self._has_cap = has_cap[:, 0]
+        self._inverse = tuple(x[:, None, :] for x in inverse)
+        self._at_threshold, self._weights = at_threshold[:, None, :], weights[:, None, :]
+        self._severity = _rows_of(severity)
 
-        self._other, self._fines, self._threshold = rows_of(o), rows_of(f), rows_of(k)
-        self._inverse = tuple(rows_of(x) for x in inverse)
-        self._at_threshold, self._weights = rows_of(at_threshold), rows_of(weights)
-        self._severity = SplicedParams(*(rows_of(np.broadcast_to(x, k.shape)) for x in severity))
-
-    def _ground_up(self, rows: npt.NDArray[np.intp], u: FloatArray) -> FloatArray:
+    def _ground_up(self, rows: Rows, u: FloatArray) -> FloatArray:
         """v_c = g_c^-1(u), (r, P, K) for amounts u of shape (r, P) of the policies ``rows``.
 
-        CoveredLoss._ground_up's rule; without a cap the knee is inf and the
-        fines at the cap 0, so the capped branch is never taken.
+        CoveredLoss._ground_up's rule; rows without a fines cap take its
+        uncapped branch (the capped one would give them the same values).
         """
         z = u[..., np.newaxis]
-        o, f = self._other[rows], self._fines[rows]
         inverse_total, inverse_other, fines_at_cap, knee = (c[rows] for c in self._inverse)
-        below = np.where(o + f > 0, z * inverse_total, np.inf)
-        above = np.where(o > 0, (z - fines_at_cap) * inverse_other, np.inf)
-        at_or_above = np.where(o > 0, z > knee, z >= knee)
+        below = np.where(self._covered[rows], z * inverse_total, np.inf)
+        if not self._has_cap[rows].any():
+            return below
+        other = self._has_other[rows]
+        above = np.where(other, (z - fines_at_cap) * inverse_other, np.inf)
+        at_or_above = np.where(other, z > knee, z >= knee)
         return np.where(at_or_above, above, below)
 
-    def _params(self, rows: npt.NDArray[np.intp]) -> SplicedParams:
+    def _params(self, rows: Rows) -> SplicedParams:
         return SplicedParams(*(p[rows] for p in self._severity))
 
-    def lev_by_cause(self, rows: npt.NDArray[np.intp], u: npt.ArrayLike) -> FloatArray:
-        """E[min(Z_c, u)] (USD), (r, P, K), of the policies ``rows`` (r,) at amounts u (r, P)."""
-        a = _amounts(u, "limit")
-        v = self._ground_up(rows, a)
-        at_v = lev_of(v, self._params(rows))
+    def lev_by_cause(self, rows: Rows, u: npt.ArrayLike) -> FloatArray:
+        """E[min(Z_c, u)] (USD), (r, P, K), of the policies ``rows`` at amounts u (r, P)."""
+        rows = _as_slice(rows)
+        v = self._ground_up(rows, _amounts(u, "limit"))
+        return self._by_cause(rows, v, self._params(rows))
+
+    def _by_cause(self, rows: Rows, v: FloatArray, params: SplicedParams) -> FloatArray:
+        """E[min(Z_c, u)] from v_c = g_c^-1(u): CoveredLoss.lev_by_cause's rule."""
+        at_v = lev_of(v, params)
         capped = np.where(v < self._threshold[rows], at_v, self._at_threshold[rows])
         return self._other[rows] * at_v + self._fines[rows] * capped
 
-    def lev(self, rows: npt.NDArray[np.intp], u: npt.ArrayLike) -> FloatArray:
+    def lev(self, rows: Rows, u: npt.ArrayLike) -> FloatArray:
         """E[min(Z, u)] in USD of the policies ``rows`` (r,), for amounts u >= 0 of shape (r, P)."""
         return np.sum(self.lev_by_cause(rows, u) * self._weights[rows], axis=-1)
 
@@ -333,8 +362,18 @@ class CoveredLossStack:
         by_cause = self.lev_by_cause(np.arange(self.size), amounts)
         return by_cause[:, 1, :] - by_cause[:, 0, :]
 
-    def survival(self, rows: npt.NDArray[np.intp], u: npt.ArrayLike) -> FloatArray:
+    def lev_and_survival(self, rows: Rows, u: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+        """:meth:`lev` and :meth:`survival` at the same amounts, from one g^-1 (the retention)."""
+        rows = _as_slice(rows)
+        v = self._ground_up(rows, _amounts(u, "limit"))
+        params, weights = self._params(rows), self._weights[rows]
+        by_cause = self._by_cause(rows, v, params)
+        survival = survival_of(v, params)
+        return np.sum(by_cause * weights, axis=-1), np.sum(survival * weights, axis=-1)
+
+    def survival(self, rows: Rows, u: npt.ArrayLike) -> FloatArray:
         """P(Z > u) of the policies ``rows`` (r,), for amounts u >= 0 of shape (r, P)."""
+        rows = _as_slice(rows)
         a = _amounts(u, "amount")
         by_cause = survival_of(self._ground_up(rows, a), self._params(rows))
         return np.sum(by_cause * self._weights[rows], axis=-1)

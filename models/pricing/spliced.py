@@ -120,9 +120,9 @@ def _gpd_logs(v: FloatArray, xi: FloatArray, b: FloatArray) -> tuple[FloatArray,
     (:func:`log1p_ratio`, inlined: the aggregate's grids call this on
     (policies, 257, causes) arrays, and log1p(a) is taken once for both logs).
     """
-    with np.errstate(invalid="ignore"):
-        a_raw = xi * v / b  # nan at v = inf, xi = 0: outside, below
-    inside = np.isfinite(v) & (a_raw > -1.0)
+    finite = np.isfinite(v)
+    a_raw = xi * np.where(finite, v, 0.0) / b  # no np.errstate: it costs more than this line
+    inside = finite & (a_raw > -1.0)
     a = np.where(inside, a_raw, 0.0)
     vb = np.where(inside, v, 0.0) / b
     log1p_a = np.log1p(a)
