@@ -11,8 +11,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from service import create_app
 from service.engine.slot import engine_slot
+from service.ops.heap import freeze_long_lived
 from service.ops.logs import configure_logging
 
 configure_logging()
 app = create_app()
 engine_slot(app).problem()  # warm: load the bundle now; /readyz reports a failure
+freeze_long_lived()  # the app and engine out of the collector's full passes

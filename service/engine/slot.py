@@ -41,6 +41,7 @@ from models.versions.registry import ACTIVE_FILE, resolve_models_dir
 from service.engine.pointer import EngineMetrics, active_pointer_signature, read_active_pointer
 from service.engine.protocol import EngineFactory, QuoteEngine
 from service.http.errors import ApiError
+from service.ops.heap import refreeze
 from service.ops.metrics import app_metrics
 
 log = logging.getLogger("polisure.service")
@@ -206,6 +207,9 @@ class EngineSlot:
                 "rating_plan_version": engine.rating_plan_version,
             },
         )
+        if previous is not None:
+            del previous  # its last reference here: its cycles become collectable
+            refreeze()  # the old engine collected, the new one frozen (service.ops.heap)
 
     def problem(self) -> str | None:
         """None when an engine is ready, else why not (for /readyz)."""
