@@ -5,8 +5,9 @@
 Prices a seeded mix of policies (small insureds to large cities, seven
 causes each with its own rate, lognormal body and GPD tail, limits
 $250k-$100M, retentions $0-$1M, some parts left out, fines capped or not) and
-prints the median time per call over ``--calls`` calls, then the median of
-each step timed on its own: layer (covered loss of one claim: the cause
+prints the median time per call over ``--calls`` calls, the median per
+policy of ``price_policies`` on batches of 100 of the same policies, then the
+median of each step of one call timed on its own: layer (covered loss of one claim: the cause
 mixture, coverage parts and fines cap), aggregate (compound Poisson with the
 aggregate limit: expected loss, quantiles, TVaR), loads (premium from the
 plan), causes (each cause's part of the quote), decision (rules).
@@ -31,7 +32,7 @@ from models.pricing.premium import (
     covered_loss_for,
     premium_from_aggregate,
 )
-from models.pricing.pricer import price_policy
+from models.pricing.pricer import PolicyToPrice, price_policies, price_policy
 from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS
 
@@ -92,6 +93,9 @@ def _median_us(step: Callable[[int], object], n: int) -> float:
     return float(np.median(times)) / 1e3
 
 
+BATCH = 100  # a broker's schedule
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
@@ -148,6 +152,18 @@ def main() -> None:
     )
     for name, step in steps.items():
         print(f"  {name:<10} median {_median_us(step, n):7.1f} us")
+    batch = [PolicyToPrice(c, t, e, 50.0) for c, t, e in policies]
+    per_policy = []
+    for start in range(0, n - BATCH + 1, BATCH):  # price_policies: the aggregates in one pass
+        t0 = time.perf_counter()
+        price_policies(batch[start : start + BATCH], plan)
+        per_policy.append((time.perf_counter() - t0) / BATCH * 1e6)
+    if per_policy:
+        middle = float(np.median(per_policy))
+        print(
+            f"price_policies, batches of {BATCH}: median {middle:.0f} us per policy "
+            f"({len(per_policy)} batches; {total / middle:.1f}x price_policy)"
+        )
     finite = all(math.isfinite(a.expected_usd) for a in aggregates)
     print(f"  all {n} expected losses finite: {finite}")
 
