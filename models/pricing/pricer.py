@@ -46,9 +46,10 @@ class PolicyToPrice:
 
 
 class PricingItemError(PricingInputError):
-    """Pricing refused policy ``index`` of a batch for ``error`` (the PricingInputError)."""
+    """Pricing refused policy ``index`` of a batch for ``error`` (a PricingInputError, or
+    another ValueError of the pricing code: either names the rule)."""
 
-    def __init__(self, index: int, error: PricingInputError) -> None:
+    def __init__(self, index: int, error: ValueError) -> None:
         super().__init__(str(error))
         self.index = index
         self.error = error
@@ -97,7 +98,7 @@ def price_policies(policies: Sequence[PolicyToPrice], plan: RatingPlan) -> list[
             covered.append(
                 covered_loss_for(plan, policy.terms.coverages, policy.losses, policy.exposure)
             )
-        except PricingInputError as exc:
+        except ValueError as exc:
             raise PricingItemError(i, exc) from exc
     if not policies:
         return []
@@ -117,7 +118,7 @@ def price_policies(policies: Sequence[PolicyToPrice], plan: RatingPlan) -> list[
     ):
         try:
             out.append(_result(plan, policy, cover, aggregate, count, layers[i]))
-        except PricingInputError as exc:
+        except ValueError as exc:
             raise PricingItemError(i, exc) from exc
     return out
 
