@@ -265,11 +265,11 @@ class CoveredLossStack:
     """The covered losses of many policies, their LEVs and survivals in one numpy pass.
 
     The aggregate (models/pricing/aggregate.py) evaluates every policy's LEV
-    on grids of hundreds of amounts; a batch of quotes did that policy by
-    policy, 7 causes x 257 amounts a call, and spent most of its pricing in
-    numpy's per-call costs (issue 13). Here the constants of each policy's
-    g_c and spliced severities are stacked as (policies, 1, K), so that
-    amounts of shape (rows, P) broadcast to (rows, P, K) in one call.
+    on grids of 257 amounts, 7 causes each, about twice a policy; a batch of
+    quotes did that policy by policy (issue 13). Here the constants of each
+    policy's g_c and spliced severities are stacked as (policies, 1, K), so
+    that amounts of shape (rows, P) broadcast to (rows, P, K) in one call for
+    a block of policies (the aggregate passes 8 at a time).
 
     Every number is computed within its own row (elementwise, then a sum over
     the K causes of that row), so a policy gets the same bits in a stack of
