@@ -346,6 +346,8 @@ class CoveredLossStack:
     def _by_cause(self, rows: Rows, v: FloatArray, params: SplicedParams) -> FloatArray:
         """E[min(Z_c, u)] from v_c = g_c^-1(u): CoveredLoss.lev_by_cause's rule."""
         at_v = lev_of(v, params)
+        if not self._has_cap[rows].any():  # k = inf: LEV(k) is LEV(inf) = at_v where v = inf
+            return self._other[rows] * at_v + self._fines[rows] * at_v
         capped = np.where(v < self._threshold[rows], at_v, self._at_threshold[rows])
         return self._other[rows] * at_v + self._fines[rows] * capped
 
