@@ -41,7 +41,7 @@ from models.versions.registry import ACTIVE_FILE, resolve_models_dir
 from service.engine.pointer import EngineMetrics, active_pointer_signature, read_active_pointer
 from service.engine.protocol import EngineFactory, QuoteEngine
 from service.http.errors import ApiError
-from service.ops.heap import refreeze
+from service.ops.heap import refreeze, thaw
 from service.ops.metrics import app_metrics
 
 log = logging.getLogger("polisure.service")
@@ -49,6 +49,11 @@ EXTENSION_KEY = "polisure.engine"
 RETRY_SECONDS = 30.0
 #: How often (seconds, per worker) a request may stat ACTIVE for a promotion.
 RELOAD_CHECK_SECONDS = 0.5
+#: Seconds after a swap in a frozen worker before its heap is frozen again. A request
+#: holds the engine only while its view runs (pricing, a few seconds for 1,000 cities,
+#: and storage under the database deadlines), so the old one is unused by then; one
+#: still held at the refreeze would stay in memory for good.
+REFREEZE_AFTER_S = 60.0
 DECISIONS = ("quote", "refer", "decline")
 
 
@@ -93,6 +98,7 @@ class EngineSlot:
         # RETRY_SECONDS unless ACTIVE changes (e.g. a fixing promotion).
         self._failed: tuple[tuple[int, int, int] | None, float] | None = None
         self._lock = threading.Lock()
+        self._refreeze_at: float | None = None  # after a swap in a frozen worker (ops/heap.py)
         if engine is not None:
             self.metrics.publish_model_version(None, engine)
 
@@ -166,6 +172,9 @@ class EngineSlot:
         if not self._lock.acquire(blocking=False):
             return  # another thread is reloading; this request uses the current engine
         try:
+            if self._refreeze_at is not None and self._clock() >= self._refreeze_at:
+                self._refreeze_at = None
+                refreeze()  # the old engine's requests are over: collect it, freeze the rest
             self._reload_if_moved()
         finally:
             self._lock.release()
@@ -207,9 +216,8 @@ class EngineSlot:
                 "rating_plan_version": engine.rating_plan_version,
             },
         )
-        if previous is not None:
-            del previous  # its last reference here: its cycles become collectable
-            refreeze()  # the old engine collected, the new one frozen (service.ops.heap)
+        if previous is not None and thaw():  # the old engine collectable once unused
+            self._refreeze_at = self._clock() + REFREEZE_AFTER_S
 
     def problem(self) -> str | None:
         """None when an engine is ready, else why not (for /readyz)."""
