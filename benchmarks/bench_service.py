@@ -11,7 +11,9 @@ Python client processes: GET /healthz (the bare cost of a request through
 gunicorn + Flask), POST /v1/quotes (validation, engine, storage), then POST
 /v1/quotes/batch of ``--batch-size`` cities. Prints requests/s, p50/p99 of
 each, the quotes/healthz ratio (target >= 0.25), the quote p99 (target <=
-40 ms), batch quotes/s against single quotes/s (target >= 10x), and the
+40 ms), batch quotes/s against single quotes/s (target >= 10x), each
+phase's worker CPU per request from /proc (benchmarks/worker_cpu.py) and the
+same two ratios by it, which a shared machine's load moves less, and the
 in-process split of one quote's time: validation, scoring, explanations,
 pricing, storage.
 
