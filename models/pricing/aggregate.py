@@ -107,6 +107,10 @@ def compound_poisson_ffts(claim_count_mean: np.ndarray, severity_pmf: np.ndarray
     m = severity_pmf.shape[1] - 1
     size = _FFT_FACTOR * m
     down, up = _tilts(size, m)
+    if len(severity_pmf) == 1:  # one policy: numpy's 1-D transform, the same bits, less overhead
+        transform = np.fft.rfft(severity_pmf[0] * down, size)
+        tilted = np.fft.irfft(np.exp(claim_count_mean[0] * (transform - 1.0)), size)[:m]
+        return np.maximum(tilted * up, 0.0)[np.newaxis, :]
     transform = np.fft.rfft(severity_pmf * down, size, axis=-1)
     exponent = claim_count_mean[:, np.newaxis] * (transform - 1.0)
     tilted = np.fft.irfft(np.exp(exponent), size, axis=-1)[:, :m]

@@ -245,20 +245,23 @@ class CoveredLoss:
 Rows = npt.NDArray[np.intp] | slice
 
 
-def _as_slice(rows: Rows) -> Rows:
-    """Consecutive rows as a slice: the aggregate asks for blocks of 8 and for every policy."""
+def _as_slice(rows: Rows) -> Rows | int:
+    """Rows as the cheapest index: one row as an int (its constants then index to (1, K),
+    and numpy's 2-D loops are faster on a single quote than the 3-D ones), and
+    consecutive rows as a slice (views, no copy: the aggregate asks for blocks of 8)."""
     if isinstance(rows, slice) or len(rows) == 0:
         return rows
+    if len(rows) == 1:
+        return int(rows[0])
     first, last = int(rows[0]), int(rows[-1])
-    if last - first + 1 == len(rows) and (len(rows) == 1 or bool(np.all(np.diff(rows) == 1))):
+    if last - first + 1 == len(rows) and bool(np.all(np.diff(rows) == 1)):
         return slice(first, last + 1)
     return rows
 
 
 def _rows_of(params: SplicedParams) -> SplicedParams:
     """(n, K) parameters as (n, 1, K): they broadcast against amounts (n, P, 1)."""
-    shape = np.broadcast_shapes(*(np.shape(x) for x in params))
-    return SplicedParams(*(np.broadcast_to(x, shape)[:, np.newaxis, :] for x in params))
+    return SplicedParams(*(x[:, np.newaxis, :] for x in params))
 
 
 class CoveredLossStack:
@@ -284,8 +287,7 @@ class CoveredLossStack:
         fields = np.array(
             [
                 (
-                    c.other_share, c.fines_share, c.losses.rate, c.losses.mu,
-                    np.broadcast_to(c.losses.sigma, (CAUSE_COUNT,)),
+                    c.other_share, c.fines_share, c.losses.rate, c.losses.mu, c.losses.sigma,
                     c.losses.tails.z_u, c.losses.tails.xi, c.losses.tails.b,
                 )
                 for c in covered
@@ -313,47 +315,53 @@ class CoveredLossStack:
 
         self._other, self._fines, self._threshold = o[:, None, :], f[:, None, :], k[:, None, :]
         self._covered, self._has_other = (s > 0)[:, None, :], (o > 0)[:, None, :]
-        self._has_cap = has_cap[:, 0]
+        # one flag for the stack: a policy without a cap gets the same values either way
+        self._any_cap = bool(has_cap.any())
         self._inverse = tuple(x[:, None, :] for x in inverse)
         self._at_threshold, self._weights = at_threshold[:, None, :], weights[:, None, :]
         self._severity = _rows_of(severity)
 
-    def _ground_up(self, rows: Rows, u: FloatArray) -> FloatArray:
-        """v_c = g_c^-1(u), (r, P, K) for amounts u of shape (r, P) of the policies ``rows``.
+    def _ground_up(self, rows: Rows | int, u: FloatArray) -> FloatArray:
+        """v_c = g_c^-1(u), (r, P, K) for amounts u of shape (r, P) of the policies ``rows``
+        ((P, K) for one row given as an int).
 
-        CoveredLoss._ground_up's rule; rows without a fines cap take its
-        uncapped branch (the capped one would give them the same values).
+        CoveredLoss._ground_up's rule; a stack without a fines cap takes its
+        uncapped branch (the capped one would give the same values).
         """
-        z = u[..., np.newaxis]
+        z = u[0][:, np.newaxis] if isinstance(rows, int) else u[..., np.newaxis]
         inverse_total, inverse_other, fines_at_cap, knee = (c[rows] for c in self._inverse)
         below = np.where(self._covered[rows], z * inverse_total, np.inf)
-        if not self._has_cap[rows].any():
+        if not self._any_cap:
             return below
         other = self._has_other[rows]
         above = np.where(other, (z - fines_at_cap) * inverse_other, np.inf)
         at_or_above = np.where(other, z > knee, z >= knee)
         return np.where(at_or_above, above, below)
 
-    def _params(self, rows: Rows) -> SplicedParams:
+    def _params(self, rows: Rows | int) -> SplicedParams:
         return SplicedParams(*(p[rows] for p in self._severity))
 
     def lev_by_cause(self, rows: Rows, u: npt.ArrayLike) -> FloatArray:
         """E[min(Z_c, u)] (USD), (r, P, K), of the policies ``rows`` at amounts u (r, P)."""
-        rows = _as_slice(rows)
-        v = self._ground_up(rows, _amounts(u, "limit"))
-        return self._by_cause(rows, v, self._params(rows))
+        pick = _as_slice(rows)
+        v = self._ground_up(pick, _amounts(u, "limit"))
+        by_cause = self._by_cause(pick, v, self._params(pick))
+        return by_cause[np.newaxis] if isinstance(pick, int) else by_cause
 
-    def _by_cause(self, rows: Rows, v: FloatArray, params: SplicedParams) -> FloatArray:
+    def _by_cause(self, rows: Rows | int, v: FloatArray, params: SplicedParams) -> FloatArray:
         """E[min(Z_c, u)] from v_c = g_c^-1(u): CoveredLoss.lev_by_cause's rule."""
         at_v = lev_of(v, params)
-        if not self._has_cap[rows].any():  # k = inf: LEV(k) is LEV(inf) = at_v where v = inf
+        if not self._any_cap:  # k = inf: LEV(k) is LEV(inf) = at_v where v = inf
             return self._other[rows] * at_v + self._fines[rows] * at_v
         capped = np.where(v < self._threshold[rows], at_v, self._at_threshold[rows])
         return self._other[rows] * at_v + self._fines[rows] * capped
 
     def lev(self, rows: Rows, u: npt.ArrayLike) -> FloatArray:
         """E[min(Z, u)] in USD of the policies ``rows`` (r,), for amounts u >= 0 of shape (r, P)."""
-        return np.sum(self.lev_by_cause(rows, u) * self._weights[rows], axis=-1)
+        pick = _as_slice(rows)
+        v = self._ground_up(pick, _amounts(u, "limit"))
+        lev = np.sum(self._by_cause(pick, v, self._params(pick)) * self._weights[pick], axis=-1)
+        return lev[np.newaxis] if isinstance(pick, int) else lev
 
     def layer_expected_loss_by_cause(
         self, retention_usd: FloatArray, limit_usd: FloatArray
@@ -366,16 +374,18 @@ class CoveredLossStack:
 
     def lev_and_survival(self, rows: Rows, u: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
         """:meth:`lev` and :meth:`survival` at the same amounts, from one g^-1 (the retention)."""
-        rows = _as_slice(rows)
-        v = self._ground_up(rows, _amounts(u, "limit"))
-        params, weights = self._params(rows), self._weights[rows]
-        by_cause = self._by_cause(rows, v, params)
-        survival = survival_of(v, params)
-        return np.sum(by_cause * weights, axis=-1), np.sum(survival * weights, axis=-1)
+        pick = _as_slice(rows)
+        v = self._ground_up(pick, _amounts(u, "limit"))
+        params, weights = self._params(pick), self._weights[pick]
+        lev = np.sum(self._by_cause(pick, v, params) * weights, axis=-1)
+        survival = np.sum(survival_of(v, params) * weights, axis=-1)
+        if isinstance(pick, int):
+            return lev[np.newaxis], survival[np.newaxis]
+        return lev, survival
 
     def survival(self, rows: Rows, u: npt.ArrayLike) -> FloatArray:
         """P(Z > u) of the policies ``rows`` (r,), for amounts u >= 0 of shape (r, P)."""
-        rows = _as_slice(rows)
-        a = _amounts(u, "amount")
-        by_cause = survival_of(self._ground_up(rows, a), self._params(rows))
-        return np.sum(by_cause * self._weights[rows], axis=-1)
+        pick = _as_slice(rows)
+        v = self._ground_up(pick, _amounts(u, "amount"))
+        survival = np.sum(survival_of(v, self._params(pick)) * self._weights[pick], axis=-1)
+        return survival[np.newaxis] if isinstance(pick, int) else survival
