@@ -88,12 +88,12 @@ def discretise_severities(
     return np.maximum(pmf, 0.0)  # LEV is concave: negatives are round-off only
 
 
+_ROW = np.zeros(1, dtype=np.intp)  # the one row of a batch of one policy
+
+
 def discretise_severity(excess_lev: ExcessLev, span: float, grid_points: int) -> np.ndarray:
     """Mean-preserving pmf of min(Y', span) on grid_points + 1 points 0, h, ..., span."""
     return discretise_severities(_one(excess_lev), _ROW, np.array([span]), grid_points)[0]
-
-
-_ROW = np.zeros(1, dtype=np.intp)
 
 
 @lru_cache(maxsize=8)

@@ -245,7 +245,7 @@ class CoveredLoss:
 Rows = npt.NDArray[np.intp] | slice
 
 
-def _as_slice(rows: Rows) -> Rows | int:
+def _index(rows: Rows) -> Rows | int:
     """Rows as the cheapest index: one row as an int (its constants then index to (1, K),
     and numpy's 2-D loops are faster on a single quote than the 3-D ones), and
     consecutive rows as a slice (views, no copy: the aggregate asks for blocks of 8)."""
@@ -343,7 +343,7 @@ class CoveredLossStack:
 
     def lev_by_cause(self, rows: Rows, u: npt.ArrayLike) -> FloatArray:
         """E[min(Z_c, u)] (USD), (r, P, K), of the policies ``rows`` at amounts u (r, P)."""
-        pick = _as_slice(rows)
+        pick = _index(rows)
         v = self._ground_up(pick, _amounts(u, "limit"))
         by_cause = self._by_cause(pick, v, self._params(pick))
         return by_cause[np.newaxis] if isinstance(pick, int) else by_cause
@@ -358,7 +358,7 @@ class CoveredLossStack:
 
     def lev(self, rows: Rows, u: npt.ArrayLike) -> FloatArray:
         """E[min(Z, u)] in USD of the policies ``rows`` (r,), for amounts u >= 0 of shape (r, P)."""
-        pick = _as_slice(rows)
+        pick = _index(rows)
         v = self._ground_up(pick, _amounts(u, "limit"))
         lev = np.sum(self._by_cause(pick, v, self._params(pick)) * self._weights[pick], axis=-1)
         return lev[np.newaxis] if isinstance(pick, int) else lev
@@ -374,7 +374,7 @@ class CoveredLossStack:
 
     def lev_and_survival(self, rows: Rows, u: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
         """:meth:`lev` and :meth:`survival` at the same amounts, from one g^-1 (the retention)."""
-        pick = _as_slice(rows)
+        pick = _index(rows)
         v = self._ground_up(pick, _amounts(u, "limit"))
         params, weights = self._params(pick), self._weights[pick]
         lev = np.sum(self._by_cause(pick, v, params) * weights, axis=-1)
@@ -385,7 +385,7 @@ class CoveredLossStack:
 
     def survival(self, rows: Rows, u: npt.ArrayLike) -> FloatArray:
         """P(Z > u) of the policies ``rows`` (r,), for amounts u >= 0 of shape (r, P)."""
-        pick = _as_slice(rows)
+        pick = _index(rows)
         v = self._ground_up(pick, _amounts(u, "amount"))
         survival = np.sum(survival_of(v, self._params(pick)) * self._weights[pick], axis=-1)
         return survival[np.newaxis] if isinstance(pick, int) else survival

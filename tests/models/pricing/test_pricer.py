@@ -25,21 +25,10 @@ from models.pricing.pricer import PolicyToPrice, PricingItemError, price_policie
 from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.spec.contract import COVERAGE_PARTS
 from tests.models.pricing.cities import mid_size_city
+from tests.support.city import city_exposure
 
 PLAN = shipped_rating_plan()
-EXPOSURE: dict[str, Any] = {
-    "annual_revenue_usd": 300e6,
-    "privacy_regime": "gdpr",  # the plan caps gdpr fines: a fines cap where fines are bought
-    "internet_exposed_devices": 3,
-    "ot_remote_access": "vpn",
-    "mfa_remote": "partial",
-    "backup_isolation": "online",
-    "restore_test_months": 12,
-    "vendor_access_control": "partial",
-    "vendors_with_remote_access": 5,
-    "public_face_recognition": True,
-    "dpia_coverage_pct": 80.0,
-}
+EXPOSURE = city_exposure()  # every field a quote reads; the regime is varied below
 
 
 def _policies(n: int, seed: int) -> list[PolicyToPrice]:
