@@ -17,13 +17,8 @@ from service.engine.slot import get_engine
 from service.http.api import Blueprint, document_errors
 from service.http.errors import ApiError, ErrorSchema
 from service.ops.metrics import count_quote
-from service.quotes.schemas import (
-    IdempotencyHeaderSchema,
-    QuoteBatchRequestSchema,
-    QuoteBatchSchema,
-    QuoteRequestSchema,
-    QuoteSchema,
-)
+from service.quotes.fast_requests import QuoteBatchRequestSchema, QuoteRequestSchema
+from service.quotes.schemas import IdempotencyHeaderSchema, QuoteBatchSchema, QuoteSchema
 from service.quotes.store import find_quote, issue_quote, issue_quotes
 from service.storage.db import get_db
 
