@@ -85,18 +85,23 @@ class CoveredLoss:
         shares: dict[str, FloatArray] = {}
         for part in (p for p in COVERAGE_PARTS if p in self.part_shares):
             values = np.asarray(self.part_shares[part], dtype=np.float64)
-            if values.shape != (CAUSE_COUNT,) or not np.all(np.isfinite(values) & (values >= 0)):
-                raise ValueError(
-                    f"shares of {part} must be {CAUSE_COUNT} numbers >= 0, one a cause"
-                )
+            if values.shape != (CAUSE_COUNT,):
+                raise ValueError(self._bad_shares(part))
             shares[part] = values
-        covered = sum(shares.values(), np.zeros(CAUSE_COUNT))
-        if np.any(covered > 1.0 + _SHARE_SUM_TOLERANCE):
+        table = np.array(list(shares.values())).reshape(len(shares), CAUSE_COUNT)
+        if not np.all(np.isfinite(table) & (table >= 0)):  # one check for all parts
+            bad = np.flatnonzero(~np.all(np.isfinite(table) & (table >= 0), axis=1))[0]
+            raise ValueError(self._bad_shares(list(shares)[bad]))
+        if np.any(table.sum(axis=0) > 1.0 + _SHARE_SUM_TOLERANCE):
             raise ValueError("the bought shares of a cause's loss must sum to at most 1")
         if self.fines_cap_usd is not None and not self.fines_cap_usd > 0:
             raise ValueError(f"fines_cap_usd must be > 0 (got {self.fines_cap_usd})")
         object.__setattr__(self, "_shares", MappingProxyType(shares))
         object.__setattr__(self, "part_shares", self._shares)
+
+    @staticmethod
+    def _bad_shares(part: str) -> str:
+        return f"shares of {part} must be {CAUSE_COUNT} numbers >= 0, one a cause"
 
     # -- the per-cause map g_c -------------------------------------------------
 

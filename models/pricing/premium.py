@@ -167,13 +167,8 @@ def probability_level(probability: float) -> float:
     return round(probability, 12)
 
 
-def _check_losses(losses: CauseLosses) -> None:
-    """One city's claim rates and severities, each rule broken named by its field and cause."""
-    if losses.rate.shape != (CAUSE_COUNT,):
-        raise PricingInputError(
-            f"losses: one city's rates and severities, arrays of shape ({CAUSE_COUNT},) "
-            f"(got {losses.rate.shape})"
-        )
+def _loss_problems(losses: CauseLosses) -> list[str]:
+    """Each broken rule of one city's rates and severities, named by its field and cause."""
     problems: list[str] = []
     for c, cause in enumerate(CLAIM_CAUSES):
         rate, mu, sigma = losses.rate[c], losses.mu[c], losses.sigma[c]
@@ -183,8 +178,20 @@ def _check_losses(losses: CauseLosses) -> None:
             problems.append(f"severity_sigma.{cause} must be in (0, 10] (got {sigma})")
         if not math.isfinite(mu):
             problems.append(f"severity_mu.{cause} must be finite (got {mu})")
-    if problems:
-        raise PricingInputError("; ".join(problems))
+    return problems
+
+
+def _check_losses(losses: CauseLosses) -> None:
+    """One city's claim rates and severities, each rule broken named by its field and cause."""
+    if losses.rate.shape != (CAUSE_COUNT,):
+        raise PricingInputError(
+            f"losses: one city's rates and severities, arrays of shape ({CAUSE_COUNT},) "
+            f"(got {losses.rate.shape})"
+        )
+    rate, mu, sigma = losses.rate, losses.mu, losses.sigma
+    # one reduction for a valid city (a quote's pricing checks a batch city by city)
+    if not np.all(np.isfinite(rate) & (rate >= 0) & np.isfinite(mu) & (sigma > 0) & (sigma <= 10)):
+        raise PricingInputError("; ".join(_loss_problems(losses)))
     total = float(losses.rate.sum())
     if not total <= MAX_CLAIM_RATE:
         raise PricingInputError(
@@ -203,6 +210,23 @@ def _check_losses(losses: CauseLosses) -> None:
         )
 
 
+def _bought_shares(
+    plan: RatingPlan, coverages: tuple[str, ...]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Each bought part's share of each cause's loss, (K,) a part, and their sum: once a plan."""
+    bought = tuple(p for p in COVERAGE_PARTS if p in set(coverages))
+    key = ("bought_shares", bought)
+    found = plan.derived.get(key)
+    if found is None:
+        table = plan.cause_coverage_shares
+        shares = {p: np.array([table[c][p] for c in CLAIM_CAUSES]) for p in bought}
+        total = sum(shares.values(), np.zeros(CAUSE_COUNT))
+        for array in (*shares.values(), total):
+            array.setflags(write=False)  # shared by every quote of the plan
+        found = plan.derived[key] = (shares, total)
+    return found
+
+
 def covered_loss_for(
     plan: RatingPlan,
     coverages: tuple[str, ...],
@@ -217,10 +241,7 @@ def covered_loss_for(
     bought part: such a policy would be a premium for nothing.
     """
     _check_losses(losses)
-    table = plan.cause_coverage_shares
-    bought = [p for p in COVERAGE_PARTS if p in set(coverages)]
-    part_shares = {p: np.array([table[c][p] for c in CLAIM_CAUSES]) for p in bought}
-    covered_share = sum(part_shares.values(), np.zeros(CAUSE_COUNT))
+    part_shares, covered_share = _bought_shares(plan, coverages)
     claimed = losses.rate > 0
     if not claimed.any():
         claimed = np.ones(CAUSE_COUNT, dtype=bool)

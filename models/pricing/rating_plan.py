@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from models.pricing.decision import DecisionRules
@@ -79,6 +80,15 @@ class RatingPlan:
     cause_coverage_shares: Mapping[str, Mapping[str, float]]
     fines_caps: Mapping[str, FinesCap]
     decision: DecisionRules
+
+    @cached_property
+    def derived(self) -> dict[Any, Any]:
+        """What pricing derives from the plan's numbers, kept per key by its user (premium.py).
+
+        A plan never changes, so a quote need not rebuild, say, the share arrays
+        of the parts it bought from ``cause_coverage_shares`` (issue 13).
+        """
+        return {}
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as plain data, in the file's layout (``read_rating_plan`` reads it back)."""

@@ -54,7 +54,21 @@ class GlmInputs:
         return (_log1p(features, self.log_columns) - self.mean) / self.scale
 
 
+#: Rows up to which the log columns are taken as one block: for a quote's single row, one
+#: ufunc call instead of one per column (4 us against 39; issue 13). Larger frames go
+#: column by column, contiguous, without a copy of the block. Both give the same bits
+#: (tests/models/scoring/test_glm_inputs.py).
+BLOCK_ROWS = 1024
+
+
 def _log1p(features: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    if len(features) <= BLOCK_ROWS:
+        x = np.array(features, dtype=np.float64)  # a copy
+        columns = np.flatnonzero(mask)
+        block = x[:, columns]
+        np.log1p(np.maximum(block, 0.0, out=block), out=block)
+        x[:, columns] = block
+        return x
     x = np.array(features, dtype=np.float64, order="F")  # a copy; columns contiguous
     for j in np.flatnonzero(mask):
         column = x[:, j]
