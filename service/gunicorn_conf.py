@@ -51,8 +51,10 @@ timeout = 30
 graceful_timeout = 7
 keepalive = 5
 # The app logs every request as JSON with its request id (service.ops.logs);
-# gunicorn's own lines (boot, signals, worker deaths) use the same JSON format.
+# gunicorn's own lines (boot, signals, worker deaths) use the same JSON format,
+# and its access line, which logconfig_dict would turn on, is not written.
 accesslog = None
+logger_class = "service.ops.server_hooks.RequestsLoggedByTheApp"
 loglevel = "info"
 logconfig_dict = {
     "version": 1,
@@ -67,7 +69,6 @@ logconfig_dict = {
     },
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
         "alembic.runtime.migration": {"level": "INFO"},
     },
     "root": {"level": "WARNING", "handlers": ["console"]},

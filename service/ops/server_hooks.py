@@ -1,6 +1,6 @@
-"""What gunicorn itself does at the edges of the app: its errors, and its shutdown.
+"""What gunicorn itself does at the edges of the app: its errors, its shutdown, its log.
 
-Two behaviours of a bare gunicorn break the service's promises, and both are
+Three behaviours of a bare gunicorn break the service's promises, and all are
 fixed here, from service/gunicorn_conf.py:
 
 * **Errors before the app runs** (a request line or URL too long, headers too
@@ -15,6 +15,11 @@ fixed here, from service/gunicorn_conf.py:
   sending), workers keep serving what is queued, and only after
   ``DRAIN_SECONDS`` does the graceful stop begin (a second SIGTERM stops at
   once). Drain + graceful_timeout stay under Docker's 10 s stop timeout.
+* **A second log line for every request**: with a ``logconfig_dict`` (the
+  JSON format of gunicorn's own lines) gunicorn also wrote its plain access
+  line, without the request id, after the app's JSON line
+  (service.ops.logs), and built it on every request: a fifth of the logging
+  time of a request (issue 13). ``RequestsLoggedByTheApp`` drops it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import types
 import uuid
 from pathlib import Path
 from typing import Any
+
+from gunicorn.glogging import Logger
 
 #: Seconds of lame duck between SIGTERM and the graceful stop.
 DRAIN_SECONDS = float(os.environ.get("POLISURE_DRAIN_SECONDS", "2"))
@@ -111,3 +118,10 @@ def drain_on_term(arbiter: Any, drain_file: Path, seconds: float = DRAIN_SECONDS
 
     arbiter.handle_term = types.MethodType(handle_term, arbiter)
     arbiter.murder_workers = types.MethodType(murder_workers, arbiter)
+
+
+class RequestsLoggedByTheApp(Logger):
+    """gunicorn's logger without the access line: the app logs each request (service.ops.logs)."""
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        return None

@@ -142,6 +142,9 @@ def test_json_logs_carry_the_request_id(server: Server) -> None:
     ]
     mine = [entry for entry in lines if entry.get("request_id") == "e2e-trace-42"]
     assert mine and mine[0]["path"] == "/healthz" and mine[0]["status"] == 200
+    # one line a request, the app's: gunicorn's own access line (no request id) is not written
+    assert not [entry for entry in lines if entry.get("logger") == "gunicorn.access"]
+    assert any(entry.get("logger") == "gunicorn.error" for entry in lines)  # its other lines are
 
 
 def test_zz_graceful_shutdown(server: Server) -> None:
