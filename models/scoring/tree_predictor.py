@@ -37,6 +37,7 @@ go to XGBoost.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -47,6 +48,8 @@ import xgboost as xgb
 #: Rows up to which the numpy walk is used; beyond, XGBoost's predictor (a
 #: batch of 1,000 cities is 7,000 severity rows, still on the walk).
 FAST_PATH_MAX_ROWS = 8192
+#: Where a Forest keeps each thread's last walk (see ``_walk``).
+_LAST_WALK = "_last_walk"
 #: Objectives whose margin is the sum of the trees plus a transformed base score.
 _LOG_LINK = frozenset({"count:poisson"})
 _IDENTITY_LINK = frozenset({"reg:squarederror"})
@@ -82,6 +85,10 @@ class Forest:
     @property
     def groups(self) -> int:
         return len(self.base_margin)
+
+    def __getstate__(self) -> dict[str, object]:
+        # the last walks (a thread-local, see _walk) stay with the process
+        return {k: v for k, v in self.__dict__.items() if k != _LAST_WALK}
 
     @property
     def slots(self) -> int:
@@ -208,7 +215,28 @@ def _rows(forest: Forest, features: np.ndarray) -> np.ndarray:
 
 
 def _walk(forest: Forest, x: np.ndarray) -> list[np.ndarray]:
-    """The node of every (row, tree) at each level: depth + 1 arrays of (rows, trees)."""
+    """The node of every (row, tree) at each level: depth + 1 arrays of (rows, trees).
+
+    A quote walks the same rows twice, for the margins (its score) and then
+    for the contributions (its drivers): the last walk of each forest is kept
+    with the bytes of its rows, per thread, and given again for the same bytes
+    (a batch of 100 cities: 2.5 of its 8 ms of walks). The path is never
+    written to.
+    """
+    local = forest.__dict__.get(_LAST_WALK)
+    if local is None:  # two threads may both make one: the loser's walk is done again, no more
+        local = threading.local()
+        object.__setattr__(forest, _LAST_WALK, local)
+    key = (x.shape, x.tobytes())
+    last = getattr(local, "walk", None)
+    if last is not None and last[0] == key:
+        return last[1]
+    path = _walk_rows(forest, x)
+    local.walk = (key, path)  # each request thread its own: another's walk in between is no miss
+    return path
+
+
+def _walk_rows(forest: Forest, x: np.ndarray) -> list[np.ndarray]:
     node = np.broadcast_to(forest.roots, (len(x), len(forest.roots)))
     row = np.arange(len(x))[:, np.newaxis]
     path = [node]

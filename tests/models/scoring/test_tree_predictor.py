@@ -162,3 +162,33 @@ def test_the_models_use_the_walk_and_give_xgboosts_numbers(bundle, rows) -> None
     sev = severity.booster.inplace_predict(sev_rows, predict_type="margin").astype(np.float64)
     np.testing.assert_array_equal(severity.raw_mu(few).ravel(), sev)
     assert severity.tree_contributions(few).shape == (50 * 7, len(SEVERITY_FEATURE_NAMES) + 1)
+
+
+def test_the_last_walk_is_given_again_only_for_the_same_rows_and_thread(bundle, rows) -> None:
+    """Oracle: a fresh Forest of the same boosters, which has walked nothing yet."""
+    import pickle
+    import threading
+
+    from models.scoring import tree_predictor
+
+    boosters = bundle.frequency.boosters
+    forest, fresh = compile_forest(boosters), compile_forest(boosters)
+    x = np.ascontiguousarray(rows[:50], dtype=np.float32)
+    first = tree_predictor._walk(forest, x)
+    assert tree_predictor._walk(forest, x.copy()) is first  # the same bytes: the kept walk
+    moved = x.copy()
+    moved[7] *= 3.0  # other bytes: walked again, and right
+    again = tree_predictor._walk(forest, moved)
+    assert again is not first
+    for kept, walked in zip(again, tree_predictor._walk(fresh, moved), strict=True):
+        np.testing.assert_array_equal(kept, walked)
+    np.testing.assert_array_equal(margins(forest, moved), margins(fresh, moved))
+    np.testing.assert_array_equal(contributions(forest, moved), contributions(fresh, moved))
+    other: list[object] = []
+    thread = threading.Thread(target=lambda: other.append(tree_predictor._walk(forest, moved)))
+    thread.start()
+    thread.join()
+    assert other[0] is not again  # another thread keeps its own
+    copy = pickle.loads(pickle.dumps(forest))  # the kept walks stay with the process
+    assert tree_predictor._LAST_WALK not in copy.__dict__
+    np.testing.assert_array_equal(margins(copy, moved), margins(fresh, moved))
