@@ -43,39 +43,49 @@ REFUSED = object()
 _Check = Callable[[Any], Any]
 
 
-def _in_range(f: Field) -> Callable[[float], bool]:
-    low = -math.inf if f.minimum is None else f.minimum
-    high = math.inf if f.maximum is None else f.maximum
-    return lambda x: low <= x <= high
+def _bounds(f: Field) -> tuple[float, float]:
+    return (-math.inf if f.minimum is None else f.minimum), (
+        math.inf if f.maximum is None else f.maximum
+    )
+
+
+def _whole_number(v: Any, low: float, high: float) -> int | None:
+    """models.spec.schemas.WholeNumber's load: an int, or a whole float made int; in range."""
+    kind = type(v)
+    if kind is float and math.isfinite(v) and v.is_integer():
+        v = int(v)
+    elif kind is not int:  # bool is not int here: type(True) is bool
+        return None
+    return v if low <= v <= high else None
+
+
+def _finite_number(v: Any, low: float, high: float) -> float | None:
+    """models.spec.schemas.FiniteNumber's load: an int or float made float, finite, in range."""
+    if type(v) is not float and type(v) is not int:
+        return None
+    try:
+        x = float(v)
+    except OverflowError:  # an int past the float range: marshmallow names it
+        return None
+    return x if math.isfinite(x) and low <= x <= high else None
 
 
 def _whole(f: Field) -> _Check:
-    """models.spec.schemas.WholeNumber: an int, or a whole float made int; in range."""
-    inside = _in_range(f)
+    low, high = _bounds(f)
 
     def check(v: Any) -> Any:
-        kind = type(v)
-        if kind is float and math.isfinite(v) and v.is_integer():
-            v = int(v)
-        elif kind is not int:  # bool is not int here: type(True) is bool
-            return REFUSED
-        return v if inside(v) else REFUSED
+        n = _whole_number(v, low, high)
+        return REFUSED if n is None else n
 
     return check
 
 
 def _number(f: Field) -> _Check:
-    """models.spec.schemas.FiniteNumber: an int or float made float, finite, in range."""
-    inside = _in_range(f)
+    low, high = _bounds(f)
 
     def check(v: Any) -> Any:
-        if type(v) is not float and type(v) is not int:
-            return REFUSED
-        try:
-            x = float(v)
-        except OverflowError:  # an int past the float range: marshmallow names it
-            return REFUSED
-        return x if math.isfinite(x) and inside(x) else REFUSED
+        x = _finite_number(v, low, high)
+        return REFUSED if x is None else x
 
     return check
 
@@ -168,16 +178,6 @@ def fast_exposure(data: Any) -> dict[str, Any] | None:
     return out
 
 
-def _finite_number(v: Any, low: float, high: float) -> float | None:
-    if type(v) is not float and type(v) is not int:
-        return None
-    try:
-        x = float(v)
-    except OverflowError:
-        return None
-    return x if math.isfinite(x) and low <= x <= high else None
-
-
 def fast_policy(data: Any) -> dict[str, Any] | None:
     """PolicySchema().load(data) for valid terms, else None (defaults and canonical order included)."""
     if type(data) is not dict or not _POLICY_NAMES.issuperset(data):
@@ -194,10 +194,10 @@ def fast_policy(data: Any) -> dict[str, Any] | None:
         chosen = set(given)
         if len(chosen) != len(given) or not _COVERAGES.issuperset(chosen):
             return None
-    period = data.get("period_days", DEFAULT_PERIOD_DAYS)
-    if type(period) is float and math.isfinite(period) and period.is_integer():
-        period = int(period)
-    if type(period) is not int or not PERIOD_MIN_DAYS <= period <= PERIOD_MAX_DAYS:
+    period = _whole_number(
+        data.get("period_days", DEFAULT_PERIOD_DAYS), PERIOD_MIN_DAYS, PERIOD_MAX_DAYS
+    )
+    if period is None:
         return None
     return {
         "limit_usd": limit,
