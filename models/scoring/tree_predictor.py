@@ -81,6 +81,11 @@ class Forest:
     base_margin: np.ndarray  # (groups,) float32
     depth: int  # the deepest leaf's depth (0: no split anywhere)
     feature_count: int
+    # For rows without NaN or infinity: the threshold with +inf at leaves (a finite value
+    # stays at its leaf), and whether every split's right child is its left child + 1
+    # (XGBoost numbers them so), which makes a level three array operations, not seven.
+    step_threshold: np.ndarray  # (nodes,) float32
+    adjacent_children: bool
 
     @property
     def groups(self) -> int:
@@ -160,9 +165,9 @@ def _booster_trees(booster: xgb.Booster) -> tuple[list[dict], np.float32, int]:
 
 def compile_forest(boosters: Sequence[xgb.Booster]) -> Forest:
     """The trees of ``boosters`` (one group each, same features) as one Forest."""
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("f", "t", "l", "r", "d", "m")}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("f", "t", "s", "l", "r", "d", "m")}
     roots, group, slot, bases, feature_counts = [], [], [], [], set()
-    depth, offset = 0, 0
+    depth, offset, adjacent = 0, 0, True
     for g, booster in enumerate(boosters):
         trees, base, features = _booster_trees(booster)
         bases.append(base)
@@ -174,6 +179,8 @@ def compile_forest(boosters: Sequence[xgb.Booster]) -> Forest:
             leaf = left == -1
             parts["f"].append(np.where(leaf, 0, np.asarray(tree["split_indices"], np.int64)))
             parts["t"].append(np.asarray(tree["split_conditions"], dtype=np.float32))
+            parts["s"].append(np.where(leaf, np.inf, parts["t"][-1]).astype(np.float32))
+            adjacent = adjacent and bool(np.all(right[~leaf] == left[~leaf] + 1))
             parts["l"].append(offset + np.where(leaf, own, left))
             parts["r"].append(offset + np.where(leaf, own, right))
             parts["d"].append(np.asarray(tree["default_left"], dtype=bool))
@@ -202,6 +209,8 @@ def compile_forest(boosters: Sequence[xgb.Booster]) -> Forest:
         base_margin=np.asarray(bases, dtype=np.float32),
         depth=depth,
         feature_count=feature_counts.pop() if feature_counts else 0,
+        step_threshold=joined("s", np.float32),
+        adjacent_children=adjacent,
     )
 
 
@@ -240,6 +249,13 @@ def _walk_rows(forest: Forest, x: np.ndarray) -> list[np.ndarray]:
     node = np.broadcast_to(forest.roots, (len(x), len(forest.roots)))
     row = np.arange(len(x))[:, np.newaxis]
     path = [node]
+    if forest.adjacent_children and bool(np.isfinite(x).all()):
+        # no default branch to take: right (left + 1) exactly when the value is not below
+        for _ in range(forest.depth):
+            value = x[row, forest.feature[node]]
+            node = forest.left[node] + (value >= forest.step_threshold[node])
+            path.append(node)
+        return path
     for _ in range(forest.depth):
         value = x[row, forest.feature[node]]
         go_left = np.where(

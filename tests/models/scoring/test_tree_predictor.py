@@ -192,3 +192,25 @@ def test_the_last_walk_is_given_again_only_for_the_same_rows_and_thread(bundle, 
     copy = pickle.loads(pickle.dumps(forest))  # the kept walks stay with the process
     assert tree_predictor._LAST_WALK not in copy.__dict__
     np.testing.assert_array_equal(margins(copy, moved), margins(fresh, moved))
+
+
+def test_finite_rows_take_the_short_walk_and_reach_the_general_walks_nodes(bundle, rows) -> None:
+    """Oracle: the general walk (default branches, both children looked up) on the same rows."""
+    import dataclasses
+
+    from models.scoring import tree_predictor
+
+    for boosters in (bundle.frequency.boosters, (bundle.severity.booster,)):
+        forest = compile_forest(boosters)
+        assert forest.adjacent_children  # XGBoost numbers a split's children n, n + 1
+        general = dataclasses.replace(forest, adjacent_children=False)
+        # the severity's rows carry the cause one-hot
+        own = rows if forest.feature_count == rows.shape[1] else every_cause(rows[:2000])
+        x = tree_predictor._rows(forest, own)
+        for short, full in zip(
+            tree_predictor._walk_rows(forest, x), tree_predictor._walk_rows(general, x), strict=True
+        ):
+            np.testing.assert_array_equal(short, full)
+        nan_row = x[:3].copy()
+        nan_row[1, 0] = np.nan  # a missing value: the general walk, with its default branch
+        np.testing.assert_array_equal(margins(forest, nan_row), margins(general, nan_row))
