@@ -18,8 +18,8 @@ fixed here, from service/gunicorn_conf.py:
 * **A second log line for every request**: with a ``logconfig_dict`` (the
   JSON format of gunicorn's own lines) gunicorn also wrote its plain access
   line, without the request id, after the app's JSON line
-  (service.ops.logs), and built it on every request: a fifth of the logging
-  time of a request (issue 13). ``RequestsLoggedByTheApp`` drops it.
+  (service.ops.logs), and built it on every request (issue 13).
+  ``RequestsLoggedByTheApp`` drops it.
 """
 
 from __future__ import annotations
