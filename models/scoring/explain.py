@@ -99,7 +99,10 @@ class Driver:
 
     def to_dict(self) -> dict[str, Any]:
         # asdict's deep copy of every field cost more than the drivers themselves
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _DRIVER_FIELDS}
+
+
+_DRIVER_FIELDS = tuple(f.name for f in fields(Driver))
 
 
 @dataclass(frozen=True)

@@ -169,19 +169,25 @@ def severity_by_cause(losses: CauseLosses) -> dict[str, Any]:
     """One city's severity of one ground-up loss, by cause (log USD; the tail's threshold in USD)."""
     t = losses.tails
     threshold = np.exp(losses.mu + losses.sigma * t.z_u)
+    # tolist: every array's Python floats at once (the same values as float() of each)
+    columns = (losses.mu, losses.sigma, threshold, t.xi, t.b, losses.mean_loss())
     return {
         "distribution": "lognormal body, generalised Pareto tail above the threshold",
         "by_cause": [
             {
                 "cause": cause,
-                "mu": float(losses.mu[k]),
-                "sigma": float(losses.sigma[k]),
-                "tail_threshold_usd": float(threshold[k]),
-                "tail_shape_xi": float(t.xi[k]),
-                "tail_scale_b": float(t.b[k]),
-                "mean_loss_usd": float(mean),
+                "mu": mu,
+                "sigma": sigma,
+                "tail_threshold_usd": at,
+                "tail_shape_xi": xi,
+                "tail_scale_b": b,
+                "mean_loss_usd": mean,
             }
-            for k, (cause, mean) in enumerate(zip(CLAIM_CAUSES, losses.mean_loss(), strict=True))
+            for cause, mu, sigma, at, xi, b, mean in zip(
+                CLAIM_CAUSES,
+                *(np.asarray(c, dtype=np.float64).tolist() for c in columns),
+                strict=True,
+            )
         ],
     }
 
