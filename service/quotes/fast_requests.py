@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from models.spec.fields import FIELDS, VENDOR_NAME_MAX_LENGTH, Field
 from models.spec.schemas import check_cross_field_rules
@@ -41,12 +41,6 @@ from service.quotes.schemas import (
 #: What a field's check returns for a value it does not accept (None is a value: vendors).
 REFUSED = object()
 _Check = Callable[[Any], Any]
-
-
-def _bounds(f: Field) -> tuple[float, float]:
-    return (-math.inf if f.minimum is None else f.minimum), (
-        math.inf if f.maximum is None else f.maximum
-    )
 
 
 def _whole_number(v: Any, low: float, high: float) -> int | None:
@@ -70,22 +64,14 @@ def _finite_number(v: Any, low: float, high: float) -> float | None:
     return x if math.isfinite(x) and low <= x <= high else None
 
 
-def _whole(f: Field) -> _Check:
-    low, high = _bounds(f)
+def _bounded(rule: Callable[[Any, float, float], Any], f: Field) -> _Check:
+    """A number field's check: ``rule`` (whole or finite) within the field's bounds."""
+    low = -math.inf if f.minimum is None else f.minimum
+    high = math.inf if f.maximum is None else f.maximum
 
     def check(v: Any) -> Any:
-        n = _whole_number(v, low, high)
-        return REFUSED if n is None else n
-
-    return check
-
-
-def _number(f: Field) -> _Check:
-    low, high = _bounds(f)
-
-    def check(v: Any) -> Any:
-        x = _finite_number(v, low, high)
-        return REFUSED if x is None else x
+        loaded = rule(v, low, high)
+        return REFUSED if loaded is None else loaded
 
     return check
 
@@ -133,9 +119,9 @@ def _names(f: Field) -> _Check:
 
 def _check_of(f: Field) -> _Check:
     if f.kind == "int":
-        return _whole(f)
+        return _bounded(_whole_number, f)
     if f.kind == "number":
-        return _number(f)
+        return _bounded(_finite_number, f)
     if f.kind == "bool":
         return _boolean
     if f.kind in ("ordinal", "category"):
@@ -236,30 +222,6 @@ def fast_quote_request(data: Any, *, with_reference: bool = False) -> dict[str, 
     return out
 
 
-# The same names as the schemas they speed up: OpenAPI names a schema by its class, and
-# the published components stay QuoteRequest and QuoteBatchRequest.
-class QuoteRequestSchema(schemas.QuoteRequestSchema):  # type: ignore[no-redef]
-    """A quote request: the city's exposure and the policy terms (loaded on the fast path when valid)."""
-
-    def load(self, data: Any, *, many: Any = None, partial: Any = None, unknown: Any = None) -> Any:
-        if many is None and partial is None and unknown is None:
-            fast = fast_quote_request(data)
-            if fast is not None:
-                return fast
-        return super().load(data, many=many, partial=partial, unknown=unknown)
-
-
-class QuoteBatchRequestSchema(schemas.QuoteBatchRequestSchema):  # type: ignore[no-redef]
-    """Up to 1,000 quote requests (each item on the fast path; one refused: all by marshmallow)."""
-
-    def load(self, data: Any, *, many: Any = None, partial: Any = None, unknown: Any = None) -> Any:
-        if many is None and partial is None and unknown is None:
-            fast = _fast_batch(data)
-            if fast is not None:
-                return fast
-        return super().load(data, many=many, partial=partial, unknown=unknown)
-
-
 def _fast_batch(data: Any) -> dict[str, Any] | None:
     if type(data) is not dict or list(data) != ["quotes"] or type(data["quotes"]) is not list:
         return None
@@ -272,3 +234,30 @@ def _fast_batch(data: Any) -> dict[str, Any] | None:
             return None
         items.append(loaded)
     return {"quotes": items}
+
+
+class _FastLoad(Schema):
+    """``load`` tries the class's ``fast`` loader first; marshmallow loads what it refuses."""
+
+    fast: Callable[[Any], dict[str, Any] | None]
+
+    def load(self, data: Any, *, many: Any = None, partial: Any = None, unknown: Any = None) -> Any:
+        if many is None and partial is None and unknown is None:
+            loaded = type(self).fast(data)
+            if loaded is not None:
+                return loaded
+        return super().load(data, many=many, partial=partial, unknown=unknown)
+
+
+# The same names as the schemas they speed up: OpenAPI names a schema by its class, and
+# the published components stay QuoteRequest and QuoteBatchRequest.
+class QuoteRequestSchema(_FastLoad, schemas.QuoteRequestSchema):  # type: ignore[no-redef]
+    """A quote request: the city's exposure and the policy terms (loaded on the fast path when valid)."""
+
+    fast = staticmethod(fast_quote_request)
+
+
+class QuoteBatchRequestSchema(_FastLoad, schemas.QuoteBatchRequestSchema):  # type: ignore[no-redef]
+    """Up to 1,000 quote requests (each item on the fast path; one refused: all by marshmallow)."""
+
+    fast = staticmethod(_fast_batch)
