@@ -10,7 +10,8 @@ directory) unless DIR already holds it, then measures in the same run:
   timed in this process (data preparation and imports not timed): the
   per-cause signed start (models/scoring/frequency.fit_start, numpy and
   SciPy: the boosters' base margins cannot exist without it), the seven
-  per-cause ``xgboost.train`` calls and the severity's;
+  per-cause ``xgboost.train`` calls and the severity's (its start, the five
+  fold fits whose summed curves choose its number of trees, and its fit);
 - bare program: the same as a program of their own, timed from interpreter
   start to exit like the CLI: ``import xgboost`` plus reading the ready
   arrays from a .npz file. A CLI cannot start without paying the
@@ -43,6 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 from benchmarks.bare_fits import fit_all  # noqa: E402
+from models.pricing.cause_losses import CAUSE_COUNT  # noqa: E402
 from models.scoring.features import FEATURE_NAMES  # noqa: E402
 from models.scoring.frequency import (  # noqa: E402
     BoosterParams,
@@ -102,7 +104,9 @@ def _bare_inputs(directory: Path, seed: int, params: BoosterParams) -> tuple[dic
         "names": list(FEATURE_NAMES),
         "severity_names": list(SEVERITY_FEATURE_NAMES),
         "frequency": frequency_xgb_params(params, seed),
-        "severity": severity_xgb_params(params, seed, float(np.mean(arrays["severity_train_y"]))),
+        "severity": severity_xgb_params(params, seed, 0.0),
+        "causes": CAUSE_COUNT,
+        "seed": seed,
         "rounds": params.max_rounds,
         "patience": params.early_stopping_rounds,
     }

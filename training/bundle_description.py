@@ -17,7 +17,7 @@ import pandas as pd
 
 from models.scoring.batch import STANDARD_LIMIT_USD, STANDARD_RETENTION_USD
 from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS
-from models.scoring.severity import SEVERITY_FEATURE_NAMES
+from models.scoring.severity import SEVERITY_FEATURE_NAMES, SIZE_FEATURES
 from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import spec_hash
 from models.versions.bundle import (
@@ -56,8 +56,10 @@ FREQUENCY_CONVENTION = (
     "(+ log(exposure_years) for a count); base_margin is not stored in the booster"
 )
 SEVERITY_CONVENTION = (
-    "ln(loss_usd) of a loss of cause c ~ Normal(trees(features, one-hot of c) + "
-    "mu_shift[c], sigma[c]^2) below t = exp(mu + sigma[c] z_u[c]); above t, "
+    "ln(loss_usd) of a loss of cause c ~ Normal(start_c + trees(features, one-hot of c) + "
+    "mu_shift[c], sigma[c]^2), start_c = start_level[c] + start_slope[c] @ "
+    "(log1p(start_features) - start_center), passed as base_margin (not stored in "
+    "the booster), below t = exp(mu + sigma[c] z_u[c]); above t, "
     "(loss - t) / t ~ GPD(xi[c], b[c]); mu_shift balances each cause's losses "
     "capped at its 90% quantile (training/fitting/balance.py)"
 )
@@ -227,4 +229,9 @@ def _severity_metadata(fitted: FittedModels) -> SeverityMetadata:
         },
         best_iteration=severity.best_iteration,
         convention=SEVERITY_CONVENTION,
+        start_features=SIZE_FEATURES,
+        start_center=tuple(severity.start.center.tolist()),
+        start_level=_by_cause(severity.start.level),
+        start_slope={c: tuple(row) for c, row in _by_cause(severity.start.slope).items()},
+        start_penalty=float(severity.start.penalty),
     )

@@ -3,7 +3,8 @@
 Expected ground-up loss is ``EL = sum_c r_c E_c``: r_c the cause's claim rate
 (log r_c = signed start + trees, each additive per feature) and
 E_c = exp(mu_c) x a constant of the cause's shape (the spliced severity is a
-scale family in exp(mu)), mu_c from the severity booster. So
+scale family in exp(mu)), mu_c the severity's start (slopes on the log sizes: budget, records, OT
+controllers, relative to the training claims' means) plus its trees. So
 
     d log EL = sum_c s_c (d log r_c + d mu_c),      s_c = r_c E_c / EL,
 
@@ -40,6 +41,7 @@ import numpy as np
 from models.pricing.cause_losses import CauseLosses
 from models.scoring.features import FEATURE_NAMES, FEATURES
 from models.scoring.loss_model import LossModel
+from models.scoring.severity import SIZE_COLUMNS
 from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import FIELDS_BY_NAME, MODEL_FIELDS
 
@@ -121,7 +123,8 @@ def field_log_effects(model: LossModel, losses: CauseLosses, features: np.ndarra
     rate = z[:, np.newaxis, :] * start.coef[np.newaxis, :, :]  # the start's part, (n, K, F)
     rate += model.frequency.tree_contributions(features)[:, :, :f]
     sev = model.severity.tree_contributions(features)
-    sev = sev.reshape(n, k, -1)[:, :, :f]  # the cause columns and the bias are left out
+    sev = sev.reshape(n, k, -1)[:, :, :f].copy()  # the cause columns and the bias are left out
+    sev[:, :, SIZE_COLUMNS] += model.severity.start.effects(features)  # the start's size slopes
     annual = losses.annual_ground_up_loss_by_cause()
     share = annual / annual.sum(axis=1, keepdims=True)
     by_cause = _to_fields(share[:, :, np.newaxis] * (rate + sev))  # (n, K, fields)

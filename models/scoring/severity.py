@@ -1,25 +1,40 @@
-"""Severity of one ground-up loss by cause: location from XGBoost, scale and tail per cause.
+"""Severity of one ground-up loss by cause: a sized start and XGBoost, scale and tail per cause.
 
 ``log(loss_usd) ~ Normal(mu(features, cause), sigma_cause^2)`` in the body. ``mu``
-is ONE XGBoost ``reg:squarederror`` booster on log(loss) whose inputs are the
+is a start plus ONE XGBoost ``reg:squarederror`` booster on log(loss) whose inputs are the
 policy's features plus a one-hot of the claim's cause: the causes share what
 they have in common (a large budget raises every cause's loss) and the trees
 split on the cause where it matters, which on four seeded portfolios priced
 the standard layer per claim closer to the truth than one booster per cause
 (mean error 0.24 against 0.38: most causes have a few hundred claims). The
 spec's monotone constraints hold for each cause (none on the cause columns).
-``base_score`` is the training mean of log(loss), stored in the booster.
-Two linear starts passed as base_margin (trees are flat beyond the data)
-were tried on the four seeded portfolios: a ridge on every input halved the
-per-city error of the $4M xs $1M layer but raised the standard layer's
-per-policy error from 0.27-0.33 to 0.33-0.45; a level per cause plus one
-slope on log(budget) brought the excess layer's total to 0.95-0.98 of the
-truth on three portfolios but let early stopping end at one tree on the
-fourth (standard-layer error 0.52). So the booster stands alone.
+
+The trees correct a start (``base_margin``): per cause a level and slopes on
+the log sizes of ``SIZE_FEATURES`` (the budget, the rating base of every
+cyber tariff; records held; OT controllers), each cause's slopes pulled
+towards the slopes pooled within causes by ``START_PENALTIES`` claims' worth
+(chosen on the validation claims) and kept >= 0 (the spec's direction). Trees
+are flat beyond their last split: without the start the largest cities,
+which carry most of the expected loss, shared one leaf's location, and the
+booster's seed moved the portfolio's expected loss by up to 8%. The number of
+trees is chosen on the ``SIGMA_FOLDS`` out-of-fold curves (the held-out
+squared error summed over folds, by round), not on one validation split: a
+few hundred validation claims of sigma 1.3 stopped the trees at 0-35 rounds
+by chance. On the four seeded portfolios the folds choose a few trees at
+most: after the start, what else the features say about one loss is below
+what a thousand claims can show. On benchmarks/bench_quality.py's four
+portfolios (seeds 7, 11, 13, 2026) the median pure premium error went from
+0.170 / 0.179 / 0.171 / 0.179 (the booster alone) to 0.136 / 0.188 / 0.139 /
+0.154 and the standard layer's per-policy error from 0.234 / 0.293 / 0.260 /
+0.233 to 0.176 / 0.267 / 0.198 / 0.192. Tried and not kept: a budget slope
+alone (0.128 / 0.192 / 0.144 / 0.143 and 0.181 / 0.281 / 0.211 / 0.186, the
+cause mix further off), a ridge start on every input (0.157 / 0.183 / 0.157 /
+0.153 and 0.214 / 0.264 / 0.215 / 0.192), the trees at depth 2 (no closer).
+``base_score`` is 0: the start carries the level.
 
 ``sigma`` per cause: the root mean squared out-of-fold residual of the
-cause's training claims (``SIGMA_FOLDS`` boosters, each fitted without one
-seeded fold and early-stopped on the validation claims), credibility-weighted
+cause's training claims (the ``SIGMA_FOLDS`` fold boosters above, each cut
+at the chosen number of trees), credibility-weighted
 with the pooled value by its claim count (``SIGMA_CREDIBILITY`` claims weigh
 as much as the pool), so a cause with twenty claims does not get a scale from
 twenty residuals. Residuals on the training claims themselves are shrunk by
@@ -37,7 +52,7 @@ and stored in the bundle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -59,10 +74,127 @@ MIN_VALIDATION_CLAIMS = 20
 SIGMA_CREDIBILITY = 30.0
 #: Folds of the out-of-fold residuals behind sigma (each booster sees 80% of the claims).
 SIGMA_FOLDS = 5
+#: Claims' worth of the pooled slopes in each cause's start slopes, tried on the validation claims.
+START_PENALTIES = (1.0, 10.0, 100.0, 1000.0)
+#: The start's size measures, each on log(1 + value): the budget (every cause's rating
+#: base), personal records held (a breach's and a regulator's), OT controllers (an OT
+#: disruption's). Each has direction + in models/spec/fields.py, so each slope is >= 0.
+SIZE_FEATURES: tuple[str, ...] = ("annual_revenue_usd", "pii_records", "ot_device_count")
+SIZE_COLUMNS = np.array([FEATURE_NAMES.index(name) for name in SIZE_FEATURES])
 CAUSE_COLUMNS: tuple[str, ...] = tuple(f"cause_{c}" for c in CLAIM_CAUSES)
 SEVERITY_FEATURE_NAMES: tuple[str, ...] = FEATURE_NAMES + CAUSE_COLUMNS
 #: A flat tail placeholder until training fits one: z_u = 8 leaves the lognormal.
 NO_TAIL = SeverityTails(np.full(CAUSE_COUNT, 8.0), np.zeros(CAUSE_COUNT), np.ones(CAUSE_COUNT))
+
+
+@dataclass(frozen=True)
+class SeverityStart:
+    """Per cause ``level + slope @ (log1p(size) - center)`` (log USD), the trees' base margin."""
+
+    center: np.ndarray  # (S,) mean log1p of each size measure over the training claims
+    level: np.ndarray  # (K,)
+    slope: np.ndarray  # (K, S), >= 0
+    penalty: float  # claims' worth of the pooled slopes, chosen on the validation claims
+
+    def log_size(self, features: np.ndarray) -> np.ndarray:
+        """(rows, S) each size measure's log1p, centred."""
+        return np.log1p(np.asarray(features[:, SIZE_COLUMNS], dtype=np.float64)) - self.center
+
+    def claim_mu(self, features: np.ndarray, cause: np.ndarray) -> np.ndarray:
+        """The start of each claim's own cause, (claims,)."""
+        return self.level[cause] + np.einsum("ns,ns->n", self.slope[cause], self.log_size(features))
+
+    def effects(self, features: np.ndarray) -> np.ndarray:
+        """(rows, K, S) each size measure's part of each cause's location."""
+        return self.log_size(features)[:, np.newaxis, :] * self.slope[np.newaxis, :, :]
+
+    def mu(self, features: np.ndarray) -> np.ndarray:
+        """(rows, K) every cause's start."""
+        return self.level[np.newaxis, :] + self.effects(features).sum(axis=2)
+
+
+#: A start of zero: a booster that carries its own level (tests' hand-made models).
+NO_START = SeverityStart(
+    np.zeros(len(SIZE_FEATURES)),
+    np.zeros(CAUSE_COUNT),
+    np.zeros((CAUSE_COUNT, len(SIZE_FEATURES))),
+    0.0,
+)
+
+Claims = tuple[np.ndarray, np.ndarray, np.ndarray]  # claiming policy's features, loss_usd, cause
+
+
+def _nonnegative_solve(gram: np.ndarray, moment: np.ndarray) -> np.ndarray:
+    """argmin b'Gb/2 - m'b over b >= 0 (G positive semi-definite, a few columns), exactly.
+
+    The optimum is the unconstrained optimum on some set of free columns (the
+    rest at 0): every set is tried (2^S, S = 3 size measures) and the best
+    feasible one kept.
+    """
+    size = len(moment)
+    best, best_value = np.zeros(size), 0.0  # all held at 0: the value 0
+    for mask in range(1, 2**size):
+        free = np.array([(mask >> j) & 1 for j in range(size)], dtype=bool)
+        b = np.zeros(size)
+        # lstsq, not solve: a size that never varies (no OT anywhere) leaves G singular
+        b[free] = np.linalg.lstsq(gram[np.ix_(free, free)], moment[free], rcond=None)[0]
+        value = 0.5 * b @ gram @ b - moment @ b
+        if np.all(b >= 0.0) and value < best_value:
+            best, best_value = b, value
+    return best
+
+
+def fit_start(train: Claims, valid: Claims) -> SeverityStart:
+    """Least squares per cause on log loss, its slopes pulled to the pooled ones (module docstring).
+
+    Per cause c: minimise sum (y - a_c - b_c @ u)^2 + (b_c - b_pooled)' W (b_c - b_pooled)
+    over b_c >= 0, u the centred log1p sizes, W the penalty times the variances
+    of u, b_pooled the slopes within causes (each its own level); a cause
+    without training claims gets the mean log loss and the pooled slopes.
+    """
+    (x_t, loss_t, cause_t), (x_v, loss_v, cause_v) = train, valid
+    y_t, y_v = np.log(loss_t), np.log(loss_v)
+    sizes = np.log1p(np.asarray(x_t[:, SIZE_COLUMNS], np.float64))
+    center = sizes.mean(axis=0)
+    u = sizes - center
+    spread = np.diag(np.mean(u * u, axis=0))
+    parts = []
+    for k in range(CAUSE_COUNT):
+        mine = cause_t == k
+        if not mine.any():
+            parts.append(
+                (
+                    0.0,
+                    np.zeros_like(spread),
+                    np.zeros(len(center)),
+                    float(y_t.mean()),
+                    np.zeros(len(center)),
+                )
+            )
+            continue
+        u_k, y_k = u[mine], y_t[mine]
+        mean_u, mean_y = u_k.mean(axis=0), float(y_k.mean())
+        d = u_k - mean_u
+        parts.append((float(mine.sum()), d.T @ d, d.T @ (y_k - mean_y), mean_y, mean_u))
+    # the pooled slopes: within each cause (its own level), summed over causes
+    pooled = _nonnegative_solve(
+        np.sum([p[1] for p in parts], axis=0), np.sum([p[2] for p in parts], axis=0)
+    )
+    best: tuple[float, SeverityStart] | None = None
+    for claims_worth in START_PENALTIES:
+        weight = claims_worth * spread
+        slope = np.array(
+            [_nonnegative_solve(g + weight, m + weight @ pooled) for _, g, m, _, _ in parts]
+        )
+        level = np.array(
+            [mean_y - slope[k] @ mean_u for k, (_, _, _, mean_y, mean_u) in enumerate(parts)]
+        )
+        start = SeverityStart(center, level, slope, claims_worth)
+        error = float(np.sum((y_v - start.claim_mu(x_v, cause_v)) ** 2))
+        if best is None or error < best[0]:
+            best = (error, start)
+    assert best is not None
+    return best[1]
 
 
 class InsufficientClaimsError(ValueError):
@@ -91,6 +223,7 @@ class SeverityModel:
     mu_shift: np.ndarray  # (K,), log(balance factor) of each cause's location
     tails: SeverityTails
     best_iteration: int = 0
+    start: SeverityStart = NO_START
 
     def raw_mu(self, features: np.ndarray) -> np.ndarray:
         """The booster's location (log USD) of each cause, before the balance shift, (rows, K)."""
@@ -102,8 +235,9 @@ class SeverityModel:
         ).reshape(n, CAUSE_COUNT)
 
     def raw_claim_mu(self, features: np.ndarray, cause: np.ndarray) -> np.ndarray:
-        """The booster's location of each claim's own cause (claims' policy features), (claims,)."""
-        return group_margins((self.booster,), self.forest, with_cause(features, cause))[:, 0]
+        """The location of each claim's own cause (claims' policy features), (claims,)."""
+        trees = group_margins((self.booster,), self.forest, with_cause(features, cause))[:, 0]
+        return trees + self.start.claim_mu(features, cause)
 
     @cached_property
     def forest(self) -> Forest | None:
@@ -111,7 +245,7 @@ class SeverityModel:
         return try_compile((self.booster,))
 
     def tree_contributions(self, features: np.ndarray) -> np.ndarray:
-        """(rows x K, features + K + 1) Saabas contributions of every cause's row, bias last."""
+        """(rows x K, features + K + 1) Saabas contributions of every cause's row, bias last (trees only)."""
         return group_contributions((self.booster,), self.forest, every_cause(features))[:, 0]
 
     def mu(self, features: np.ndarray) -> np.ndarray:
@@ -119,16 +253,10 @@ class SeverityModel:
         return self.raw_mu(features) + self.mu_shift
 
     def with_shift(self, mu_shift: np.ndarray) -> SeverityModel:
-        return SeverityModel(
-            self.booster,
-            self.sigma,
-            np.asarray(mu_shift, np.float64),
-            self.tails,
-            self.best_iteration,
-        )
+        return replace(self, mu_shift=np.asarray(mu_shift, np.float64))
 
     def with_tails(self, tails: SeverityTails) -> SeverityModel:
-        return SeverityModel(self.booster, self.sigma, self.mu_shift, tails, self.best_iteration)
+        return replace(self, tails=tails)
 
 
 def _log_losses(loss_usd: np.ndarray, split: str) -> np.ndarray:
@@ -174,19 +302,20 @@ def cause_sigmas(
 
 
 def fit_severity(
-    train: tuple[np.ndarray, np.ndarray, np.ndarray],
-    valid: tuple[np.ndarray, np.ndarray, np.ndarray],
+    train: Claims,
+    valid: Claims,
     params: BoosterParams,
     seed: int,
     trainer: BoosterTrainer = LOCAL_TRAINER,
 ) -> SeverityModel:
-    """Fit on (features of the claiming policy, loss_usd, cause index) with early stopping on ``valid``.
+    """Fit on (features of the claiming policy, loss_usd, cause index): start, trees, sigmas.
 
     Raises InsufficientClaimsError when either split holds too few claims.
     The tail is NO_TAIL and the shift 0 until training sets them. ``trainer``
-    fits the boosters (here, or on a cluster); the sigmas are fitted here.
+    fits the boosters (here, or on a cluster); the start, the number of trees
+    and the sigmas are chosen here.
     """
-    (x_train, loss_train, cause_train), (x_valid, loss_valid, cause_valid) = train, valid
+    (x_train, loss_train, cause_train), (_, loss_valid, _) = train, valid
     if len(loss_train) < MIN_TRAINING_CLAIMS or len(loss_valid) < MIN_VALIDATION_CLAIMS:
         raise InsufficientClaimsError(
             f"too few claims to fit the severity model: {len(loss_train)} training and "
@@ -194,37 +323,61 @@ def fit_severity(
             f"{MIN_VALIDATION_CLAIMS} are needed"
         )
     y_train = _log_losses(loss_train, "training")
-    y_valid = _log_losses(loss_valid, "validation")
-    names = list(SEVERITY_FEATURE_NAMES)
-    rows_train, rows_valid = with_cause(x_train, cause_train), with_cause(x_valid, cause_valid)
-    dtrain = trainer.matrix(rows_train, y_train, None, names)
-    dvalid = trainer.matrix(rows_valid, y_valid, None, names)
-    xgb_params = severity_xgb_params(params, seed, float(np.mean(y_train)))
-    booster, best = trainer.train(xgb_params, dtrain, dvalid, params)
-    fits = _Fits(trainer, xgb_params, params, names, dvalid)
-    out_of_fold = fits.out_of_fold(rows_train, y_train, seed)
-    sigma = cause_sigmas(y_train - out_of_fold, cause_train, None)
-    return SeverityModel(booster, sigma, np.zeros(CAUSE_COUNT), NO_TAIL, best)
+    _log_losses(loss_valid, "validation")
+    start = fit_start(train, valid)
+    rows = with_cause(x_train, cause_train)
+    margin = start.claim_mu(x_train, cause_train)
+    xgb_params = severity_xgb_params(params, seed, 0.0)
+    folds = _Folds(trainer, xgb_params, params, rows, y_train, margin, seed)
+    rounds = folds.best_rounds()
+    dtrain = trainer.matrix(rows, y_train, margin, list(SEVERITY_FEATURE_NAMES))
+    booster = trainer.train_rounds(xgb_params, dtrain, rounds)
+    sigma = cause_sigmas(y_train - folds.out_of_fold(rounds), cause_train, None)
+    return SeverityModel(booster, sigma, np.zeros(CAUSE_COUNT), NO_TAIL, rounds - 1, start)
 
 
-@dataclass(frozen=True)
-class _Fits:
-    """The severity booster's fit (trainer, parameters, validation claims), again on a subset."""
+class _Folds:
+    """The training claims in ``SIGMA_FOLDS`` seeded folds, a booster fitted without each.
 
-    trainer: BoosterTrainer
-    xgb_params: dict
-    params: BoosterParams
-    names: list[str]
-    dvalid: object
+    Each fold's booster is early-stopped on its own held-out claims; the
+    number of trees is the minimum of their squared errors summed by round
+    (up to the shortest curve: every curve runs its patience past its own
+    best), and each claim's out-of-fold location is its fold's booster cut at
+    that number.
+    """
 
-    def out_of_fold(self, rows: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
-        """Each training claim's location from a booster fitted without its seeded fold."""
-        folds = np.empty(len(y), dtype=np.int64)
-        folds[np.random.default_rng(seed).permutation(len(y))] = np.arange(len(y)) % SIGMA_FOLDS
-        out = np.empty(len(y))
-        for fold in range(SIGMA_FOLDS):
-            fit, held = folds != fold, folds == fold
-            dfold = self.trainer.matrix(rows[fit], y[fit], None, self.names)
-            booster, _ = self.trainer.train(self.xgb_params, dfold, self.dvalid, self.params)
-            out[held] = group_margins((booster,), None, rows[held])[:, 0]
+    def __init__(
+        self,
+        trainer: BoosterTrainer,
+        xgb_params: dict,
+        params: BoosterParams,
+        rows: np.ndarray,
+        y: np.ndarray,
+        margin: np.ndarray,
+        seed: int,
+    ) -> None:
+        names = list(SEVERITY_FEATURE_NAMES)
+        self.fold = np.empty(len(y), dtype=np.int64)
+        self.fold[np.random.default_rng(seed).permutation(len(y))] = np.arange(len(y)) % SIGMA_FOLDS
+        self.rows, self.margin = rows, margin
+        self.boosters: list[xgb.Booster] = []
+        self.squared_errors: list[np.ndarray] = []
+        for k in range(SIGMA_FOLDS):
+            fit, held = self.fold != k, self.fold == k
+            dfit = trainer.matrix(rows[fit], y[fit], margin[fit], names)
+            dheld = trainer.matrix(rows[held], y[held], margin[held], names)
+            booster, rmse = trainer.train_curve(xgb_params, dfit, dheld, params)
+            self.boosters.append(booster)
+            self.squared_errors.append(rmse**2 * int(held.sum()))
+
+    def best_rounds(self) -> int:
+        shortest = min(len(curve) for curve in self.squared_errors)
+        return int(np.argmin(sum(curve[:shortest] for curve in self.squared_errors))) + 1
+
+    def out_of_fold(self, rounds: int) -> np.ndarray:
+        out = np.empty(len(self.margin))
+        for k, booster in enumerate(self.boosters):
+            held = self.fold == k
+            trees = group_margins((booster[:rounds],), None, self.rows[held])[:, 0]
+            out[held] = trees + self.margin[held]
         return out

@@ -36,7 +36,7 @@ from models.scoring.features import build_features
 from models.scoring.frequency import FrequencyModel, SignedStart
 from models.scoring.glm_inputs import GlmInputs
 from models.scoring.loss_model import LossModel
-from models.scoring.severity import SeverityModel
+from models.scoring.severity import SIZE_FEATURES, SeverityModel, SeverityStart
 from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import MODEL_FIELDS, spec_hash
 from models.versions.metadata import FORMAT_VERSION, BundleMetadata, MetadataError
@@ -149,7 +149,7 @@ def _refuse_other_format(directory: Path) -> None:
     if found != FORMAT_VERSION:
         raise BundleError(
             f"bundle {directory.name}: {METADATA_FILE} has format {found!r}; this code reads "
-            f"format {FORMAT_VERSION} (per-cause models): retrain the bundle with "
+            f"format {FORMAT_VERSION} (per-cause models, a severity start): retrain the bundle with "
             "`python -m training train`"
         )
 
@@ -240,12 +240,23 @@ def _loss_model(directory: Path, meta: BundleMetadata, threads: int) -> LossMode
         np.array([sev.tails[c].xi for c in CLAIM_CAUSES]),
         np.array([sev.tails[c].b for c in CLAIM_CAUSES]),
     )
+    if tuple(sev.start_features) != SIZE_FEATURES:
+        raise BundleError(
+            f"bundle {directory.name}: the severity start is on {list(sev.start_features)}; "
+            f"this code computes it on {list(SIZE_FEATURES)}: retrain the bundle"
+        )
     severity = SeverityModel(
         _booster(directory / SEVERITY_FILE, threads),
         _by_cause(sev.sigma),
         _by_cause(sev.mu_shift),
         tails,
         sev.best_iteration,
+        SeverityStart(
+            np.asarray(sev.start_center, dtype=np.float64),
+            _by_cause(sev.start_level),
+            np.array([sev.start_slope[c] for c in CLAIM_CAUSES], dtype=np.float64),
+            float(sev.start_penalty),
+        ),
     )
     return LossModel(frequency, severity)
 

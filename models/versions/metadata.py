@@ -45,7 +45,7 @@ from models.scoring.booster_params import BoosterParams
 from models.spec.contract import CLAIM_CAUSES
 from models.versions.risk_score import RiskScoreScale
 
-FORMAT_VERSION: Final = 2
+FORMAT_VERSION: Final = 3
 
 # The models that holdout metrics are measured for: the ``<model>`` of ``<metric>_<model>``.
 XGBOOST: Final = "xgboost"
@@ -205,6 +205,13 @@ class SeverityMetadata(_Section):
     tails: Mapping[str, CauseTail] = field(metadata=BY_CAUSE)
     best_iteration: int
     convention: str
+    # the trees' base margin: start_level[c] + start_slope[c] @ (log1p(size) - start_center),
+    # size the start_features of the claiming city
+    start_features: tuple[str, ...]
+    start_center: tuple[float, ...]
+    start_level: Mapping[str, float] = field(metadata=BY_CAUSE)
+    start_slope: Mapping[str, tuple[float, ...]] = field(metadata=BY_CAUSE)  # one a size measure
+    start_penalty: float  # claims' worth of the pooled slopes, chosen on the validation claims
 
 
 @dataclass(frozen=True)
@@ -295,7 +302,7 @@ class BundleMetadata(_Section):
         if raw.get("format") != FORMAT_VERSION:
             raise MetadataError(
                 f"has format {raw.get('format')!r}; this code reads format {FORMAT_VERSION} "
-                "(per-cause models): retrain the bundle with `python -m training train`"
+                "(per-cause models, a severity start): retrain the bundle with `python -m training train`"
             )
         return cast(BundleMetadata, _decode(cls, raw, ""))
 

@@ -34,6 +34,7 @@ import numpy as np
 import xgboost as xgb
 
 from models.scoring.booster_params import BoosterParams
+from models.scoring.booster_trainer import held_curve
 from models.scoring.frequency import FrequencyModel, Policies, fit_frequency
 from models.scoring.severity import SeverityModel, fit_severity
 from training.bordereau.reader import Bordereaux
@@ -87,25 +88,43 @@ class DaskBoosterFits:
         self, xgb_params: dict[str, object], dtrain: Any, dvalid: Any, params: BoosterParams
     ) -> tuple[xgb.Booster, int]:
         """The early-stopped fit on the cluster: the booster cut at its best round."""
+        out = self._train(
+            xgb_params, dtrain, params.max_rounds,
+            evals=[(dvalid, "valid")], early_stopping_rounds=params.early_stopping_rounds,
+        )  # fmt: skip
+        booster = out["booster"]
+        best = int(booster.best_iteration)
+        return booster[: best + 1], best
+
+    def train_curve(
+        self, xgb_params: dict[str, object], dtrain: Any, dheld: Any, params: BoosterParams
+    ) -> tuple[xgb.Booster, np.ndarray]:
+        """The early-stopped fit on the cluster, uncut, and its held-out metric by round."""
+        out = self._train(
+            xgb_params, dtrain, params.max_rounds,
+            evals=[(dheld, "held")], early_stopping_rounds=params.early_stopping_rounds,
+        )  # fmt: skip
+        return out["booster"], held_curve(out["history"], xgb_params)
+
+    def train_rounds(self, xgb_params: dict[str, object], dtrain: Any, rounds: int) -> xgb.Booster:
+        """Exactly ``rounds`` rounds on the cluster."""
+        return self._train(xgb_params, dtrain, rounds)["booster"]
+
+    def _train(
+        self, xgb_params: dict[str, object], dtrain: Any, rounds: int, **fit: Any
+    ) -> dict[str, Any]:
         import xgboost.dask as dxgb
         from xgboost.collective import Config
 
         spread = dict(xgb_params)
         spread.pop("nthread")  # each worker uses its own threads
         try:
-            out = dxgb.train(
-                self.client, spread, dtrain,
-                num_boost_round=params.max_rounds,
-                evals=[(dvalid, "valid")],
-                early_stopping_rounds=params.early_stopping_rounds,
-                verbose_eval=False,
-                coll_cfg=Config(timeout=int(self.timeout_s)),
+            return dxgb.train(
+                self.client, spread, dtrain, num_boost_round=rounds, verbose_eval=False,
+                coll_cfg=Config(timeout=int(self.timeout_s)), **fit,
             )  # fmt: skip
         except Exception as exc:  # a dead worker, a timeout: the run fails, naming the scheduler
             raise cluster_failure(parse_address(self.address), exc) from exc
-        booster = out["booster"]
-        best = int(booster.best_iteration)
-        return booster[: best + 1], best
 
     def bordereaux(self, policies_path: str | Path, claims_path: str | Path) -> Bordereaux:
         """The bordereaux checked partition-wise on the workers (training/distributed/bordereaux.py)."""

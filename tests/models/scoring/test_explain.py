@@ -26,7 +26,13 @@ from models.scoring.explain import (
 from models.scoring.features import FEATURE_NAMES, FEATURES, build_features
 from models.scoring.frequency import FrequencyModel, SignedStart
 from models.scoring.loss_model import LossModel
-from models.scoring.severity import NO_TAIL, SEVERITY_FEATURE_NAMES, SeverityModel, with_cause
+from models.scoring.severity import (
+    NO_TAIL,
+    SEVERITY_FEATURE_NAMES,
+    SIZE_FEATURES,
+    SeverityModel,
+    with_cause,
+)
 from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import FIELDS_BY_NAME, MODEL_FIELDS
 
@@ -107,6 +113,11 @@ def test_the_effects_are_the_loss_weighted_sum_of_every_causes_contributions(bun
         [_saabas(model.severity.booster, with_cause(x, np.full(len(x), c)), SEVERITY_FEATURE_NAMES)
          [:, :F] for c in range(K)], axis=1,
     )  # fmt: skip
+    # the severity start's slopes on its log1p sizes, relative to the training claims' means
+    start = model.severity.start
+    for s, name in enumerate(SIZE_FEATURES):
+        log_size = np.log1p(x[:, FEATURE_NAMES.index(name)].astype(np.float64)) - start.center[s]
+        severity[:, :, FEATURE_NAMES.index(name)] += log_size[:, None] * start.slope[None, :, s]
     annual = losses.rate * losses.mean_loss()
     share = annual / annual.sum(axis=1, keepdims=True)
     by_cause = share[:, :, None] * (frequency + severity) @ _field_matrix()

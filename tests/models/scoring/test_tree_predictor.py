@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
+from models.scoring.booster_params import BoosterParams
 from models.scoring.features import build_features
-from models.scoring.severity import SEVERITY_FEATURE_NAMES, every_cause
+from models.scoring.severity import SEVERITY_FEATURE_NAMES, every_cause, severity_xgb_params
 from models.scoring.tree_predictor import (
     compile_forest,
     contributions,
@@ -62,13 +63,18 @@ def test_frequency_margins_equal_xgboost_bit_for_bit(bundle, rows) -> None:
 
 
 def test_severity_margins_equal_xgboost_bit_for_bit(bundle, rows) -> None:
-    booster = bundle.severity.booster
     cause_rows = every_cause(rows[:2000])  # 14,000 (city, cause) rows
-    walked = margins(compile_forest([booster]), cause_rows)[:, 0]
-    np.testing.assert_array_equal(
-        walked, booster.inplace_predict(cause_rows, predict_type="margin")
-    )
-    assert len(np.unique(walked)) > 1000
+    # the shipped booster (the number of trees the folds chose, one at the default), and one
+    # of its parameters fitted for 60 rounds on a seeded label, so that many trees are walked
+    params = severity_xgb_params(BoosterParams(nthread=1), 5, 0.0)
+    label = np.random.default_rng(5).normal(size=len(cause_rows)) + cause_rows[:, 1] / 1e9
+    deep = xgb.train(params, xgb.DMatrix(cause_rows, label=label), num_boost_round=60)
+    for booster in (bundle.severity.booster, deep):
+        walked = margins(compile_forest([booster]), cause_rows)[:, 0]
+        np.testing.assert_array_equal(
+            walked, booster.inplace_predict(cause_rows, predict_type="margin")
+        )
+    assert deep.num_boosted_rounds() == 60 and len(np.unique(walked)) > 1000
 
 
 def test_contributions_equal_xgboosts_saabas_to_float32_precision(bundle, rows) -> None:
@@ -160,7 +166,9 @@ def test_the_models_use_the_walk_and_give_xgboosts_numbers(bundle, rows) -> None
     np.testing.assert_array_equal(frequency.log_rates(few), start + expected.astype(np.float64))
     sev_rows = every_cause(few)
     sev = severity.booster.inplace_predict(sev_rows, predict_type="margin").astype(np.float64)
-    np.testing.assert_array_equal(severity.raw_mu(few).ravel(), sev)
+    np.testing.assert_array_equal(
+        severity.raw_mu(few).ravel(), sev + severity.start.mu(few).ravel()
+    )
     assert severity.tree_contributions(few).shape == (50 * 7, len(SEVERITY_FEATURE_NAMES) + 1)
 
 

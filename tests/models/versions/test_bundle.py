@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 
-from models.scoring.features import MONOTONE_CONSTRAINTS, build_features
+from models.scoring.features import FEATURE_NAMES, MONOTONE_CONSTRAINTS, build_features
 from models.spec.contract import CLAIM_CAUSES
 from models.versions.bundle import (
     FREQUENCY_FILES,
@@ -63,7 +63,7 @@ def _rewrite(directory, name, text):
 
 def test_the_shipped_bundle_loads_and_round_trips_to_identical_bytes():
     bundle = _shipped()
-    assert bundle.version == SHIPPED.name and bundle.meta.format == 2
+    assert bundle.version == SHIPPED.name and bundle.meta.format == 3
     # the files that determine predictions, written again from what was loaded
     core = core_files(bundle.model, bundle.meta, bundle.reference_exposures)
     assert set(core) == CORE
@@ -132,12 +132,20 @@ def test_predictions_follow_the_documented_conventions(any_bundle):
     np.testing.assert_allclose(
         losses.claim_rate_per_year, bundle.frequency.claim_rate_per_year(x), rtol=1e-12
     )
-    # severity: trees(features, one-hot of the cause) + mu_shift[cause]; sigma by cause
+    # severity: start + trees(features, one-hot of the cause) + mu_shift[cause], the start
+    # start_level + start_slope @ (log1p(start_features) - start_center) as base_margin
     raw_sev = xgb.Booster(model_file=str(bundle.path / SEVERITY_FILE))
+    columns = [FEATURE_NAMES.index(name) for name in sev["start_features"]]
+    log_sizes = np.log1p(x[:, columns].astype(np.float64)) - np.array(sev["start_center"])
     for c, cause in enumerate(CLAIM_CAUSES):
         one_hot = np.zeros((len(x), len(CLAIM_CAUSES)), np.float32)
         one_hot[:, c] = 1.0
-        mu = raw_sev.inplace_predict(np.hstack([x, one_hot])) + sev["mu_shift"][cause]
+        start = sev["start_level"][cause] + log_sizes @ np.array(sev["start_slope"][cause])
+        assert min(sev["start_slope"][cause]) >= 0.0  # each size's direction (+)
+        matrix = xgb.DMatrix(
+            np.hstack([x, one_hot]), base_margin=start, feature_names=sev["feature_names"]
+        )
+        mu = raw_sev.predict(matrix, output_margin=True) + sev["mu_shift"][cause]
         np.testing.assert_allclose(losses.mu[:, c], mu, rtol=1e-6)
         assert losses.sigma[c] == sev["sigma"][cause]
         tail = sev["tails"][cause]

@@ -79,7 +79,7 @@ def test_the_shipped_metadata_round_trips_to_identical_bytes(shipped_text: str) 
 
 def test_the_shipped_metadata_reads_as_typed_sections(shipped_text: str) -> None:
     metadata = BundleMetadata.from_json(shipped_text)
-    assert metadata.format == FORMAT_VERSION == 2
+    assert metadata.format == FORMAT_VERSION == 3
     split = metadata.split
     assert split.fractions == (0.7, 0.15, 0.15)
     assert metadata.data.policies == split.train + split.valid + split.holdout
@@ -187,8 +187,12 @@ RETRAIN = "retrain the bundle with `python -m training train`"
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        ("format", 1, f"has format 1; this code reads format 2 (per-cause models): {RETRAIN}"),
-        ("format", 3, "has format 3; this code reads format 2"),
+        (
+            "format",
+            1,
+            f"has format 1; this code reads format 3 (per-cause models, a severity start): {RETRAIN}",
+        ),
+        ("format", 2, "has format 2; this code reads format 3"),
         ("format", KeyError, "has format None"),
         ("seed", KeyError, "metadata: missing seed"),
         ("frequency", KeyError, "metadata: missing frequency"),
