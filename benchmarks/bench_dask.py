@@ -1,7 +1,7 @@
 """``--dask local:2`` against one process: score rows/s, train and accumulate times, on one machine.
 
     python -m benchmarks.bench_dask [--rows 10000000] [--train-policies 100000]
-                                    [--cities 2000] [--years 50000]
+                                    [--cities 2000] [--years 50000] [--train-seeds 11]
 
 Builds a policies CSV of ``--rows`` rows by repeating the seeded synthetic
 portfolio (100,000 policies, seed 2026; fresh policy ids) and a book file of
@@ -15,9 +15,11 @@ would (interpreter start, reading, checking, scoring, writing):
   workers share the cores the single process's XGBoost threads use, so the
   ratio measures the cluster's overhead, not a speed-up);
 - ``train`` on a ``synth`` portfolio of ``--train-policies`` policies (seed 7)
-  and the same with ``--dask local:2``: seconds both ways, and the two
-  bundles' expected annual loss on the portfolio compared as the README's
-  tolerance does (Spearman rank correlation, ratio of totals);
+  and the same with ``--dask local:2``, once a ``--train-seeds`` seed: seconds
+  both ways, and the two bundles' expected annual loss on the portfolio
+  compared as the README's tolerance does (Spearman rank correlation, ratio
+  of totals), beside one process with the next seed (another split: the
+  spread the data alone gives);
 - ``accumulate --book B --years N`` and the same with ``--dask local:2``:
   seconds both ways.
 
@@ -68,8 +70,8 @@ def _policies_csv(rows: int, directory: Path) -> Path:
     return path
 
 
-def _train_both(policies: int, folder: Path) -> str:
-    """One line: train seconds both ways and the two bundles' agreement."""
+def _train_both(policies: int, folder: Path, seeds: list[int]) -> list[str]:
+    """One line a seed: train seconds both ways, the two bundles' agreement, the next seed's."""
     from scipy.stats import spearmanr
 
     from models.scoring.batch import score_policies
@@ -81,18 +83,28 @@ def _train_both(policies: int, folder: Path) -> str:
                     "--seed", "7", "--out", str(world)], cwd=ROOT, check=True,
                    capture_output=True)  # fmt: skip
     data = ["--policies", str(world / "policies.csv"), "--claims", str(world / "claims.csv")]
-    one = _timed_cli("train", *data, "--models-dir", str(folder / "m-one"))
-    spread = _timed_cli("train", *data, "--models-dir", str(folder / "m-dask"), "--dask", "local:2")
     frame = read_policies(world / "policies.csv")
-    losses = []
-    for name in ("m-one", "m-dask"):
+
+    def expected_loss(name: str, seed: int, *cluster: str) -> tuple[float, object]:
+        seconds = _timed_cli("train", *data, "--models-dir", str(folder / name),
+                             "--seed", str(seed), *cluster)  # fmt: skip
         registry = Registry(folder / name)
         bundle = registry.load(registry.versions()[-1])
-        losses.append(score_policies(bundle, frame)["expected_annual_ground_up_loss_usd"])
-    rank = spearmanr(losses[0], losses[1]).statistic
-    return (f"train {policies:,} policies: one process {one:.1f} s, local:2 {spread:.1f} s; "
-            f"expected loss rank correlation {rank:.4f}, total ratio "
-            f"{losses[1].sum() / losses[0].sum():.4f}")  # fmt: skip
+        return seconds, score_policies(bundle, frame)["expected_annual_ground_up_loss_usd"]
+
+    lines = []
+    for seed in seeds:
+        one_s, one = expected_loss(f"one-{seed}", seed)
+        spread_s, spread = expected_loss(f"dask-{seed}", seed, "--dask", "local:2")
+        _, other = expected_loss(f"next-{seed}", seed + 1)
+        lines.append(
+            f"train {policies:,} policies, seed {seed}: one process {one_s:.1f} s, local:2 "
+            f"{spread_s:.1f} s; cluster vs one process: expected loss rank correlation "
+            f"{spearmanr(one, spread).statistic:.4f}, total ratio {spread.sum() / one.sum():.4f} "
+            f"(tolerance 0.99, within 0.02); seed {seed + 1} (another split) vs {seed}: rank "
+            f"{spearmanr(one, other).statistic:.4f}, total {other.sum() / one.sum():.4f}"
+        )
+    return lines
 
 
 def _book_csv(cities: int, directory: Path) -> Path:
@@ -110,7 +122,9 @@ def main() -> int:
     parser.add_argument("--train-policies", type=int, default=100_000)
     parser.add_argument("--cities", type=int, default=2_000)
     parser.add_argument("--years", type=int, default=50_000)
+    parser.add_argument("--train-seeds", default="11", help="split/booster seeds of the train run")
     args = parser.parse_args()
+    seeds = [int(s) for s in args.train_seeds.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         policies = _policies_csv(args.rows, folder)
@@ -123,7 +137,8 @@ def main() -> int:
               f"({args.rows / one:,.0f} rows/s), local:2 {spread:.1f} s "
               f"({args.rows / spread:,.0f} rows/s), ratio {one / spread:.2f} (target >= 0.7); "
               f"files identical: {same}")  # fmt: skip
-        print(_train_both(args.train_policies, folder), flush=True)
+        for line in _train_both(args.train_policies, folder, seeds):
+            print(line, flush=True)
         book = _book_csv(args.cities, folder)
         run = ["accumulate", "--book", str(book), "--years", str(args.years)]
         one = _timed_cli(*run, "--out", str(folder / "acc-one"))

@@ -127,7 +127,8 @@ def run_portfolio(directory: Path) -> dict[str, dict[str, float]]:
         policy_part(data, split.train), policy_part(data, split.valid),
         claims_part(data, split.train), claims_part(data, split.valid),
     )  # fmt: skip
-    print(f"  fitted in {xgb_s:.1f} s (XGBoost), {time.perf_counter() - clock - xgb_s:.1f} s (GLM)")
+    print(f"  fitted in {xgb_s:.1f} s (XGBoost), {time.perf_counter() - clock - xgb_s:.1f} s (GLM); "
+          f"severity trees {fitted.model.severity.best_iteration + 1}")  # fmt: skip
     return {
         "XGBoost": measure(t, fitted.model.predict(x)),
         "GLM": measure(t, glm.predict_losses(x)),

@@ -232,7 +232,7 @@ def main() -> int:
         metadata = json.loads((Path(tmp) / "bundles" / version / "metadata.json").read_text())
     print(f"policies: {args.policies}, nthread {params.nthread}")
     print(
-        f"bare fits (signed starts + 7 frequency boosters + severity booster): {min(bare):.2f} s "
+        f"bare fits (signed starts + 7 frequency boosters + the severity's start, 5 fold fits and booster): {min(bare):.2f} s "
         f"(runs: {', '.join(f'{b:.2f}' for b in bare)})"
     )
     print(

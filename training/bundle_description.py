@@ -154,8 +154,12 @@ def fitted_components(
         },
         {
             "component": "Severity body",
-            "description": f"XGBoost booster of log loss with the cause as a feature, "
-            f"{sev.best_iteration + 1} trees; lognormal sigma by cause: {sigmas}; each cause's "
+            "description": "for each cause a log-linear start of log loss on the log budget, "
+            "records and OT controllers (slopes >= 0, pulled towards the pooled ones by "
+            f"{sev.start.penalty:g} claims' worth, chosen on the validation claims), boosted by "
+            f"an XGBoost booster with the cause as a feature, {sev.best_iteration + 1} "
+            f"{'tree' if sev.best_iteration == 0 else 'trees'} (chosen on five out-of-fold "
+            f"curves); lognormal sigma by cause: {sigmas}; each cause's "
             "location balanced to its losses capped at their 90% quantile",
         },
         {

@@ -158,36 +158,29 @@ def fit_start(train: Claims, valid: Claims) -> SeverityStart:
     center = sizes.mean(axis=0)
     u = sizes - center
     spread = np.diag(np.mean(u * u, axis=0))
-    parts = []
+    parts = []  # per cause: centred gram and moment of u, mean log loss, mean u
     for k in range(CAUSE_COUNT):
         mine = cause_t == k
         if not mine.any():
-            parts.append(
-                (
-                    0.0,
-                    np.zeros_like(spread),
-                    np.zeros(len(center)),
-                    float(y_t.mean()),
-                    np.zeros(len(center)),
-                )
-            )
+            none = np.zeros(len(center))
+            parts.append((np.zeros_like(spread), none, float(y_t.mean()), none))
             continue
         u_k, y_k = u[mine], y_t[mine]
         mean_u, mean_y = u_k.mean(axis=0), float(y_k.mean())
         d = u_k - mean_u
-        parts.append((float(mine.sum()), d.T @ d, d.T @ (y_k - mean_y), mean_y, mean_u))
+        parts.append((d.T @ d, d.T @ (y_k - mean_y), mean_y, mean_u))
     # the pooled slopes: within each cause (its own level), summed over causes
     pooled = _nonnegative_solve(
-        np.sum([p[1] for p in parts], axis=0), np.sum([p[2] for p in parts], axis=0)
+        np.sum([p[0] for p in parts], axis=0), np.sum([p[1] for p in parts], axis=0)
     )
     best: tuple[float, SeverityStart] | None = None
     for claims_worth in START_PENALTIES:
         weight = claims_worth * spread
         slope = np.array(
-            [_nonnegative_solve(g + weight, m + weight @ pooled) for _, g, m, _, _ in parts]
+            [_nonnegative_solve(g + weight, m + weight @ pooled) for g, m, _, _ in parts]
         )
         level = np.array(
-            [mean_y - slope[k] @ mean_u for k, (_, _, _, mean_y, mean_u) in enumerate(parts)]
+            [mean_y - slope[k] @ mean_u for k, (_, _, mean_y, mean_u) in enumerate(parts)]
         )
         start = SeverityStart(center, level, slope, claims_worth)
         error = float(np.sum((y_v - start.claim_mu(x_v, cause_v)) ** 2))

@@ -1,11 +1,12 @@
 """Split the bordereaux, fit frequency and severity, balance them to the data.
 
 Split: policies (not claims) are shuffled with the seed and cut 70/15/15 into
-training, validation (early stopping, severity sigma) and holdout (evaluation
-only). All claims of a policy follow it.
+training, validation (early stopping of the frequency, the starts' penalties)
+and holdout (evaluation only). All claims of a policy follow it.
 
 Fit: the claim rate of each cause (a signed start boosted by XGBoost), the
-severity with the cause as a feature; then per cause the tail
+severity (a sized start per cause boosted by XGBoost with the cause as a
+feature, models/scoring/severity.py); then per cause the tail
 (training/fitting/cause_tails.py) and the balance (training/fitting/balance.py:
 claims and capped losses).
 Tail and capped balance depend on each other through the location, so they
