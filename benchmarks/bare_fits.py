@@ -22,7 +22,7 @@ def fit_all(arrays: dict, spec: dict) -> None:
     valid = (arrays["x_valid"], arrays["counts_valid"], arrays["exposure_valid"])
     inputs, _ = GlmInputs.fit_transform(train[0])
     with threadpool_limits(1, user_api="blas"):
-        start = fit_start(inputs, train, valid)
+        start = fit_start(inputs, train, spec["seed"])
     fits = []
     for k in range(train[1].shape[1]):
         dm = [

@@ -147,7 +147,7 @@ def fitted_components(
         {
             "component": "Claim rate by cause",
             "description": "for each cause a Poisson log-linear start whose slopes have the "
-            "signs of the field spec (ridge penalty chosen on the validation policies), "
+            "signs of the field spec (ridge penalty chosen by five folds of the training policies), "
             "boosted by an XGBoost Poisson booster with the exposure offset and the spec's "
             f"monotone constraints ({trees}); on {len(book.split.train):,} training policies "
             f"and {train_claims:,} claims; each cause balanced to its claims",

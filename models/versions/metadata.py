@@ -171,7 +171,7 @@ class FrequencyMetadata(_Section):
     )  # by cause, one slope a feature
     start_penalty: Mapping[str, float] = field(
         metadata=BY_CAUSE
-    )  # chosen on the validation policies
+    )  # chosen by five folds of the training policies
     inputs_log_columns: tuple[int, ...]  # 1 where the feature is seen through log1p
     inputs_mean: tuple[float, ...]
     inputs_scale: tuple[float, ...]

@@ -162,8 +162,11 @@ def test_the_models_use_the_walk_and_give_xgboosts_numbers(bundle, rows) -> None
     expected = np.column_stack(
         [b.inplace_predict(few, predict_type="margin") for b in frequency.boosters]
     )
-    start = frequency.start.log_rates(few) + np.log(frequency.balance_factors)
-    np.testing.assert_array_equal(frequency.log_rates(few), start + expected.astype(np.float64))
+    # log rate = start + trees + log(balance factor), added in that order
+    log_rates = frequency.start.log_rates(few) + expected.astype(np.float64)
+    np.testing.assert_array_equal(
+        frequency.log_rates(few), log_rates + np.log(frequency.balance_factors)
+    )
     sev_rows = every_cause(few)
     sev = severity.booster.inplace_predict(sev_rows, predict_type="margin").astype(np.float64)
     np.testing.assert_array_equal(
