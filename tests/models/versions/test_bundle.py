@@ -300,6 +300,15 @@ def test_another_field_spec_is_refused(bundle_copy):
         ModelBundle.load(bundle_copy)
 
 
+def test_a_severity_start_on_other_sizes_is_refused(bundle_copy):
+    # the start's slopes are only meaningful on the size measures the code computes
+    meta = json.loads((bundle_copy / METADATA_FILE).read_text())
+    meta["severity"]["start_features"] = ["population", "pii_records", "ot_device_count"]
+    _rewrite(bundle_copy, METADATA_FILE, json.dumps(meta))
+    with pytest.raises(BundleError, match=r"the severity start is on \['population'"):
+        ModelBundle.load(bundle_copy)
+
+
 def test_other_library_versions_warn(bundle_copy):
     meta = json.loads((bundle_copy / METADATA_FILE).read_text())
     meta["libraries"]["xgboost"] = "0.1"
