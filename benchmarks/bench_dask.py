@@ -85,7 +85,7 @@ def _train_both(policies: int, folder: Path, seeds: list[int]) -> list[str]:
     data = ["--policies", str(world / "policies.csv"), "--claims", str(world / "claims.csv")]
     frame = read_policies(world / "policies.csv")
 
-    def expected_loss(name: str, seed: int, *cluster: str) -> tuple[float, object]:
+    def expected_loss(name: str, seed: int, *cluster: str) -> tuple[float, pd.Series]:
         seconds = _timed_cli("train", *data, "--models-dir", str(folder / name),
                              "--seed", str(seed), *cluster)  # fmt: skip
         registry = Registry(folder / name)

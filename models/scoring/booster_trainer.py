@@ -57,17 +57,8 @@ class LocalTrainer:
         dvalid: xgb.DMatrix,
         params: BoosterParams,
     ) -> tuple[xgb.Booster, int]:
-        # Cutting at the best round makes the saved trees exactly the ones used to predict.
-        booster = xgb.train(
-            xgb_params,
-            dtrain,
-            num_boost_round=params.max_rounds,
-            evals=[(dvalid, "valid")],
-            early_stopping_rounds=params.early_stopping_rounds,
-            verbose_eval=False,
-        )
-        best = int(booster.best_iteration)
-        return booster[: best + 1], best
+        booster, _ = self.train_curve(xgb_params, dtrain, dvalid, params)
+        return cut_at_best(booster)
 
     def train_curve(
         self,
@@ -92,6 +83,15 @@ class LocalTrainer:
         self, xgb_params: dict[str, object], dtrain: xgb.DMatrix, rounds: int
     ) -> xgb.Booster:
         return xgb.train(xgb_params, dtrain, num_boost_round=rounds, verbose_eval=False)
+
+
+def cut_at_best(booster: xgb.Booster) -> tuple[xgb.Booster, int]:
+    """An early-stopped booster cut at its best round, and that round.
+
+    Cutting makes the saved trees exactly the ones used to predict.
+    """
+    best = int(booster.best_iteration)
+    return booster[: best + 1], best
 
 
 def held_curve(history: dict[str, Any], xgb_params: dict[str, object]) -> np.ndarray:

@@ -265,12 +265,13 @@ def _fit_cause_start(
     for f in range(START_FOLDS):
         fit, held = fold != f, fold == f
         z_fit, y_fit, e_fit = z[fit], y[fit, k], e[fit]
+        z_held, y_held, log_e_held = z[held], y[held, k], np.log(e[held])
         for j, alpha in enumerate(START_PENALTIES):
             warm = path[j] if path[j] is not None else path[j - 1] if j else None
             path[j] = theta = fit_signed_poisson(z_fit, y_fit, e_fit, alpha, warm)
-            eta = np.log(e[held]) + theta[0] + z[held] @ theta[1:]
+            eta = log_e_held + theta[0] + z_held @ theta[1:]
             # held-out Poisson deviance, up to terms without the model
-            held_out[j] += float(np.sum(np.exp(eta) - y[held, k] * eta))
+            held_out[j] += float(np.sum(np.exp(eta) - y_held * eta))
     best = int(np.argmin(held_out))
     theta = fit_signed_poisson(z, y[:, k], e, START_PENALTIES[best], path[best])
     return theta, START_PENALTIES[best]

@@ -34,7 +34,7 @@ import numpy as np
 import xgboost as xgb
 
 from models.scoring.booster_params import BoosterParams
-from models.scoring.booster_trainer import held_curve
+from models.scoring.booster_trainer import cut_at_best, held_curve
 from models.scoring.frequency import FrequencyModel, Policies, fit_frequency
 from models.scoring.severity import SeverityModel, fit_severity
 from training.bordereau.reader import Bordereaux
@@ -88,13 +88,8 @@ class DaskBoosterFits:
         self, xgb_params: dict[str, object], dtrain: Any, dvalid: Any, params: BoosterParams
     ) -> tuple[xgb.Booster, int]:
         """The early-stopped fit on the cluster: the booster cut at its best round."""
-        out = self._train(
-            xgb_params, dtrain, params.max_rounds,
-            evals=[(dvalid, "valid")], early_stopping_rounds=params.early_stopping_rounds,
-        )  # fmt: skip
-        booster = out["booster"]
-        best = int(booster.best_iteration)
-        return booster[: best + 1], best
+        booster, _ = self.train_curve(xgb_params, dtrain, dvalid, params)
+        return cut_at_best(booster)
 
     def train_curve(
         self, xgb_params: dict[str, object], dtrain: Any, dheld: Any, params: BoosterParams
