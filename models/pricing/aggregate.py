@@ -37,10 +37,6 @@ GRID_POINTS = 256  # m: the grid step is span / m (error ~1e-5, see tests)
 _FFT_FACTOR = 4  # FFT length = 4 m
 _TILT = 30.0  # theta * FFT length: aliased mass is damped by exp(-30) ~ 1e-13
 _MAX_REFINEMENTS = 6
-# Policies per LEV pass: a pass makes some fifty temporaries of (rows, 257 amounts, 7
-# causes); at 8 rows each is ~115 KB and stays in a core's L2 cache, at 100 rows the
-# pass ran at memory speed and took 2.3x as long (issue 13, a batch of 100 cities).
-_ROWS_PER_PASS = 8
 
 ExcessLev = Callable[[np.ndarray], np.ndarray]
 #: ``excess_lev(rows, u)``: E[min(Y', u)] (USD) of the policies ``rows`` (r,) at amounts u (r, P).
@@ -76,10 +72,7 @@ def discretise_severities(
     """Mean-preserving pmfs of min(Y', span) on 0, h, ..., span, h = span / grid_points, (r, m + 1)."""
     h = span / grid_points
     amounts = h[:, np.newaxis] * np.arange(grid_points + 1, dtype=np.float64)
-    e = np.empty_like(amounts)
-    for start in range(0, len(rows), _ROWS_PER_PASS):
-        block = slice(start, start + _ROWS_PER_PASS)
-        e[block] = excess_lev(rows[block], amounts[block])
+    e = excess_lev(rows, amounts)
     slope = (e[:, 1:] - e[:, :-1]) / h[:, np.newaxis]  # about P(Y' > u) on each cell
     pmf = np.empty((len(rows), grid_points + 1))
     pmf[:, 0] = 1.0 - slope[:, 0]

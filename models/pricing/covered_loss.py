@@ -41,7 +41,9 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
+from models.pricing import lev_kernel as kernel
 from models.pricing.cause_losses import CAUSE_COUNT, CauseLosses
+from models.pricing.lognormal import unchecked_lev
 from models.pricing.rating_plan import FINES_PART
 from models.pricing.spliced import SplicedParams, checked_params, lev_of, survival_of
 from models.spec.contract import COVERAGE_PARTS
@@ -246,42 +248,24 @@ class CoveredLoss:
         return self.other_share[c] * x + self.fines_share[c] * np.minimum(x, k)
 
 
-#: Policies of a stack: an index array, or a slice (a view of the stacked constants, no copy).
+#: Policies of a stack: an index array, or a slice.
 Rows = npt.NDArray[np.intp] | slice
 
 
-def _index(rows: Rows) -> Rows | int:
-    """Rows as the cheapest index: one row as an int (its constants then index to (1, K),
-    and numpy's 2-D loops are faster on a single quote than the 3-D ones), and
-    consecutive rows as a slice (views, no copy: the aggregate asks for blocks of 8)."""
-    if isinstance(rows, slice) or len(rows) == 0:
-        return rows
-    if len(rows) == 1:
-        return int(rows[0])
-    first, last = int(rows[0]), int(rows[-1])
-    if last - first + 1 == len(rows) and bool(np.all(np.diff(rows) == 1)):
-        return slice(first, last + 1)
-    return rows
-
-
-def _rows_of(params: SplicedParams) -> SplicedParams:
-    """(n, K) parameters as (n, 1, K): they broadcast against amounts (n, P, 1)."""
-    return SplicedParams(*(x[:, np.newaxis, :] for x in params))
-
-
 class CoveredLossStack:
-    """The covered losses of many policies, their LEVs and survivals in one numpy pass.
+    """The covered losses of many policies, their LEVs and survivals, compiled.
 
     The aggregate (models/pricing/aggregate.py) evaluates every policy's LEV
-    on grids of 257 amounts, 7 causes each, about twice a policy; a batch of
-    quotes did that policy by policy (issue 13). Here the constants of each
-    policy's g_c and spliced severities are stacked as (policies, 1, K), so
-    that amounts of shape (rows, P) broadcast to (rows, P, K) in one call for
-    a block of policies (the aggregate passes 8 at a time).
+    on grids of 257 amounts, 7 causes each, about twice a policy, and a
+    quote asks a few more at its retention and limit. Each policy's
+    constants of g_c and of its spliced severities are laid out once as a
+    (K, COLUMNS) block of models/pricing/lev_kernel.py, whose loops apply
+    :class:`CoveredLoss`'s rules element by element (that class, in numpy,
+    is the reference the tests hold these to).
 
-    Every number is computed within its own row (elementwise, then a sum over
-    the K causes of that row), so a policy gets the same bits in a stack of
-    one as in a stack of a thousand: the batch quote equals its single quote.
+    Every number is computed within its own row, so a policy gets the same
+    bits in a stack of one as in a stack of a thousand: the batch quote
+    equals its single quote.
     """
 
     def __init__(self, covered: Sequence[CoveredLoss]) -> None:
@@ -308,65 +292,48 @@ class CoveredLossStack:
         capped = np.isfinite(k)
         fines_at_cap = np.where(capped, f * np.where(capped, k, 0.0), 0.0)
         knee = np.where(capped, s * np.where(capped, k, 0.0), np.inf)
-        inverse = (1.0 / np.where(s > 0, s, 1.0), 1.0 / np.where(o > 0, o, 1.0), fines_at_cap, knee)
         total = rate.sum(axis=-1, keepdims=True)
         weights = np.divide(rate, total, out=np.zeros_like(rate), where=total > 0)
         severity = checked_params(mu, sigma, z_u, xi, b)
-        # LEV at k and at inf (the mean) in one pass: (n, 2, K) against params (n, 1, K)
-        both = lev_of(np.stack([k, np.full_like(k, np.inf)], axis=1), _rows_of(severity))
-        at_threshold, mean = both[:, 0, :], both[:, 1, :]
+        self._constants = kernel.constants(
+            {
+                kernel.WEIGHT: weights, kernel.OTHER: o, kernel.FINES: f,
+                kernel.INVERSE_TOTAL: 1.0 / np.where(s > 0, s, 1.0),
+                kernel.INVERSE_OTHER: 1.0 / np.where(o > 0, o, 1.0),
+                kernel.FINES_AT_CAP: fines_at_cap, kernel.KNEE: knee,
+                kernel.COVERED: (s > 0).astype(np.float64),
+                kernel.HAS_OTHER: (o > 0).astype(np.float64),
+                kernel.FINES_THRESHOLD: k, kernel.LEV_AT_FINES_THRESHOLD: np.zeros_like(k),
+                kernel.MU: severity.mu, kernel.SIGMA: severity.sigma,
+                kernel.THRESHOLD: severity.threshold, kernel.P_U: severity.p_u,
+                kernel.XI: severity.xi, kernel.B: severity.b,
+                kernel.LOGNORMAL_MEAN: np.exp(severity.mu + 0.5 * severity.sigma * severity.sigma),
+                kernel.BODY_AT_THRESHOLD: unchecked_lev(
+                    severity.threshold, severity.mu, severity.sigma
+                ),
+            }
+        )  # fmt: skip
+        at_threshold = kernel.cause_lev(k, self._constants)  # LEV_c(k_c): the fines' cap
+        mean = kernel.cause_lev(np.full_like(k, np.inf), self._constants)
+        self._constants[:, :, kernel.LEV_AT_FINES_THRESHOLD] = at_threshold
         for i, c in enumerate(covered):  # the per-policy parts (part_means) read the same rows
             c.__dict__.update(_lev_at_threshold=at_threshold[i], _ground_up_mean=mean[i])
 
-        self._other, self._fines, self._threshold = o[:, None, :], f[:, None, :], k[:, None, :]
-        self._covered, self._has_other = (s > 0)[:, None, :], (o > 0)[:, None, :]
-        # one flag for the stack: a policy without a cap gets the same values either way
-        self._any_cap = bool(has_cap.any())
-        self._inverse = tuple(x[:, None, :] for x in inverse)
-        self._at_threshold, self._weights = at_threshold[:, None, :], weights[:, None, :]
-        self._severity = _rows_of(severity)
+    def _rows(self, rows: Rows) -> npt.NDArray[np.int64]:
+        return np.asarray(np.arange(self.size)[rows] if isinstance(rows, slice) else rows, np.int64)
 
-    def _ground_up(self, rows: Rows | int, u: FloatArray) -> FloatArray:
-        """v_c = g_c^-1(u), (r, P, K) for amounts u of shape (r, P) of the policies ``rows``
-        ((P, K) for one row given as an int).
-
-        CoveredLoss._ground_up's rule; a stack without a fines cap takes its
-        uncapped branch (the capped one would give the same values).
-        """
-        z = u[0][:, np.newaxis] if isinstance(rows, int) else u[..., np.newaxis]
-        inverse_total, inverse_other, fines_at_cap, knee = (c[rows] for c in self._inverse)
-        below = np.where(self._covered[rows], z * inverse_total, np.inf)
-        if not self._any_cap:
-            return below
-        other = self._has_other[rows]
-        above = np.where(other, (z - fines_at_cap) * inverse_other, np.inf)
-        at_or_above = np.where(other, z > knee, z >= knee)
-        return np.where(at_or_above, above, below)
-
-    def _params(self, rows: Rows | int) -> SplicedParams:
-        return SplicedParams(*(p[rows] for p in self._severity))
+    @staticmethod
+    def _amounts(u: npt.ArrayLike, name: str) -> FloatArray:
+        return np.ascontiguousarray(_amounts(u, name))
 
     def lev_by_cause(self, rows: Rows, u: npt.ArrayLike) -> FloatArray:
         """E[min(Z_c, u)] (USD), (r, P, K), of the policies ``rows`` at amounts u (r, P)."""
-        pick = _index(rows)
-        v = self._ground_up(pick, _amounts(u, "limit"))
-        by_cause = self._by_cause(pick, v, self._params(pick))
-        return by_cause[np.newaxis] if isinstance(pick, int) else by_cause
-
-    def _by_cause(self, rows: Rows | int, v: FloatArray, params: SplicedParams) -> FloatArray:
-        """E[min(Z_c, u)] from v_c = g_c^-1(u): CoveredLoss.lev_by_cause's rule."""
-        at_v = lev_of(v, params)
-        if not self._any_cap:  # k = inf: LEV(k) is LEV(inf) = at_v where v = inf
-            return self._other[rows] * at_v + self._fines[rows] * at_v
-        capped = np.where(v < self._threshold[rows], at_v, self._at_threshold[rows])
-        return self._other[rows] * at_v + self._fines[rows] * capped
+        amounts = self._amounts(u, "limit")
+        return kernel.stack_lev_by_cause(amounts, self._rows(rows), self._constants)
 
     def lev(self, rows: Rows, u: npt.ArrayLike) -> FloatArray:
         """E[min(Z, u)] in USD of the policies ``rows`` (r,), for amounts u >= 0 of shape (r, P)."""
-        pick = _index(rows)
-        v = self._ground_up(pick, _amounts(u, "limit"))
-        lev = np.sum(self._by_cause(pick, v, self._params(pick)) * self._weights[pick], axis=-1)
-        return lev[np.newaxis] if isinstance(pick, int) else lev
+        return kernel.stack_lev(self._amounts(u, "limit"), self._rows(rows), self._constants)
 
     def layer_expected_loss_by_cause(
         self, retention_usd: FloatArray, limit_usd: FloatArray
@@ -379,18 +346,10 @@ class CoveredLossStack:
 
     def lev_and_survival(self, rows: Rows, u: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
         """:meth:`lev` and :meth:`survival` at the same amounts, from one g^-1 (the retention)."""
-        pick = _index(rows)
-        v = self._ground_up(pick, _amounts(u, "limit"))
-        params, weights = self._params(pick), self._weights[pick]
-        lev = np.sum(self._by_cause(pick, v, params) * weights, axis=-1)
-        survival = np.sum(survival_of(v, params) * weights, axis=-1)
-        if isinstance(pick, int):
-            return lev[np.newaxis], survival[np.newaxis]
-        return lev, survival
+        amounts = self._amounts(u, "limit")
+        return kernel.stack_lev_and_survival(amounts, self._rows(rows), self._constants)
 
     def survival(self, rows: Rows, u: npt.ArrayLike) -> FloatArray:
         """P(Z > u) of the policies ``rows`` (r,), for amounts u >= 0 of shape (r, P)."""
-        pick = _index(rows)
-        v = self._ground_up(pick, _amounts(u, "amount"))
-        survival = np.sum(survival_of(v, self._params(pick)) * self._weights[pick], axis=-1)
-        return survival[np.newaxis] if isinstance(pick, int) else survival
+        amounts = self._amounts(u, "amount")
+        return kernel.stack_lev_and_survival(amounts, self._rows(rows), self._constants)[1]
