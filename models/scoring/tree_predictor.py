@@ -1,12 +1,14 @@
-"""XGBoost's own trees walked in numpy: margins and Saabas contributions without a DMatrix.
+"""XGBoost's own trees walked in compiled loops: margins and Saabas contributions without a DMatrix.
 
 A quote asks the boosters for four things (the frequency margins, the
 severity margins and both boosters' ``approx_contribs``); each XGBoost call
 is mostly a fixed cost (a DMatrix, the predictor's set-up, thread hand-off),
 about 0.5-1 ms for one row of these shallow trees (a few dozen trees of depth
 <= 6). This module reads each booster's trees once from its own JSON dump
-(``Booster.save_raw("json")``) into flat node arrays and walks every row
-down every tree at once, one numpy step per tree level.
+(``Booster.save_raw("json")``) into flat node arrays and walks each row
+down each tree in a loop compiled by numba (a quote's ~1,000 steps took
+~0.2 ms as numpy steps of a level at a time, most of it per-call overhead;
+issue 13).
 
 What XGBoost computes, and what is reproduced here:
 
@@ -22,9 +24,9 @@ What XGBoost computes, and what is reproduced here:
   value; float32 as XGBoost's FillNodeMeanValues); walking a row down a
   tree, each step adds (mean of the child - mean of the node) to the split
   feature; the bias column is the base margin plus each tree's root mean.
-  The steps are summed in float64 in a fixed order per row (bincount), so
-  they equal XGBoost's float32 sums to float32 precision and a batch row
-  equals its single row exactly.
+  The steps are summed in float64 in a fixed order per row (tree by tree,
+  root to leaf), so they equal XGBoost's float32 sums to float32 precision
+  and a batch row equals its single row exactly.
 
 Only what the bundle uses is supported (numerical splits, one output group,
 one tree per round, objectives ``count:poisson`` and ``reg:squarederror``);
@@ -37,26 +39,24 @@ go to XGBoost.
 from __future__ import annotations
 
 import json
-import threading
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
+import numba
 import numpy as np
 import xgboost as xgb
 
-#: Rows up to which the numpy walk is used; beyond, XGBoost's predictor (a
-#: batch of 1,000 cities is 7,000 severity rows, still on the walk).
+#: Rows up to which the compiled walk is used; beyond, XGBoost's predictor,
+#: multi-threaded (a batch of 1,000 cities is 7,000 severity rows, still walked).
 FAST_PATH_MAX_ROWS = 8192
-#: Where a Forest keeps each thread's last walk (see ``_walk``).
-_LAST_WALK = "_last_walk"
 #: Objectives whose margin is the sum of the trees plus a transformed base score.
 _LOG_LINK = frozenset({"count:poisson"})
 _IDENTITY_LINK = frozenset({"reg:squarederror"})
 
 
 class UnsupportedBooster(ValueError):
-    """A booster the numpy walk does not reproduce (categorical splits, several groups...)."""
+    """A booster the walk does not reproduce (categorical splits, several groups...)."""
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,8 @@ class Forest:
     """The trees of one or more boosters (groups) as flat node arrays.
 
     Node ids are global (tree offset + the node's id in its tree); a leaf's
-    children are itself, so a walk that reached it stays there. ``slot`` is
-    where each tree's leaf goes in the (rows, groups, slots) layout whose
-    float32 cumulative sum along the slots is XGBoost's per-group margin.
+    children are itself, which is how the walk knows it has arrived. Trees
+    are in each booster's order, the boosters one after the other.
     """
 
     feature: np.ndarray  # (nodes,) int64 split feature (0 at leaves)
@@ -77,30 +76,12 @@ class Forest:
     mean_value: np.ndarray  # (nodes,) float32: the leaf value, or the Saabas node mean
     roots: np.ndarray  # (trees,) int64 global id of each tree's root
     group: np.ndarray  # (trees,) int64 booster index of each tree
-    slot: np.ndarray  # (trees,) int64 position of the tree within its group, 1-based
     base_margin: np.ndarray  # (groups,) float32
-    depth: int  # the deepest leaf's depth (0: no split anywhere)
     feature_count: int
-    # For rows without NaN or infinity: the threshold with +inf at leaves (a finite value
-    # stays at its leaf), and whether every split's right child is its left child + 1
-    # (XGBoost numbers them so): a level then needs no default branch and one child
-    # lookup, a quarter less time (tests/models/scoring/test_tree_predictor.py).
-    step_threshold: np.ndarray  # (nodes,) float32
-    adjacent_children: bool
 
     @property
     def groups(self) -> int:
         return len(self.base_margin)
-
-    def __getstate__(self) -> dict[str, object]:
-        # the last walks (a thread-local, see _walk) stay with the process
-        return {k: v for k, v in self.__dict__.items() if k != _LAST_WALK}
-
-    @property
-    def slots(self) -> int:
-        """1 (the base margin) + the most trees of any group."""
-        counts = np.bincount(self.group, minlength=self.groups)
-        return 1 + int(counts.max(initial=0))
 
 
 def _base_margin(learner: dict) -> np.float32:
@@ -137,18 +118,6 @@ def _node_means(tree: dict) -> np.ndarray:
     return means
 
 
-def _depth(tree: dict) -> int:
-    left, right = tree["left_children"], tree["right_children"]
-    deepest, stack = 0, [(0, 0)]
-    while stack:
-        node, d = stack.pop()
-        if left[node] == -1:
-            deepest = max(deepest, d)
-        else:
-            stack += [(left[node], d + 1), (right[node], d + 1)]
-    return deepest
-
-
 def _booster_trees(booster: xgb.Booster) -> tuple[list[dict], np.float32, int]:
     learner = json.loads(booster.save_raw("json"))["learner"]
     model = learner["gradient_booster"]["model"]
@@ -166,30 +135,26 @@ def _booster_trees(booster: xgb.Booster) -> tuple[list[dict], np.float32, int]:
 
 def compile_forest(boosters: Sequence[xgb.Booster]) -> Forest:
     """The trees of ``boosters`` (one group each, same features) as one Forest."""
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("f", "t", "s", "l", "r", "d", "m")}
-    roots, group, slot, bases, feature_counts = [], [], [], [], set()
-    depth, offset, adjacent = 0, 0, True
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("f", "t", "l", "r", "d", "m")}
+    roots, group, bases, feature_counts = [], [], [], set()
+    offset = 0
     for g, booster in enumerate(boosters):
         trees, base, features = _booster_trees(booster)
         bases.append(base)
         feature_counts.add(features)
-        for position, tree in enumerate(trees, start=1):
+        for tree in trees:
             left = np.asarray(tree["left_children"], dtype=np.int64)
             right = np.asarray(tree["right_children"], dtype=np.int64)
             own = np.arange(len(left), dtype=np.int64)
             leaf = left == -1
             parts["f"].append(np.where(leaf, 0, np.asarray(tree["split_indices"], np.int64)))
             parts["t"].append(np.asarray(tree["split_conditions"], dtype=np.float32))
-            parts["s"].append(np.where(leaf, np.inf, parts["t"][-1]).astype(np.float32))
-            adjacent = adjacent and bool(np.all(right[~leaf] == left[~leaf] + 1))
             parts["l"].append(offset + np.where(leaf, own, left))
             parts["r"].append(offset + np.where(leaf, own, right))
             parts["d"].append(np.asarray(tree["default_left"], dtype=bool))
             parts["m"].append(_node_means(tree))
             roots.append(offset)
             group.append(g)
-            slot.append(position)
-            depth = max(depth, _depth(tree))
             offset += len(left)
     if len(feature_counts) > 1:
         raise UnsupportedBooster(f"boosters on different feature counts {sorted(feature_counts)}")
@@ -206,17 +171,13 @@ def compile_forest(boosters: Sequence[xgb.Booster]) -> Forest:
         mean_value=joined("m", np.float32),
         roots=np.asarray(roots, dtype=np.int64),
         group=np.asarray(group, dtype=np.int64),
-        slot=np.asarray(slot, dtype=np.int64),
         base_margin=np.asarray(bases, dtype=np.float32),
-        depth=depth,
         feature_count=feature_counts.pop() if feature_counts else 0,
-        step_threshold=joined("s", np.float32),
-        adjacent_children=adjacent,
     )
 
 
 def _rows(forest: Forest, features: np.ndarray) -> np.ndarray:
-    x = np.asarray(features, dtype=np.float32)
+    x = np.ascontiguousarray(features, dtype=np.float32)
     if x.ndim != 2 or x.shape[1] != forest.feature_count:
         raise ValueError(
             f"feature matrix must have {forest.feature_count} columns, got shape {x.shape}"
@@ -224,89 +185,108 @@ def _rows(forest: Forest, features: np.ndarray) -> np.ndarray:
     return x
 
 
-def _walk(forest: Forest, x: np.ndarray) -> list[np.ndarray]:
-    """The node of every (row, tree) at each level: depth + 1 arrays of (rows, trees).
-
-    A quote walks the same rows twice, for the margins (its score) and then
-    for the contributions (its drivers): the last walk of each forest is kept
-    with the bytes of its rows, per thread, and given again for the same bytes
-    (half of a quote's walks). The path is never written to.
-    """
-    local = forest.__dict__.get(_LAST_WALK)
-    if local is None:  # two threads may both make one: the loser's walk is done again, no more
-        local = threading.local()
-        object.__setattr__(forest, _LAST_WALK, local)
-    key = (x.shape, x.tobytes())
-    last = getattr(local, "walk", None)
-    if last is not None and last[0] == key:
-        return last[1]
-    path = _walk_rows(forest, x)
-    local.walk = (key, path)  # each request thread its own: another's walk in between is no miss
-    return path
+@numba.njit(cache=True, nogil=True)
+def _leaf_step(node: int, row: np.ndarray, forest: tuple) -> int:  # type: ignore[type-arg]
+    """The child a row takes at ``node``: left when value < split (float32), NaN by default_left."""
+    feature, threshold, left, right, default_left = forest
+    value = row[feature[node]]
+    if math.isnan(value):
+        return left[node] if default_left[node] else right[node]
+    return left[node] if value < threshold[node] else right[node]
 
 
-def _walk_rows(forest: Forest, x: np.ndarray) -> list[np.ndarray]:
-    node = np.broadcast_to(forest.roots, (len(x), len(forest.roots)))
-    row = np.arange(len(x))[:, np.newaxis]
-    path = [node]
-    if forest.adjacent_children and bool(np.isfinite(x).all()):
-        # no default branch to take: right (left + 1) exactly when the value is not below
-        for _ in range(forest.depth):
-            value = x[row, forest.feature[node]]
-            node = forest.left[node] + (value >= forest.step_threshold[node])
-            path.append(node)
-        return path
-    for _ in range(forest.depth):
-        value = x[row, forest.feature[node]]
-        go_left = np.where(
-            np.isnan(value), forest.default_left[node], value < forest.threshold[node]
-        )
-        node = np.where(go_left, forest.left[node], forest.right[node])
-        path.append(node)
-    return path
+@numba.njit(
+    "float32[:, :](float32[:, :], int64[:], float32[:], int64[:], int64[:], boolean[:],"
+    " float32[:], int64[:], int64[:], float32[:])",
+    cache=True,
+    nogil=True,
+)
+def _margins(
+    x: np.ndarray,
+    feature: np.ndarray,
+    threshold: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    default_left: np.ndarray,
+    mean: np.ndarray,
+    roots: np.ndarray,
+    group: np.ndarray,
+    base: np.ndarray,
+) -> np.ndarray:
+    """Each row's base margin plus its leaf of every tree, added in float32 in tree order."""
+    nodes = (feature, threshold, left, right, default_left)
+    out = np.empty((x.shape[0], base.shape[0]), dtype=np.float32)
+    for r in range(x.shape[0]):
+        row = x[r]
+        out[r] = base
+        for t in range(roots.shape[0]):
+            node = roots[t]
+            while left[node] != node:  # a leaf is its own child
+                node = _leaf_step(node, row, nodes)
+            out[r, group[t]] += mean[node]
+    return out
+
+
+@numba.njit(
+    "float64[:, :, :](float32[:, :], int64[:], float32[:], int64[:], int64[:], boolean[:],"
+    " float32[:], int64[:], int64[:], int64)",
+    cache=True,
+    nogil=True,
+)
+def _steps(
+    x: np.ndarray,
+    feature: np.ndarray,
+    threshold: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    default_left: np.ndarray,
+    mean: np.ndarray,
+    roots: np.ndarray,
+    group: np.ndarray,
+    groups: int,
+) -> np.ndarray:
+    """Saabas steps: (mean of the child - mean of the node) in float32, summed per feature in float64."""
+    nodes = (feature, threshold, left, right, default_left)
+    out = np.zeros((x.shape[0], groups, x.shape[1] + 1))
+    for r in range(x.shape[0]):
+        row = x[r]
+        for t in range(roots.shape[0]):
+            node = roots[t]
+            while left[node] != node:
+                child = _leaf_step(node, row, nodes)
+                out[r, group[t], feature[node]] += np.float64(mean[child] - mean[node])
+                node = child
+    return out
+
+
+_Nodes = tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]
+
+
+def _nodes(forest: Forest) -> _Nodes:
+    """The arrays the compiled walks read, in their argument order."""
+    return (
+        forest.feature, forest.threshold, forest.left, forest.right, forest.default_left,
+        forest.mean_value, forest.roots, forest.group,
+    )  # fmt: skip
 
 
 def margins(forest: Forest, features: np.ndarray) -> np.ndarray:
     """(rows, groups) float32 margins, equal to XGBoost's ``predict_type="margin"``."""
     x = _rows(forest, features)
-    n = len(x)
-    stacked = np.zeros((n, forest.groups, forest.slots), dtype=np.float32)
-    stacked[:, :, 0] = forest.base_margin
-    if len(forest.roots):
-        leaves = forest.mean_value[_walk(forest, x)[-1]]  # a leaf's mean is its value
-        stacked[:, forest.group, forest.slot] = leaves
-    # float32, one tree after the other: XGBoost's order; the zero padding adds nothing
-    return np.cumsum(stacked, axis=2, dtype=np.float32)[:, :, -1]
+    return _margins(x, *_nodes(forest), forest.base_margin)
 
 
 def contributions(forest: Forest, features: np.ndarray) -> np.ndarray:
     """(rows, groups, features + 1) Saabas contributions, bias last (XGBoost's approx_contribs)."""
     x = _rows(forest, features)
-    n, f = len(x), forest.feature_count
-    width = f + 1
-    bias = np.zeros((n, forest.groups), dtype=np.float64)
-    bias += forest.base_margin.astype(np.float64)
-    out: np.ndarray = np.zeros((n, forest.groups, width), dtype=np.float64)
-    if len(forest.roots):
-        path = _walk(forest, x)
-        root_means = np.bincount(
-            forest.group, weights=forest.mean_value[forest.roots].astype(np.float64),
-            minlength=forest.groups,
-        )  # fmt: skip
-        bias += root_means
-        steps = []
-        cells = []
-        cell_of_row = (np.arange(n)[:, np.newaxis] * forest.groups + forest.group) * width
-        for parent, child in pairwise(path):
-            delta = forest.mean_value[child] - forest.mean_value[parent]  # float32, as XGBoost
-            steps.append(delta.astype(np.float64))
-            cells.append(cell_of_row + forest.feature[parent])
-        # row-major per level: each cell's sum runs in the same order whatever the other rows
-        flat_cells = np.stack(cells, axis=-1).ravel()
-        flat_steps = np.stack(steps, axis=-1).ravel()
-        out = np.bincount(flat_cells, weights=flat_steps, minlength=n * forest.groups * width)
-        out = out.reshape(n, forest.groups, width)
-    out[:, :, f] += bias
+    out = _steps(x, *_nodes(forest), forest.groups)
+    root_means = np.bincount(
+        forest.group, weights=forest.mean_value[forest.roots].astype(np.float64),
+        minlength=forest.groups,
+    )  # fmt: skip
+    out[:, :, forest.feature_count] = forest.base_margin.astype(np.float64) + root_means
     return out
 
 

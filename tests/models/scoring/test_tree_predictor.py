@@ -1,4 +1,4 @@
-"""The numpy walk of the boosters' trees against XGBoost itself.
+"""The compiled walk of the boosters' trees against XGBoost itself.
 
 Oracle: XGBoost's own ``inplace_predict(predict_type="margin")`` (bit for bit:
 the walk adds the leaves in XGBoost's float32 order) and ``predict(pred_contribs=True,
@@ -175,53 +175,27 @@ def test_the_models_use_the_walk_and_give_xgboosts_numbers(bundle, rows) -> None
     assert severity.tree_contributions(few).shape == (50 * 7, len(SEVERITY_FEATURE_NAMES) + 1)
 
 
-def test_the_last_walk_is_given_again_only_for_the_same_rows_and_thread(bundle, rows) -> None:
-    """Oracle: a fresh Forest of the same boosters, which has walked nothing yet."""
+def test_the_walk_is_the_same_from_any_thread_and_after_a_pickle(bundle, rows) -> None:
+    """Oracle: the walk on the main thread (itself XGBoost's numbers, above)."""
     import pickle
     import threading
 
-    from models.scoring import tree_predictor
-
-    boosters = bundle.frequency.boosters
-    forest, fresh = compile_forest(boosters), compile_forest(boosters)
+    forest = compile_forest(bundle.frequency.boosters)
     x = np.ascontiguousarray(rows[:50], dtype=np.float32)
-    first = tree_predictor._walk(forest, x)
-    assert tree_predictor._walk(forest, x.copy()) is first  # the same bytes: the kept walk
-    moved = x.copy()
-    moved[7] *= 3.0  # other bytes: walked again, and right
-    again = tree_predictor._walk(forest, moved)
-    assert again is not first
-    for kept, walked in zip(again, tree_predictor._walk(fresh, moved), strict=True):
-        np.testing.assert_array_equal(kept, walked)
-    np.testing.assert_array_equal(margins(forest, moved), margins(fresh, moved))
-    np.testing.assert_array_equal(contributions(forest, moved), contributions(fresh, moved))
-    other: list[object] = []
-    thread = threading.Thread(target=lambda: other.append(tree_predictor._walk(forest, moved)))
-    thread.start()
-    thread.join()
-    assert other[0] is not again  # another thread keeps its own
-    copy = pickle.loads(pickle.dumps(forest))  # the kept walks stay with the process
-    assert tree_predictor._LAST_WALK not in copy.__dict__
-    np.testing.assert_array_equal(margins(copy, moved), margins(fresh, moved))
-
-
-def test_finite_rows_take_the_short_walk_and_reach_the_general_walks_nodes(bundle, rows) -> None:
-    """Oracle: the general walk (default branches, both children looked up) on the same rows."""
-    import dataclasses
-
-    from models.scoring import tree_predictor
-
-    for boosters in (bundle.frequency.boosters, (bundle.severity.booster,)):
-        forest = compile_forest(boosters)
-        assert forest.adjacent_children  # XGBoost numbers a split's children n, n + 1
-        general = dataclasses.replace(forest, adjacent_children=False)
-        # the severity's rows carry the cause one-hot
-        own = rows if forest.feature_count == rows.shape[1] else every_cause(rows[:2000])
-        x = tree_predictor._rows(forest, own)
-        for short, full in zip(
-            tree_predictor._walk_rows(forest, x), tree_predictor._walk_rows(general, x), strict=True
-        ):
-            np.testing.assert_array_equal(short, full)
-        nan_row = x[:3].copy()
-        nan_row[1, 0] = np.nan  # a missing value: the general walk, with its default branch
-        np.testing.assert_array_equal(margins(forest, nan_row), margins(general, nan_row))
+    expected = (margins(forest, x), contributions(forest, x))
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
+    threads = [
+        threading.Thread(target=lambda: seen.append((margins(forest, x), contributions(forest, x))))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    copy = pickle.loads(pickle.dumps(forest))  # the bundle's models travel to Dask workers
+    for got in (*seen, (margins(copy, x), contributions(copy, x))):
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_array_equal(got[1], expected[1])
+    # a float64 or strided frame is the same rows: the walk reads them as float32
+    np.testing.assert_array_equal(margins(forest, rows[:50].astype(np.float64)), expected[0])
+    np.testing.assert_array_equal(margins(forest, np.asfortranarray(x)), expected[0])
