@@ -1,8 +1,9 @@
 """Pricing policies: one with :func:`price_policy`, a batch with :func:`price_policies`.
 
-A batch is priced in one numpy pass where the cost is, the compound Poisson
+A batch is priced in one pass where the cost is, the compound Poisson
 aggregate of every policy's layer (models/pricing/aggregate.py on a
-CoveredLossStack), and policy by policy where it is small: the loads, the
+CoveredLossStack, whose grid LEVs are compiled loops), and policy by policy
+where it is small: the loads, the
 decision, the causes (models/pricing/premium.py). Each policy's numbers are
 computed within its own row, so a batch item equals its single price bit for
 bit (issue 13: a broker's schedule of a thousand cities in one request).
@@ -83,7 +84,7 @@ def price_policy(
 
 
 def price_policies(policies: Sequence[PolicyToPrice], plan: RatingPlan) -> list[PricingResult]:
-    """:func:`price_policy` of each policy, the aggregates of all in one numpy pass.
+    """:func:`price_policy` of each policy, the aggregates of all in one pass.
 
     Each result equals the policy's :func:`price_policy` bit for bit (the
     aggregate computes row by row). Raises :class:`PricingItemError` for the

@@ -19,7 +19,7 @@ Exact TreeSHAP costs several ms per row for a few hundred trees; drivers use
 XGBoost's Saabas path attribution instead (``approx_contribs=True``), about
 six times cheaper and, like TreeSHAP, exact in sum; only how that sum is
 split between correlated features differs. For a quote or a batch the
-contributions come from the numpy walk of the boosters' own trees
+contributions come from the compiled walk of the boosters' own trees
 (models/scoring/tree_predictor.py, equal to XGBoost's to float32
 precision). The cause one-hot columns of the severity booster are the
 cause's own level, not a field, and are left out.

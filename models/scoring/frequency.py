@@ -213,7 +213,7 @@ class FrequencyModel:
 
     @cached_property
     def forest(self) -> Forest | None:
-        """Every cause's trees in one numpy walk (models/scoring/tree_predictor.py), read once."""
+        """Every cause's trees in one compiled walk (models/scoring/tree_predictor.py), read once."""
         return try_compile(self.boosters)
 
     def tree_contributions(self, features: np.ndarray) -> np.ndarray:

@@ -234,7 +234,7 @@ class SeverityModel:
 
     @cached_property
     def forest(self) -> Forest | None:
-        """The location booster's trees as a numpy walk (models/scoring/tree_predictor.py)."""
+        """The location booster's trees for the compiled walk (models/scoring/tree_predictor.py)."""
         return try_compile((self.booster,))
 
     def tree_contributions(self, features: np.ndarray) -> np.ndarray:

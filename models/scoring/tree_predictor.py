@@ -293,7 +293,7 @@ def contributions(forest: Forest, features: np.ndarray) -> np.ndarray:
 def group_margins(
     boosters: Sequence[xgb.Booster], forest: Forest | None, features: np.ndarray
 ) -> np.ndarray:
-    """(rows, boosters) float64 margins: the numpy walk for small inputs, else XGBoost."""
+    """(rows, boosters) float64 margins: the compiled walk for small inputs, else XGBoost."""
     if forest is not None and len(features) <= FAST_PATH_MAX_ROWS:
         return margins(forest, features).astype(np.float64)
     return np.column_stack(

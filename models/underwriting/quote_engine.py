@@ -197,9 +197,9 @@ def load_quote_engine(models_dir: str | None = None, version: str | None = None)
 
     Boosters run on one thread: each gunicorn worker is one process, and
     several workers each using every core collapse throughput. Their trees
-    are compiled for the numpy walk here (models/scoring/tree_predictor.py).
+    are read into the compiled tree walk here (models/scoring/tree_predictor.py).
     """
     bundle = Registry(models_dir).load(version, nthread=1)
-    # the boosters' trees read into the numpy walk now, not on the first quote
+    # the boosters' trees read into the compiled walk now, not on the first quote
     _ = bundle.model.frequency.forest, bundle.model.severity.forest
     return QuoteEngine(bundle, shipped_rating_plan())

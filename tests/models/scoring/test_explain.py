@@ -121,7 +121,7 @@ def test_the_effects_are_the_loss_weighted_sum_of_every_causes_contributions(bun
     annual = losses.rate * losses.mean_loss()
     share = annual / annual.sum(axis=1, keepdims=True)
     by_cause = share[:, :, None] * (frequency + severity) @ _field_matrix()
-    # XGBoost sums the contributions in float32, the numpy walk in float64
+    # XGBoost sums the contributions in float32, the compiled walk in float64
     # (models/scoring/tree_predictor.py): equal to float32 precision of these ~1-10 sums
     np.testing.assert_allclose(effects.log_effects, by_cause.sum(axis=1), rtol=1e-6, atol=1e-6)
     # the cause a field moves most: the largest weighted contribution (clear leaders only)
