@@ -74,7 +74,14 @@ class CauseLosses:
 
     def city(self, row: int) -> CauseLosses:
         """One city's model (arrays of shape (K,)) from a batch."""
-        city = CauseLosses(self.rate[row], self.mu[row], self.sigma, self.tails)
+        # A row of a batch checked at construction holds: no second check (a batch of
+        # 1,000 quotes asks for each of its cities; issue 13).
+        city = object.__new__(CauseLosses)
+        for name, value in (
+            ("rate", self.rate[row]), ("mu", self.mu[row]), ("sigma", self.sigma),
+            ("tails", self.tails),
+        ):  # fmt: skip
+            object.__setattr__(city, name, value)
         if "_mean_loss" in self.__dict__:  # the batch's means are elementwise: the same bits
             city.__dict__["_mean_loss"] = self._mean_loss[row]
         return city

@@ -21,7 +21,7 @@ rate, ground-up loss and part of the expected loss (:func:`cause_quotes`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -235,11 +235,35 @@ def _bought_shares(
     return found
 
 
+def losses_all_valid(cities: Sequence[CauseLosses]) -> bool:
+    """Whether every city passes :func:`_check_losses`, in one numpy pass over all of them.
+
+    A batch's pricing checks its cities at once and, only when some city
+    fails, city by city, to name the first (the same error as before).
+    """
+    if not cities or any(c.rate.shape != (CAUSE_COUNT,) for c in cities):
+        return False
+    rate = np.array([c.rate for c in cities])
+    mu = np.array([c.mu for c in cities])
+    sigma = np.array([c.sigma for c in cities])
+    z_u = np.array([c.tails.z_u for c in cities])
+    with np.errstate(over="ignore", invalid="ignore"):
+        threshold = np.exp(mu + sigma * z_u)
+        valid = (
+            np.isfinite(rate) & (rate >= 0) & np.isfinite(mu) & (sigma > 0) & (sigma <= 10)
+            & np.isfinite(threshold)
+        )  # fmt: skip
+        if not (bool(valid.all()) and bool(np.all(rate.sum(axis=1) <= MAX_CLAIM_RATE))):
+            return False
+        return bool(np.all(np.isfinite(np.array([c.mean_loss() for c in cities]))))
+
+
 def covered_loss_for(
     plan: RatingPlan,
     coverages: tuple[str, ...],
     losses: CauseLosses,
     exposure: Mapping[str, Any],
+    losses_checked: bool = False,
 ) -> CoveredLoss:
     """The covered part of one claim of the city ``losses`` for the bought parts (and the fines cap).
 
@@ -247,8 +271,10 @@ def covered_loss_for(
     ``cause_coverages``. Raises :class:`PricingInputError` when no cause the
     city claims from (any cause, for a city with no claims) has a share in a
     bought part: such a policy would be a premium for nothing.
+    ``losses_checked``: :func:`losses_all_valid` held for a batch that holds ``losses``.
     """
-    _check_losses(losses)
+    if not losses_checked:
+        _check_losses(losses)
     part_shares, covered_share = _bought_shares(plan, coverages)
     claimed = losses.rate > 0
     if not claimed.any():

@@ -29,6 +29,7 @@ from models.pricing.premium import (
     PricingResult,
     cause_quotes,
     covered_loss_for,
+    losses_all_valid,
     premium_from_aggregate,
     probability_level,
 )
@@ -91,13 +92,16 @@ def price_policies(policies: Sequence[PolicyToPrice], plan: RatingPlan) -> list[
     first policy pricing refuses.
     """
     covered: list[CoveredLoss] = []
+    checked = losses_all_valid([p.losses for p in policies])
     for i, policy in enumerate(policies):
         try:
             score = policy.risk_score
             if not (math.isfinite(score) and 0 <= score <= 100):
                 raise PricingInputError(f"risk_score must be in [0, 100] (got {score})")
             covered.append(
-                covered_loss_for(plan, policy.terms.coverages, policy.losses, policy.exposure)
+                covered_loss_for(
+                    plan, policy.terms.coverages, policy.losses, policy.exposure, checked
+                )
             )
         except ValueError as exc:
             raise PricingItemError(i, exc) from exc

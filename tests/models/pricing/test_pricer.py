@@ -127,3 +127,46 @@ def test_the_batched_aggregate_is_the_single_one_row_by_row() -> None:
     assert batch[1].expected_usd == 0.0 and batch[1].quantiles_usd == (0.0, 0.0, 0.0)
     with pytest.raises(ValueError, match=r"limit_usd must be finite and > 0 \(got 0.0\)"):
         aggregate_limited_losses(claims, excess, np.array([1e6, 0.0, 1.0, 1.0, 1.0]))
+
+
+def test_the_batch_check_of_the_losses_agrees_with_each_citys_own() -> None:
+    """Oracle: ``_check_losses`` city by city; a broken city is still named by its index."""
+    from models.pricing.cause_losses import CauseLosses
+    from models.pricing.premium import _check_losses, losses_all_valid
+
+    good = [p.losses for p in _policies(6, seed=8)]
+
+    def broken(kind: str) -> CauseLosses:
+        city = good[2]
+        rate, mu, sigma = city.rate.copy(), city.mu.copy(), city.sigma.copy()
+        if kind == "negative rate":
+            rate[3] = -0.1
+        elif kind == "nan mu":
+            mu[1] = np.nan
+        elif kind == "sigma over 10":
+            sigma = sigma.copy()
+            sigma[0] = 10.5
+        elif kind == "too many claims":
+            rate[:] = 400.0
+        elif kind == "threshold overflows":
+            mu[5] = 720.0
+        return CauseLosses(rate, mu, sigma, city.tails)
+
+    assert losses_all_valid(good)
+    for kind in (
+        "negative rate",
+        "nan mu",
+        "sigma over 10",
+        "too many claims",
+        "threshold overflows",
+    ):
+        bad = broken(kind)
+        with pytest.raises(PricingInputError):
+            _check_losses(bad)
+        assert not losses_all_valid([*good[:4], bad, good[5]]), kind
+        policies = _policies(6, seed=8)
+        policies[4] = PolicyToPrice(bad, policies[4].terms, policies[4].exposure, 50.0)
+        with pytest.raises(PricingItemError) as caught:
+            price_policies(policies, PLAN)
+        assert caught.value.index == 4, kind
+    assert not losses_all_valid([])
