@@ -141,10 +141,12 @@ def drivers_for(
 ) -> list[Driver]:
     """The ``top`` fields with the largest effects for city ``row``, largest first."""
     log_effects = effects.log_effects[row]
-    order = np.argsort(-np.abs(log_effects), kind="stable")[:top]
+    order = np.argsort(-np.abs(log_effects), kind="stable")[:top].tolist()
+    values = log_effects[order]
+    causes = effects.main_cause[row, order].tolist()
     out = []
-    for i in order:
-        effect = float(log_effects[i])
+    for i, value, cause in zip(order, values, causes, strict=True):
+        effect = float(value)
         if effect == 0.0:
             break
         name = MODEL_FIELDS[i].name
@@ -154,10 +156,10 @@ def drivers_for(
                 label=FIELDS_BY_NAME[name].label,
                 value=exposure.get(name),
                 log_effect=effect,
-                effect_pct=100.0 * float(np.expm1(effect)),
-                effect_usd=expected_loss_usd * float(-np.expm1(-effect)),
+                effect_pct=100.0 * float(np.expm1(value)),  # numpy's expm1: the bits quoted before
+                effect_usd=expected_loss_usd * float(-np.expm1(-value)),
                 direction="raises" if effect > 0 else "lowers",
-                cause=str(effects.main_cause[row, i]),
+                cause=str(cause),
             )
         )
     return out
