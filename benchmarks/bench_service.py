@@ -300,7 +300,7 @@ def main() -> None:
         split = in_process_split(args.engine, bodies, tmp)
         batch_split = in_process_batch_split(args.engine, batches[:3], tmp)
 
-    threads = os.environ.get("WEB_THREADS", "2")
+    threads = os.environ.get("WEB_THREADS", "4")
     print(f"server : gunicorn (service/gunicorn_conf.py), 2 workers x {threads} threads")
     print(f"         engine {args.engine}")
     print(

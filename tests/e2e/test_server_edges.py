@@ -76,8 +76,7 @@ def _trickle(server: Server, stop: threading.Event) -> None:
 
 def test_clients_trickling_bodies_do_not_stop_health_probes(server: Server) -> None:
     stop = threading.Event()
-    # one: a worker of WEB_THREADS=2 keeps its other thread (two could meet on one worker)
-    slow = [threading.Thread(target=_trickle, args=(server, stop), daemon=True) for _ in range(1)]
+    slow = [threading.Thread(target=_trickle, args=(server, stop), daemon=True) for _ in range(2)]
     for t in slow:
         t.start()
     time.sleep(1.0)
