@@ -43,6 +43,11 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 # against 86.5 and 72.5 with sync, and 4 threads against 2 (121/151 and 132/137 req/s):
 # no difference the noise would not swallow, so the threads stay for what they buy (a
 # trickling body holds a thread, not the worker; sync also drops keep-alive).
+# Fewer threads lower the quote p99 (2026-12-06, best rounds: 39-48 ms with 2 threads
+# against 55-79 with 4 at the same ~600 quotes/s; the threads of a worker share one
+# interpreter lock, and quotes in flight are computed a slice at a time), but 2 threads
+# failed tests/e2e/test_faults.py: 3 requests hung on a frozen PostgreSQL held both
+# threads of one worker and a /healthz probe waited 2.0 s. The default stays 4.
 worker_class = "gthread"
 timeout = 30
 # After the drain (POLISURE_DRAIN_SECONDS, 2 s) workers finish the requests in
