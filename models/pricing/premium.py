@@ -196,8 +196,9 @@ def _check_losses(losses: CauseLosses) -> None:
             f"losses: one city's rates and severities, arrays of shape ({CAUSE_COUNT},) "
             f"(got {losses.rate.shape})"
         )
+    if losses_all_valid([losses]):  # the rules in one pass; below, the broken one named
+        return
     rate, mu, sigma = losses.rate, losses.mu, losses.sigma
-    # one reduction for a valid city (a quote's pricing checks a batch city by city)
     if not np.all(np.isfinite(rate) & (rate >= 0) & np.isfinite(mu) & (sigma > 0) & (sigma <= 10)):
         raise PricingInputError("; ".join(_loss_problems(losses)))
     total = float(losses.rate.sum())
@@ -238,8 +239,9 @@ def _bought_shares(
 def losses_all_valid(cities: Sequence[CauseLosses]) -> bool:
     """Whether every city passes :func:`_check_losses`, in one numpy pass over all of them.
 
-    A batch's pricing checks its cities at once and, only when some city
-    fails, city by city, to name the first (the same error as before).
+    The rules themselves; :func:`_check_losses` names the one a city breaks. A
+    batch's pricing checks its cities at once and, only when some city fails,
+    city by city, to name the first (the same error as before).
     """
     if not cities or any(c.rate.shape != (CAUSE_COUNT,) for c in cities):
         return False

@@ -3,8 +3,8 @@
 A batch is priced in one pass where the cost is, the compound Poisson
 aggregate of every policy's layer (models/pricing/aggregate.py on a
 CoveredLossStack, whose grid LEVs are compiled loops), and policy by policy
-where it is small: the loads, the
-decision, the causes (models/pricing/premium.py). Each policy's numbers are
+where it is small: the loads, the decision, the causes
+(models/pricing/premium.py). Each policy's numbers are
 computed within its own row, so a batch item equals its single price bit for
 bit (issue 13: a broker's schedule of a thousand cities in one request).
 """

@@ -195,9 +195,15 @@ def _leaf_step(node: int, row: np.ndarray, forest: tuple) -> int:  # type: ignor
     return left[node] if value < threshold[node] else right[node]
 
 
+#: The rows and the forest's arrays (_nodes, in order), the walks' first arguments.
+_WALK_ARGS = (
+    "float32[:, :], int64[:], float32[:], int64[:], int64[:], boolean[:], float32[:],"
+    " int64[:], int64[:]"
+)
+
+
 @numba.njit(
-    "float32[:, :](float32[:, :], int64[:], float32[:], int64[:], int64[:], boolean[:],"
-    " float32[:], int64[:], int64[:], float32[:])",
+    f"float32[:, :]({_WALK_ARGS}, float32[:])",
     cache=True,
     nogil=True,
 )
@@ -228,8 +234,7 @@ def _margins(
 
 
 @numba.njit(
-    "float64[:, :, :](float32[:, :], int64[:], float32[:], int64[:], int64[:], boolean[:],"
-    " float32[:], int64[:], int64[:], int64)",
+    f"float64[:, :, :]({_WALK_ARGS}, int64)",
     cache=True,
     nogil=True,
 )
