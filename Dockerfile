@@ -39,7 +39,7 @@ RUN mkdir -p instance && chown polisure:polisure instance
 USER polisure
 # The compiled loops of pricing and the tree walk (numba), built once into their cache
 # beside the source, as the first `make run` does, so that no worker compiles at boot.
-RUN python -c "import models.pricing.covered_loss, models.scoring.tree_predictor"
+RUN python -c "import models.pricing.aggregate, models.scoring.tree_predictor"
 EXPOSE 8000
 # gunicorn drains in-flight requests on SIGTERM (graceful_timeout in the config).
 STOPSIGNAL SIGTERM

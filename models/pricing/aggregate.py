@@ -31,6 +31,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from models.pricing import grid_reading
 from models.pricing.covered_loss import CoveredLoss, CoveredLossStack
 
 GRID_POINTS = 256  # m: the grid step is span / m (error ~1e-5, see tests)
@@ -129,35 +130,6 @@ def compound_poisson_panjer(
     return g
 
 
-def _quantile(cdf: np.ndarray, h: float, p: float, span: float) -> float:
-    """Smallest x with P(S <= x) >= p, reading cdf[k] as P(S <= (k + 1/2) h)."""
-    k = int(np.searchsorted(cdf, p))
-    if k >= len(cdf):
-        return span
-    below = cdf[k - 1] if k > 0 else 0.0
-    fraction = (p - below) / (cdf[k] - below)
-    return float(min(max((k - 0.5 + fraction) * h, 0.0), span))
-
-
-def _limited_mean(pmf: np.ndarray, h: float, cap: float) -> float:
-    """E[min(S, cap)] from the pmf of S on the grid k h, k < m; the rest lies at or above ``cap``."""
-    grid = np.minimum(h * np.arange(len(pmf)), cap)
-    return float(np.dot(grid, pmf) + cap * (1.0 - pmf.sum()))
-
-
-@dataclass
-class _Grid:
-    """One policy's law of S on its current span: the pmf, its cdf, the step."""
-
-    span: float
-    pmf: np.ndarray
-    cdf: np.ndarray
-
-    @property
-    def h(self) -> float:
-        return self.span / len(self.pmf)  # the pmf holds k h for k < m
-
-
 def aggregate_limited_losses(
     claims_in_layer: np.ndarray,
     excess_lev: ExcessLevs,
@@ -168,9 +140,10 @@ def aggregate_limited_losses(
     """:func:`aggregate_limited_loss` of many policies at once, row by row (the same bits).
 
     ``claims_in_layer`` and ``limit_usd``: (n,); ``excess_lev(rows, u)`` as
-    :data:`ExcessLevs`. The severities and FFTs, nearly all of the cost, run
-    for all policies at once, and again for all those whose quantile needs a
-    shorter span; the few scalar steps after them run policy by policy.
+    :data:`ExcessLevs`. The severities and FFTs run for all policies at
+    once, and again for all those whose quantile needs a shorter span; what
+    is read off each law (models/pricing/grid_reading.py) runs over all rows
+    in one compiled loop, each row on its own.
     """
     claims = np.asarray(claims_in_layer, dtype=np.float64)
     limits = np.asarray(limit_usd, dtype=np.float64)
@@ -187,74 +160,74 @@ def aggregate_limited_losses(
     if rows.size == 0:
         return out
     m = grid_points
+    count, limit = claims[rows], limits[rows]
 
-    def laws(picked: list[int], spans: list[float]) -> tuple[list[_Grid], np.ndarray]:
-        """The law of S on the given spans for the policies ``picked``, and their severities."""
-        severity = discretise_severities(excess_lev, rows[picked], np.array(spans), m)
-        pmf = compound_poisson_ffts(claims[rows[picked]], severity)
-        cdf = np.cumsum(pmf, axis=1)
-        return [_Grid(span, pmf[i], cdf[i]) for i, span in enumerate(spans)], severity
+    def laws(picked: np.ndarray, spans: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The severities, pmfs and cdfs of S on the given spans for the policies ``picked``."""
+        severity = discretise_severities(excess_lev, rows[picked], spans, m)
+        pmf = compound_poisson_ffts(count[picked], severity)
+        return severity, pmf, np.cumsum(pmf, axis=1)
 
-    every = list(range(len(rows)))
-    grids, severity = laws(every, [float(limits[row]) for row in rows])
-    below_limit = [float(g.cdf[-1]) for g in grids]
-    expected = [
-        _expected(float(claims[row]), severity[j], grids[j], float(limits[row]))
-        for j, row in enumerate(rows)
-    ]
-    quantiles: list[dict[float, float]] = [{} for _ in every]
-    tail_means: list[dict[float, float]] = [{} for _ in every]
-    for p in sorted(probabilities, reverse=True):  # each span covers the next quantile
-        pending = []
-        for j, row in enumerate(rows):
-            if math.exp(-float(claims[row])) >= p:  # no claim at all is that likely
-                quantiles[j][p], tail_means[j][p] = 0.0, expected[j] / (1.0 - p)
-            else:
-                pending.append(j)
-        q = {j: _quantile(grids[j].cdf, grids[j].h, p, grids[j].span) for j in pending}
+    # each policy's current grid: its span, step (span / m: the pmf holds k h, k < m), law
+    span = limit.copy()
+    severity, pmf, cdf = laws(np.arange(len(rows)), span)
+    h = span / m
+    below_limit = cdf[:, -1].copy()
+    expected = _expected(count, severity, pmf, h, limit)
+    no_claim = np.exp(-count)
+    quantiles: dict[float, np.ndarray] = {}
+    tail_means: dict[float, np.ndarray] = {}
+    for p in sorted(set(probabilities), reverse=True):  # each span covers the next quantile
+        sure = no_claim >= p  # no claim at all is that likely: the quantile is 0
+        quantiles[p] = np.zeros(len(rows))
+        tail_means[p] = np.where(sure, expected / (1.0 - p), 0.0)
+        read = np.flatnonzero(~sure)
+        q = quantiles[p]
+        q[read] = grid_reading.quantiles(cdf[read], h[read], p, span[read])
+        pending = read
         for _ in range(_MAX_REFINEMENTS):
             # q >= span only when span == L (the atom at the limit); a shorter
             # span over half the current one means the step is under ~1/120 of q
-            shorter = {j: min(float(limits[rows[j]]), q[j] + 4.0 * grids[j].h) for j in pending}
-            pending = [
-                j for j in pending if q[j] < grids[j].span and shorter[j] <= 0.5 * grids[j].span
-            ]
-            if not pending:
+            shorter = np.minimum(limit[pending], q[pending] + 4.0 * h[pending])
+            refine = (q[pending] < span[pending]) & (shorter <= 0.5 * span[pending])
+            pending, shorter = pending[refine], shorter[refine]
+            if pending.size == 0:
                 break
-            refined, _ = laws(pending, [shorter[j] for j in pending])
-            for j, grid in zip(pending, refined, strict=True):
-                grids[j] = grid
-                q[j] = _quantile(grid.cdf, grid.h, p, grid.span)
-        for j, value in q.items():
-            g = grids[j]
-            quantiles[j][p] = value
-            tail_means[j][p] = value + max(expected[j] - _limited_mean(g.pmf, g.h, value), 0.0) / (
-                1.0 - p
-            )
-    for j, row in enumerate(rows):
+            _, refined_pmf, refined_cdf = laws(pending, shorter)
+            pmf[pending], cdf[pending] = refined_pmf, refined_cdf
+            span[pending], h[pending] = shorter, shorter / m
+            q[pending] = grid_reading.quantiles(cdf[pending], h[pending], p, shorter)
+        at_q = grid_reading.limited_means(pmf[read], h[read], q[read])
+        tail_means[p][read] = q[read] + np.maximum(expected[read] - at_q, 0.0) / (1.0 - p)
+    columns = [(quantiles[p].tolist(), tail_means[p].tolist()) for p in probabilities]
+    exhausted = np.maximum(1.0 - below_limit, 0.0).tolist()
+    for j, (row, mean, claims_j) in enumerate(
+        zip(rows.tolist(), expected.tolist(), count.tolist(), strict=True)
+    ):
         out[row] = AggregateLoss(
-            expected_usd=expected[j],
+            expected_usd=mean,
             probabilities=tuple(probabilities),
-            quantiles_usd=tuple(quantiles[j][p] for p in probabilities),
-            tail_means_usd=tuple(tail_means[j][p] for p in probabilities),
-            claims_in_layer=float(claims[row]),
-            limit_exhaustion_probability=max(1.0 - below_limit[j], 0.0),
+            quantiles_usd=tuple(c[0][j] for c in columns),
+            tail_means_usd=tuple(c[1][j] for c in columns),
+            claims_in_layer=claims_j,
+            limit_exhaustion_probability=exhausted[j],
         )
     return out
 
 
-def _expected(claims: float, severity: np.ndarray, grid: _Grid, limit: float) -> float:
-    """E[min(S, L)] from the pmf of S on the span L and the severity it came from.
+def _expected(
+    claims: np.ndarray, severity: np.ndarray, pmf: np.ndarray, h: np.ndarray, limit: np.ndarray
+) -> np.ndarray:
+    """E[min(S, L)] of each row from the pmf of S on the span L and the severity it came from.
 
     E[min(S, L)] = E[S] - E[(S - L)+]: E[S] = n' E[Y'] is exact (the
     discretisation keeps the mean), so the FFT's round-off, which a grid sum
     multiplies by amounts up to L, only touches the excess term. One claim
     never exceeds L, so that term is at most E[S; N >= 2] = E[S] (1 - exp(-n')).
     """
-    h = grid.h
-    total = claims * float(np.dot(h * np.arange(len(severity)), severity))
-    most = -total * math.expm1(-claims)
-    excess = min(max(total - _limited_mean(grid.pmf, h, limit), 0.0), most)
+    total = claims * grid_reading.grid_means(severity, h)
+    most = -total * np.expm1(-claims)
+    excess = np.minimum(np.maximum(total - grid_reading.limited_means(pmf, h, limit), 0.0), most)
     return total - excess
 
 

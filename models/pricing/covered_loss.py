@@ -60,20 +60,67 @@ def _amounts(u: npt.ArrayLike, name: str) -> FloatArray:
     return a
 
 
+class PartShares:
+    """The bought coverage parts' shares of each cause's loss, checked once.
+
+    ``shares``: each bought part -> its share of each cause's ground-up loss,
+    (K,) in CLAIM_CAUSES order, read-only, COVERAGE_PARTS order; ``other``
+    o_c and ``fines`` f_c as in the module docstring; ``total`` their sum.
+    A rating plan's parts are the same for every city that buys them, so a
+    plan checks them once (models/pricing/premium.py) and every quote's
+    CoveredLoss takes them as they are (issue 13).
+    """
+
+    __slots__ = ("fines", "other", "shares", "total")
+
+    def __init__(self, part_shares: Mapping[str, npt.ArrayLike]) -> None:
+        unknown = sorted(set(part_shares) - set(COVERAGE_PARTS))
+        if unknown:
+            raise ValueError(f"unknown coverage parts {unknown}; parts: {list(COVERAGE_PARTS)}")
+        shares: dict[str, FloatArray] = {}
+        for part in (p for p in COVERAGE_PARTS if p in part_shares):
+            values = np.array(part_shares[part], dtype=np.float64)  # a copy: frozen below
+            if values.shape != (CAUSE_COUNT,):
+                raise ValueError(_bad_shares(part))
+            shares[part] = values
+        table = np.array(list(shares.values())).reshape(len(shares), CAUSE_COUNT)
+        if not np.all(np.isfinite(table) & (table >= 0)):  # one check for all parts
+            bad = np.flatnonzero(~np.all(np.isfinite(table) & (table >= 0), axis=1))[0]
+            raise ValueError(_bad_shares(list(shares)[bad]))
+        if np.any(table.sum(axis=0) > 1.0 + _SHARE_SUM_TOLERANCE):
+            raise ValueError("the bought shares of a cause's loss must sum to at most 1")
+        other = np.zeros(CAUSE_COUNT)
+        for part, values in shares.items():
+            if part != FINES_PART:
+                other = other + values
+        fines = shares.get(FINES_PART, np.zeros(CAUSE_COUNT))
+        for array in (*shares.values(), other, fines):
+            array.setflags(write=False)  # shared by every quote that buys these parts
+        self.shares: Mapping[str, FloatArray] = MappingProxyType(shares)
+        self.other: FloatArray = other
+        self.fines: FloatArray = fines
+        self.total: FloatArray = sum(shares.values(), np.zeros(CAUSE_COUNT))
+
+
+def _bad_shares(part: str) -> str:
+    return f"shares of {part} must be {CAUSE_COUNT} numbers >= 0, one a cause"
+
+
 @dataclass(frozen=True, eq=False)
 class CoveredLoss:
     """Covered loss Z of one claim of one city (USD) before retention and limit.
 
     ``losses``: the city's claim rates and severities by cause (arrays of shape
     (K,)); ``part_shares``: each bought coverage part -> its share of each
-    cause's ground-up loss, (K,) in CLAIM_CAUSES order; ``fines_cap_usd``: the
-    legal maximum of the fines part per loss (None = no cap).
+    cause's ground-up loss, (K,) in CLAIM_CAUSES order, or a :class:`PartShares`
+    already checked; ``fines_cap_usd``: the legal maximum of the fines part
+    per loss (None = no cap).
     """
 
     losses: CauseLosses
-    part_shares: Mapping[str, npt.ArrayLike]
+    part_shares: Mapping[str, npt.ArrayLike] | PartShares
     fines_cap_usd: float | None = None
-    _shares: Mapping[str, FloatArray] = field(init=False, repr=False)
+    _parts: PartShares = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.losses.rate.shape != (CAUSE_COUNT,):
@@ -81,46 +128,25 @@ class CoveredLoss:
                 f"losses must be one city's, arrays of shape ({CAUSE_COUNT},) "
                 f"(got {self.losses.rate.shape})"
             )
-        unknown = sorted(set(self.part_shares) - set(COVERAGE_PARTS))
-        if unknown:
-            raise ValueError(f"unknown coverage parts {unknown}; parts: {list(COVERAGE_PARTS)}")
-        shares: dict[str, FloatArray] = {}
-        for part in (p for p in COVERAGE_PARTS if p in self.part_shares):
-            values = np.asarray(self.part_shares[part], dtype=np.float64)
-            if values.shape != (CAUSE_COUNT,):
-                raise ValueError(self._bad_shares(part))
-            shares[part] = values
-        table = np.array(list(shares.values())).reshape(len(shares), CAUSE_COUNT)
-        if not np.all(np.isfinite(table) & (table >= 0)):  # one check for all parts
-            bad = np.flatnonzero(~np.all(np.isfinite(table) & (table >= 0), axis=1))[0]
-            raise ValueError(self._bad_shares(list(shares)[bad]))
-        if np.any(table.sum(axis=0) > 1.0 + _SHARE_SUM_TOLERANCE):
-            raise ValueError("the bought shares of a cause's loss must sum to at most 1")
+        parts = self.part_shares
+        if not isinstance(parts, PartShares):
+            parts = PartShares(parts)
         if self.fines_cap_usd is not None and not self.fines_cap_usd > 0:
             raise ValueError(f"fines_cap_usd must be > 0 (got {self.fines_cap_usd})")
-        object.__setattr__(self, "_shares", MappingProxyType(shares))
-        object.__setattr__(self, "part_shares", self._shares)
-
-    @staticmethod
-    def _bad_shares(part: str) -> str:
-        return f"shares of {part} must be {CAUSE_COUNT} numbers >= 0, one a cause"
+        object.__setattr__(self, "_parts", parts)
+        object.__setattr__(self, "part_shares", parts.shares)
 
     # -- the per-cause map g_c -------------------------------------------------
 
-    @cached_property
+    @property
     def other_share(self) -> FloatArray:
         """o_c: each cause's share in the bought parts other than regulatory fines, (K,)."""
-        total = np.zeros(CAUSE_COUNT)
-        for part, shares in self._shares.items():
-            if part != FINES_PART:
-                total = total + shares
-        return total
+        return self._parts.other
 
-    @cached_property
+    @property
     def fines_share(self) -> FloatArray:
         """f_c: each cause's regulatory fines share if fines are bought, else 0, (K,)."""
-        shares = self._shares.get(FINES_PART)
-        return np.zeros(CAUSE_COUNT) if shares is None else shares
+        return self._parts.fines
 
     @cached_property
     def _fines_threshold(self) -> FloatArray:
@@ -234,7 +260,7 @@ class CoveredLoss:
                 if part == FINES_PART
                 else w @ (shares * self._ground_up_mean)
             )
-            for part, shares in self._shares.items()
+            for part, shares in self._parts.shares.items()
         }
 
     def apply(self, ground_up_usd: npt.ArrayLike, causes: npt.ArrayLike) -> FloatArray:
@@ -318,6 +344,32 @@ class CoveredLossStack:
         self._constants[:, :, kernel.LEV_AT_FINES_THRESHOLD] = at_threshold
         for i, c in enumerate(covered):  # the per-policy parts (part_means) read the same rows
             c.__dict__.update(_lev_at_threshold=at_threshold[i], _ground_up_mean=mean[i])
+        self._parts = [c._parts for c in covered]
+        self._weighted_mean = weights * mean  # w_c E[X_c]
+        self._weighted_fines = weights * (f * at_threshold)  # w_c f_c LEV_c(k_c)
+
+    def part_means(self) -> list[dict[str, float]]:
+        """:meth:`CoveredLoss.part_means` of every policy, the policies of the same parts at once.
+
+        Each value is its policy's sum over causes, in cause order (an
+        elementwise product summed along the causes, no BLAS product whose
+        blocking could couple rows), so a policy's split is the same in any
+        batch.
+        """
+        out: list[dict[str, float]] = [{} for _ in range(self.size)]
+        groups: dict[int, tuple[PartShares, list[int]]] = {}
+        for i, parts in enumerate(self._parts):
+            groups.setdefault(id(parts), (parts, []))[1].append(i)
+        for parts, members in groups.values():
+            names = list(parts.shares)
+            table = np.array([parts.shares[p] for p in names])  # (P, K)
+            rows = np.asarray(members)
+            values = (self._weighted_mean[rows, np.newaxis, :] * table).sum(axis=-1)
+            if FINES_PART in parts.shares:
+                values[:, names.index(FINES_PART)] = self._weighted_fines[rows].sum(axis=-1)
+            for i, row in zip(members, values.tolist(), strict=True):
+                out[i] = dict(zip(names, row, strict=True))
+        return out
 
     def _rows(self, rows: Rows) -> npt.NDArray[np.int64]:
         return np.asarray(np.arange(self.size)[rows] if isinstance(rows, slice) else rows, np.int64)

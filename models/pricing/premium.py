@@ -29,7 +29,7 @@ import numpy as np
 
 from models.pricing.aggregate import AggregateLoss
 from models.pricing.cause_losses import CAUSE_COUNT, CauseLosses
-from models.pricing.covered_loss import CoveredLoss
+from models.pricing.covered_loss import CoveredLoss, PartShares
 from models.pricing.decision import Decision, DecisionReason
 from models.pricing.rating_plan import FINES_PART, RatingPlan
 from models.spec.contract import CLAIM_CAUSES, COVERAGE_PARTS, PERIOD_DAYS_MAX, PERIOD_DAYS_MIN
@@ -219,20 +219,16 @@ def _check_losses(losses: CauseLosses) -> None:
         )
 
 
-def _bought_shares(
-    plan: RatingPlan, coverages: tuple[str, ...]
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Each bought part's share of each cause's loss, (K,) a part, and their sum: once a plan."""
+def _bought_shares(plan: RatingPlan, coverages: tuple[str, ...]) -> PartShares:
+    """Each bought part's share of each cause's loss, checked: once a plan and set of parts."""
     bought = tuple(p for p in COVERAGE_PARTS if p in set(coverages))
     key = ("bought_shares", bought)
     found = plan.derived.get(key)
     if found is None:
         table = plan.cause_coverage_shares
-        shares = {p: np.array([table[c][p] for c in CLAIM_CAUSES]) for p in bought}
-        total = sum(shares.values(), np.zeros(CAUSE_COUNT))
-        for array in (*shares.values(), total):
-            array.setflags(write=False)  # shared by every quote of the plan
-        found = plan.derived[key] = (shares, total)
+        found = plan.derived[key] = PartShares(
+            {p: np.array([table[c][p] for c in CLAIM_CAUSES]) for p in bought}
+        )
     return found
 
 
@@ -277,24 +273,24 @@ def covered_loss_for(
     """
     if not losses_checked:
         _check_losses(losses)
-    part_shares, covered_share = _bought_shares(plan, coverages)
+    parts = _bought_shares(plan, coverages)
     claimed = losses.rate > 0
     if not claimed.any():
         claimed = np.ones(CAUSE_COUNT, dtype=bool)
-    if not np.any(covered_share[claimed] > 0):
+    if not np.any(parts.total[claimed] > 0):
         raise PricingInputError(
             "coverages: the bought parts carry no share of the loss of any cause this city "
             "claims from in the rating plan (cause_coverages)"
         )
     cap = None
-    fines = part_shares.get(FINES_PART)
+    fines = parts.shares.get(FINES_PART)
     regime = str(exposure.get("privacy_regime"))
     if fines is not None and np.any(fines > 0) and regime in plan.fines_caps:
         revenue = exposure.get("annual_revenue_usd")
         if not isinstance(revenue, (int, float)) or isinstance(revenue, bool) or not revenue > 0:
             raise PricingInputError("exposure.annual_revenue_usd: required to cap regulatory fines")
         cap = plan.fines_caps[regime].cap_usd(float(revenue))
-    return CoveredLoss(losses, part_shares, cap)
+    return CoveredLoss(losses, parts, cap)
 
 
 def premium_from_aggregate(
@@ -302,13 +298,15 @@ def premium_from_aggregate(
     aggregate: AggregateLoss,
     covered: CoveredLoss,
     capital_basis_usd: float = 0.0,
+    part_means: Mapping[str, float] | None = None,
 ) -> PremiumBreakdown:
     """Apply the plan's loads to the aggregate insured loss.
 
     ``capital_basis_usd``: the capital the policy ties up in the insurer's
     book over its period (its marginal TVaR 99.5% x period years; 0 alone),
     charged at the plan's cost of capital like the risk load, before
-    expenses and profit.
+    expenses and profit. ``part_means``: ``covered.part_means()`` where the
+    caller has it already (a batch's, from its CoveredLossStack).
     """
     loads = plan.loads
     expected = aggregate.expected_usd
@@ -324,7 +322,7 @@ def premium_from_aggregate(
     premium = floor_at_minimum_premium(technical, loads.minimum_premium_usd)
     # No unique split of a layer and an aggregate limit across parts exists; the
     # convention is pro rata to each bought part's expected covered loss.
-    weights = covered.part_means()
+    weights = covered.part_means() if part_means is None else part_means
     total = math.fsum(weights.values())
     split = {p: expected * w / total if total > 0 else 0.0 for p, w in weights.items()}
     return PremiumBreakdown(

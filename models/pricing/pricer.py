@@ -117,12 +117,13 @@ def price_policies(policies: Sequence[PolicyToPrice], plan: RatingPlan) -> list[
     limit = np.array([p.terms.limit_usd for p in policies])
     aggregates = layer_aggregate_losses(stack, np.array(counts), retention, limit, probabilities)
     layers = stack.layer_expected_loss_by_cause(retention, limit)
+    part_means = stack.part_means()
     out = []
     for i, (policy, cover, aggregate, count) in enumerate(
         zip(policies, covered, aggregates, counts, strict=True)
     ):
         try:
-            out.append(_result(plan, policy, cover, aggregate, count, layers[i]))
+            out.append(_result(plan, policy, cover, aggregate, count, layers[i], part_means[i]))
         except ValueError as exc:
             raise PricingItemError(i, exc) from exc
     return out
@@ -135,10 +136,11 @@ def _result(
     aggregate: AggregateLoss,
     claim_count: float,
     layer_by_cause: np.ndarray,
+    part_means: dict[str, float],
 ) -> PricingResult:
     terms = policy.terms
     breakdown = premium_from_aggregate(
-        plan, aggregate, covered, policy.marginal_tvar_usd * terms.period_years
+        plan, aggregate, covered, policy.marginal_tvar_usd * terms.period_years, part_means
     )
     premium = breakdown.premium_usd
     decision, reasons = decide(

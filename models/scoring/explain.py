@@ -32,7 +32,7 @@ exp(-effect)), negative when the field lowers it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -140,26 +140,55 @@ def drivers_for(
     top: int = 6,
 ) -> list[Driver]:
     """The ``top`` fields with the largest effects for city ``row``, largest first."""
-    log_effects = effects.log_effects[row]
-    order = np.argsort(-np.abs(log_effects), kind="stable")[:top].tolist()
-    values = log_effects[order]
-    causes = effects.main_cause[row, order].tolist()
-    out = []
-    for i, value, cause in zip(order, values, causes, strict=True):
-        effect = float(value)
-        if effect == 0.0:
-            break
-        name = MODEL_FIELDS[i].name
-        out.append(
-            Driver(
-                field=name,
-                label=FIELDS_BY_NAME[name].label,
-                value=exposure.get(name),
-                log_effect=effect,
-                effect_pct=100.0 * float(np.expm1(value)),  # numpy's expm1: the bits quoted before
-                effect_usd=expected_loss_usd * float(-np.expm1(-value)),
-                direction="raises" if effect > 0 else "lowers",
-                cause=str(cause),
+    rows = driver_rows(effects, [row], [exposure], [expected_loss_usd], top)[0]
+    return [Driver(**d) for d in rows]
+
+
+def driver_rows(
+    effects: FieldEffects,
+    rows: Sequence[int],
+    exposures: Sequence[Mapping[str, Any]],
+    expected_losses_usd: Sequence[float],
+    top: int = 6,
+) -> list[list[dict[str, Any]]]:
+    """:func:`drivers_for` of each of ``rows`` as plain dicts (``Driver.to_dict``), all at once.
+
+    A batch's ranking and its exponentials are one numpy pass over every row
+    (each row's numbers on its own: a stable sort and elementwise functions),
+    and no Driver is built: a quote needs the dicts only (issue 13).
+    """
+    index = np.asarray(rows, dtype=np.intp)
+    log_effects = effects.log_effects[index]
+    order = np.argsort(-np.abs(log_effects), axis=1, kind="stable")[:, :top]
+    values = np.take_along_axis(log_effects, order, axis=1)
+    causes = np.take_along_axis(effects.main_cause[index], order, axis=1).tolist()
+    pct = (100.0 * np.expm1(values)).tolist()
+    lowered = (-np.expm1(-values)).tolist()
+    out: list[list[dict[str, Any]]] = []
+    for r, exposure in enumerate(exposures):
+        expected = expected_losses_usd[r]
+        drivers = []
+        for i, effect, p, low, cause in zip(
+            order[r].tolist(), values[r].tolist(), pct[r], lowered[r], causes[r], strict=True
+        ):
+            if effect == 0.0:
+                break
+            name = _FIELD_NAMES[i]
+            drivers.append(
+                {
+                    "field": name,
+                    "label": _FIELD_LABELS[i],
+                    "value": exposure.get(name),
+                    "log_effect": effect,
+                    "effect_pct": p,
+                    "effect_usd": expected * low,
+                    "direction": "raises" if effect > 0 else "lowers",
+                    "cause": str(cause),
+                }
             )
-        )
+        out.append(drivers)
     return out
+
+
+_FIELD_NAMES = tuple(f.name for f in MODEL_FIELDS)
+_FIELD_LABELS = tuple(FIELDS_BY_NAME[f.name].label for f in MODEL_FIELDS)

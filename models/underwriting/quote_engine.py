@@ -29,7 +29,7 @@ from models.pricing.cause_losses import CauseLosses
 from models.pricing.premium import PolicyTerms
 from models.pricing.pricer import PricingItemError
 from models.pricing.rating_plan_reader import shipped_rating_plan
-from models.scoring.explain import Driver, drivers_for, field_log_effects
+from models.scoring.explain import driver_rows, field_log_effects
 from models.spec.contract import CLAIM_CAUSES
 from models.underwriting.assessment import CityAssessor
 from models.underwriting.book_model import BookModel
@@ -110,10 +110,13 @@ class QuoteEngine(CityPricer):
         except PricingItemError as exc:
             raise QuoteItemError(exc.index, exc.error) from exc
         t3 = time.perf_counter()
-        quotes = []
-        for i, (exposure, result) in enumerate(zip(exposures, priced, strict=True)):
-            drivers = drivers_for(effects, i, exposure, result.expected_loss_usd)
-            quotes.append(self._quote_body(scores, i, result.to_dict(), drivers))
+        drivers = driver_rows(
+            effects, range(len(items)), exposures, [r.expected_loss_usd for r in priced]
+        )
+        quotes = [
+            self._quote_body(scores, i, result.to_dict(), drivers[i])
+            for i, result in enumerate(priced)
+        ]
         t4 = time.perf_counter()
         n = max(len(items), 1)
         self.last_timings.update(
@@ -124,7 +127,7 @@ class QuoteEngine(CityPricer):
         return quotes
 
     def _quote_body(
-        self, scores: CityScores, i: int, pricing: dict[str, Any], drivers: list[Driver]
+        self, scores: CityScores, i: int, pricing: dict[str, Any], drivers: list[dict[str, Any]]
     ) -> dict[str, Any]:
         risk_score = float(scores.risk_score[i])
         return {
@@ -137,7 +140,7 @@ class QuoteEngine(CityPricer):
             "expected_annual_ground_up_loss_usd": float(scores.expected_annual_loss_usd[i]),
             **pricing,
             "rating_plan_sha256": self.plan_sha256,
-            "drivers": [d.to_dict() for d in drivers],
+            "drivers": drivers,
         }
 
 

@@ -20,7 +20,7 @@ from scipy import integrate, optimize
 
 from models.pricing.aggregate import layer_aggregate_loss
 from models.pricing.cause_losses import CauseLosses
-from models.pricing.covered_loss import CoveredLoss
+from models.pricing.covered_loss import CoveredLoss, PartShares
 from models.pricing.premium import PricingInputError, covered_loss_for
 from models.pricing.rating_plan_reader import shipped_rating_plan
 from models.pricing.spliced import spliced_lev, spliced_sample, spliced_survival
@@ -257,3 +257,21 @@ def test_a_cause_with_no_bought_share_sends_claims_that_pay_nothing() -> None:
 def test_bad_input_is_named(build, word: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match=word):
         build()
+
+
+def test_a_plans_bought_parts_are_checked_once_and_shared_read_only() -> None:
+    """Every quote buying the same parts of a plan takes the same checked PartShares."""
+    parts = ("cyber_extortion", FINES)
+    exposure = {"privacy_regime": "none", "annual_revenue_usd": 5e8}
+    first = covered_loss_for(PLAN, parts, CITY, exposure)
+    second = covered_loss_for(PLAN, tuple(reversed(parts)), mid_size_city(), exposure)
+    assert first._parts is second._parts
+    assert isinstance(first._parts, PartShares)
+    np.testing.assert_array_equal(first.other_share, EVERY_BRANCH.other_share)
+    np.testing.assert_array_equal(first.fines_share, EVERY_BRANCH.fines_share)
+    with pytest.raises(ValueError, match="read-only"):
+        first.other_share[0] = 1.0
+    # a CoveredLoss given the checked parts is the one given the plain mapping
+    again = CoveredLoss(CITY, first._parts, 100e3)
+    for u in (1e3, 1e5, 1e7):
+        assert again.lev(u) == EVERY_BRANCH.lev(u)

@@ -108,6 +108,30 @@ def test_the_stack_gives_each_policys_own_lev_and_survival() -> None:
         assert layer[i] == pytest.approx(c.layer_expected_loss_by_cause(5e4, 1e6), rel=1e-12)
 
 
+def test_the_stacks_part_means_are_each_policys_own() -> None:
+    """Oracle: ``CoveredLoss.part_means`` (numpy dot products), policy by policy.
+
+    The policies buy different parts (with and without fines, capped by the
+    regime); a policy's split is the same bits in a stack of one.
+    """
+    policies = _policies(24, seed=8)
+    parts = [
+        ("breach_response", "regulatory_fines"), ("cyber_extortion",), ("regulatory_fines",),
+        COVERAGE_PARTS,
+    ]  # fmt: skip
+    covered = [
+        covered_loss_for(PLAN, parts[i % len(parts)], p.losses, p.exposure)
+        for i, p in enumerate(policies)
+    ]
+    means = CoveredLossStack(covered).part_means()
+    for i, c in enumerate(covered):
+        want = c.part_means()
+        assert list(means[i]) == list(want)  # the bought parts, in COVERAGE_PARTS order
+        for part, value in want.items():
+            assert means[i][part] == pytest.approx(value, rel=1e-13, abs=1e-9)
+        assert CoveredLossStack([c]).part_means()[0] == means[i]
+
+
 def test_the_batched_aggregate_is_the_single_one_row_by_row() -> None:
     # Y' exponential with mean b, through its closed-form LEV E[min(Y, u)] = b (1 - exp(-u / b))
     scales = np.array([1e4, 3e5, 2e6, 5e4, 7e5])

@@ -20,6 +20,7 @@ import xgboost as xgb
 from models.scoring.explain import (
     _FEATURE_TO_FIELD,
     FieldEffects,
+    driver_rows,
     drivers_for,
     field_log_effects,
 )
@@ -266,6 +267,20 @@ def test_drivers_are_ranked_and_priced_against_the_expected_loss() -> None:
     assert set(doubled.to_dict()) == {
         "field", "label", "value", "log_effect", "effect_pct", "effect_usd", "direction", "cause",
     }  # fmt: skip
+
+
+def test_driver_rows_are_each_rows_drivers_as_dicts(bundle, x) -> None:
+    """A batch's drivers (one numpy pass) equal ``drivers_for`` row by row, bit for bit."""
+    losses = bundle.predict_losses(x)
+    effects = field_log_effects(bundle.model, losses, x)
+    exposures = [{"population": 1000 + i} for i in range(len(x))]
+    expected = [1e4 * (i + 1) for i in range(len(x))]
+    rows = driver_rows(effects, range(len(x)), exposures, expected)
+    for i in range(len(x)):
+        alone = drivers_for(effects, i, exposures[i], expected[i])
+        assert rows[i] == [d.to_dict() for d in alone]
+        assert driver_rows(effects, [i], exposures[i : i + 1], expected[i : i + 1])[0] == rows[i]
+    assert all(len(r) == 6 for r in rows)
 
 
 def test_the_full_models_drivers_name_a_cause_and_add_up(bundle, x) -> None:
