@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -27,6 +25,7 @@ from service.engine.protocol import QuoteEngine
 from service.engine.slot import DECISIONS
 from service.http.errors import ApiError
 from service.storage.db import Database
+from service.storage.json_text import orjson_text
 from service.storage.tables import Quote
 
 #: The ``portfolio_impact`` of a new quote, given its id (None: the tenant's book is empty).
@@ -51,44 +50,15 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-#: orjson's checks, the json module's own where orjson would differ: a dataclass, a
-#: datetime or a subclass of str, int, dict or list goes to ``default`` (none: TypeError).
-_ORJSON_STRICT = (
-    orjson.OPT_PASSTHROUGH_DATACLASS
-    | orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-)
-
-
-def _finite(value: Any) -> bool:
-    """Whether every float in a JSON-ready value is finite (15 us for a quote's 205 values)."""
-    kind = type(value)
-    if kind is float:
-        return math.isfinite(value)
-    if kind is dict:
-        return all(map(_finite, value.values()))
-    if kind is list or kind is tuple:
-        return all(map(_finite, value))
-    return True
-
-
 def response_text(body: dict[str, Any]) -> str:
     """A quote's compact JSON text, as ``json.dumps(body, separators=(",", ":"), allow_nan=False)``.
 
-    The same document (the same numbers to the bit; non-ASCII as UTF-8
-    rather than escaped): orjson and the finiteness check take 19 us for a
-    quote's ~6 KB against the json module's 80 (issue 13; a tenth of a
-    batched quote's time). orjson would write NaN and infinity as null, so a
-    body holding one goes through the json module, which refuses it as
-    before; so does a value orjson will not take (numpy scalars among them).
+    The same document, by orjson (service/storage/json_text.py); a body orjson
+    would write otherwise (a NaN or infinity among them) goes through the json
+    module, which refuses it as before.
     """
-    try:
-        text = orjson.dumps(body, option=_ORJSON_STRICT)
-    except TypeError:
-        return json.dumps(body, separators=(",", ":"), allow_nan=False)
-    if not _finite(body):
-        return json.dumps(body, separators=(",", ":"), allow_nan=False)  # raises ValueError
-    return text.decode("utf-8")
+    text = orjson_text(body)
+    return json.dumps(body, separators=(",", ":"), allow_nan=False) if text is None else text
 
 
 def request_fingerprint(exposure: dict[str, Any], policy: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.storage.deadline import install_deadlines
+from service.storage.json_text import column_json
 
 EXTENSION_KEY = "polisure.db"
 #: Longest a request waits on the database before it is answered 503 (seconds).
@@ -51,7 +52,7 @@ def make_engine(url: str, deadline_s: float | None = DATABASE_DEADLINE_S) -> Eng
         # A SQLite file has no server to lose the connection to: no ping per checkout
         # (a round trip on every request, ~3% of a quote under load, issue 13).
         sqlite = parsed.get_backend_name() == "sqlite"
-        engine = create_engine(url, pool_pre_ping=not sqlite)
+        engine = create_engine(url, pool_pre_ping=not sqlite, json_serializer=column_json)
         if sqlite:
             event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -68,6 +69,7 @@ def make_engine(url: str, deadline_s: float | None = DATABASE_DEADLINE_S) -> Eng
         pool_pre_ping=True,
         pool_timeout=deadline_s or 30,
         connect_args=connect_args,
+        json_serializer=column_json,
     )
     if deadline_s is not None:
         install_deadlines(engine, deadline_s)
