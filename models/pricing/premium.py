@@ -350,16 +350,28 @@ def cause_quotes(
     CoveredLoss.layer_expected_loss_by_cause), each cause's expected covered
     loss in the per-claim layer before the aggregate limit binds.
     """
-    in_layer = losses.rate * np.maximum(layer_by_cause, 0.0)
-    total = math.fsum(in_layer)
-    shares = in_layer / total if total > 0 else np.zeros(CAUSE_COUNT)
-    ground_up = losses.annual_ground_up_loss_by_cause()
-    return tuple(
-        CauseQuote(
-            cause=cause,
-            claim_rate_per_year=float(losses.rate[c]),
-            expected_annual_ground_up_loss_usd=float(ground_up[c]),
-            expected_loss_usd=expected_loss_usd * float(shares[c]),
-        )
-        for c, cause in enumerate(CLAIM_CAUSES)
+    return cause_quotes_of([losses], np.asarray(layer_by_cause)[np.newaxis], [expected_loss_usd])[0]
+
+
+def cause_quotes_of(
+    losses: Sequence[CauseLosses], layer_by_cause: np.ndarray, expected_loss_usd: Sequence[float]
+) -> list[tuple[CauseQuote, ...]]:
+    """:func:`cause_quotes` of many policies (``layer_by_cause`` (n, K)), elementwise passes over all.
+
+    Each number is its policy's own (elementwise products and quotients; the
+    total by ``math.fsum``, exact whatever the order), so a batch item equals
+    its single quote.
+    """
+    rate = np.array([c.rate for c in losses])
+    in_layer = rate * np.maximum(layer_by_cause, 0.0)
+    total = np.array([math.fsum(row) for row in in_layer.tolist()])
+    some = total > 0
+    shares = np.divide(
+        in_layer, total[:, np.newaxis], out=np.zeros_like(in_layer), where=some[:, np.newaxis]
     )
+    parts = (np.asarray(expected_loss_usd, dtype=np.float64)[:, np.newaxis] * shares).tolist()
+    ground_up = (rate * np.array([c.mean_loss() for c in losses])).tolist()
+    return [
+        tuple(CauseQuote(cause, r[c], g[c], p[c]) for c, cause in enumerate(CLAIM_CAUSES))
+        for r, g, p in zip(rate.tolist(), ground_up, parts, strict=True)
+    ]

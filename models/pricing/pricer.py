@@ -24,10 +24,11 @@ from models.pricing.covered_loss import CoveredLoss, CoveredLossStack
 from models.pricing.decision import decide
 from models.pricing.premium import (
     RETURN_PERIODS,
+    CauseQuote,
     PolicyTerms,
     PricingInputError,
     PricingResult,
-    cause_quotes,
+    cause_quotes_of,
     covered_loss_for,
     losses_all_valid,
     premium_from_aggregate,
@@ -118,12 +119,15 @@ def price_policies(policies: Sequence[PolicyToPrice], plan: RatingPlan) -> list[
     aggregates = layer_aggregate_losses(stack, np.array(counts), retention, limit, probabilities)
     layers = stack.layer_expected_loss_by_cause(retention, limit)
     part_means = stack.part_means()
+    causes = cause_quotes_of(
+        [p.losses for p in policies], layers, [a.expected_usd for a in aggregates]
+    )
     out = []
     for i, (policy, cover, aggregate, count) in enumerate(
         zip(policies, covered, aggregates, counts, strict=True)
     ):
         try:
-            out.append(_result(plan, policy, cover, aggregate, count, layers[i], part_means[i]))
+            out.append(_result(plan, policy, cover, aggregate, count, part_means[i], causes[i]))
         except ValueError as exc:
             raise PricingItemError(i, exc) from exc
     return out
@@ -135,8 +139,8 @@ def _result(
     covered: CoveredLoss,
     aggregate: AggregateLoss,
     claim_count: float,
-    layer_by_cause: np.ndarray,
     part_means: dict[str, float],
+    causes: tuple[CauseQuote, ...],
 ) -> PricingResult:
     terms = policy.terms
     breakdown = premium_from_aggregate(
@@ -165,5 +169,5 @@ def _result(
         decision=decision,
         decision_reasons=reasons,
         rating_plan_version=plan.version,
-        causes=cause_quotes(policy.losses, layer_by_cause, aggregate.expected_usd),
+        causes=causes,
     )

@@ -113,8 +113,9 @@ class QuoteEngine(CityPricer):
         drivers = driver_rows(
             effects, range(len(items)), exposures, [r.expected_loss_usd for r in priced]
         )
+        severities = severities_by_cause(scores.losses)
         quotes = [
-            self._quote_body(scores, i, result.to_dict(), drivers[i])
+            self._quote_body(scores, i, result.to_dict(), drivers[i], severities[i])
             for i, result in enumerate(priced)
         ]
         t4 = time.perf_counter()
@@ -127,7 +128,12 @@ class QuoteEngine(CityPricer):
         return quotes
 
     def _quote_body(
-        self, scores: CityScores, i: int, pricing: dict[str, Any], drivers: list[dict[str, Any]]
+        self,
+        scores: CityScores,
+        i: int,
+        pricing: dict[str, Any],
+        drivers: list[dict[str, Any]],
+        severity: dict[str, Any],
     ) -> dict[str, Any]:
         risk_score = float(scores.risk_score[i])
         return {
@@ -136,7 +142,7 @@ class QuoteEngine(CityPricer):
             "risk_score": risk_score,
             "risk_grade": risk_grade(risk_score),
             "claim_rate_per_year": float(scores.claim_rate_per_year[i]),
-            "severity": severity_by_cause(scores.losses.city(i)),
+            "severity": severity,
             "expected_annual_ground_up_loss_usd": float(scores.expected_annual_loss_usd[i]),
             **pricing,
             "rating_plan_sha256": self.plan_sha256,
@@ -170,29 +176,40 @@ def _policy_terms(policy: Mapping[str, Any]) -> PolicyTerms:
 
 def severity_by_cause(losses: CauseLosses) -> dict[str, Any]:
     """One city's severity of one ground-up loss, by cause (log USD; the tail's threshold in USD)."""
+    return severities_by_cause(losses)[0]
+
+
+def severities_by_cause(losses: CauseLosses) -> list[dict[str, Any]]:
+    """:func:`severity_by_cause` of each city of ``losses`` (one city, or a batch), at once.
+
+    The columns are elementwise (the same bits as city by city) and turned
+    into Python floats in one ``tolist`` each.
+    """
     t = losses.tails
-    threshold = np.exp(losses.mu + losses.sigma * t.z_u)
-    # tolist: every array's Python floats at once (the same values as float() of each)
-    columns = (losses.mu, losses.sigma, threshold, t.xi, t.b, losses.mean_loss())
-    return {
-        "distribution": "lognormal body, generalised Pareto tail above the threshold",
-        "by_cause": [
-            {
-                "cause": cause,
-                "mu": mu,
-                "sigma": sigma,
-                "tail_threshold_usd": at,
-                "tail_shape_xi": xi,
-                "tail_scale_b": b,
-                "mean_loss_usd": mean,
-            }
-            for cause, mu, sigma, at, xi, b, mean in zip(
-                CLAIM_CAUSES,
-                *(np.asarray(c, dtype=np.float64).tolist() for c in columns),
-                strict=True,
-            )
-        ],
-    }
+    mu = np.atleast_2d(losses.mu)
+    threshold = np.exp(mu + losses.sigma * t.z_u)
+    per_city = [c.tolist() for c in (mu, threshold, np.atleast_2d(losses.mean_loss()))]
+    shared = [np.asarray(c, dtype=np.float64).tolist() for c in (losses.sigma, t.xi, t.b)]
+    return [
+        {
+            "distribution": "lognormal body, generalised Pareto tail above the threshold",
+            "by_cause": [
+                {
+                    "cause": cause,
+                    "mu": m,
+                    "sigma": sigma,
+                    "tail_threshold_usd": at,
+                    "tail_shape_xi": xi,
+                    "tail_scale_b": b,
+                    "mean_loss_usd": mean,
+                }
+                for cause, m, sigma, at, xi, b, mean in zip(
+                    CLAIM_CAUSES, mus, *shared[:1], ats, *shared[1:], means, strict=True
+                )
+            ],
+        }
+        for mus, ats, means in zip(*per_city, strict=True)
+    ]
 
 
 def load_quote_engine(models_dir: str | None = None, version: str | None = None) -> QuoteEngine:
