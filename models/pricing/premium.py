@@ -363,15 +363,18 @@ def cause_quotes_of(
     its single quote.
     """
     rate = np.array([c.rate for c in losses])
-    in_layer = rate * np.maximum(layer_by_cause, 0.0)
-    total = np.array([math.fsum(row) for row in in_layer.tolist()])
-    some = total > 0
-    shares = np.divide(
-        in_layer, total[:, np.newaxis], out=np.zeros_like(in_layer), where=some[:, np.newaxis]
-    )
-    parts = (np.asarray(expected_loss_usd, dtype=np.float64)[:, np.newaxis] * shares).tolist()
+    in_layer = (rate * np.maximum(layer_by_cause, 0.0)).tolist()
     ground_up = (rate * np.array([c.mean_loss() for c in losses])).tolist()
-    return [
-        tuple(CauseQuote(cause, r[c], g[c], p[c]) for c, cause in enumerate(CLAIM_CAUSES))
-        for r, g, p in zip(rate.tolist(), ground_up, parts, strict=True)
-    ]
+    out = []
+    for rates, layer, mean, expected in zip(
+        rate.tolist(), in_layer, ground_up, expected_loss_usd, strict=True
+    ):
+        total = math.fsum(layer)
+        shares = [x / total for x in layer] if total > 0 else [0.0] * CAUSE_COUNT
+        out.append(
+            tuple(
+                CauseQuote(cause, rates[c], mean[c], expected * shares[c])
+                for c, cause in enumerate(CLAIM_CAUSES)
+            )
+        )
+    return out
