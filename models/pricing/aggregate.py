@@ -178,27 +178,20 @@ def aggregate_limited_losses(
     quantiles: dict[float, np.ndarray] = {}
     tail_means: dict[float, np.ndarray] = {}
     for p in sorted(set(probabilities), reverse=True):  # each span covers the next quantile
-        sure = no_claim >= p  # no claim at all is that likely: the quantile is 0
-        quantiles[p] = np.zeros(len(rows))
-        tail_means[p] = np.where(sure, expected / (1.0 - p), 0.0)
-        read = np.flatnonzero(~sure)
-        q = quantiles[p]
-        q[read] = grid_reading.quantiles(cdf[read], h[read], p, span[read])
+        read = np.flatnonzero(no_claim < p)  # elsewhere no claim is that likely: the quantile is 0
+        q = quantiles[p] = grid_reading.quantiles(cdf, h, p, span, read)
         pending = read
         for _ in range(_MAX_REFINEMENTS):
-            # q >= span only when span == L (the atom at the limit); a shorter
-            # span over half the current one means the step is under ~1/120 of q
-            shorter = np.minimum(limit[pending], q[pending] + 4.0 * h[pending])
-            refine = (q[pending] < span[pending]) & (shorter <= 0.5 * span[pending])
+            shorter = grid_reading.refined_spans(pending, q, h, span, limit)
+            refine = shorter > 0.0
             pending, shorter = pending[refine], shorter[refine]
             if pending.size == 0:
                 break
             _, refined_pmf, refined_cdf = laws(pending, shorter)
             pmf[pending], cdf[pending] = refined_pmf, refined_cdf
             span[pending], h[pending] = shorter, shorter / m
-            q[pending] = grid_reading.quantiles(cdf[pending], h[pending], p, shorter)
-        at_q = grid_reading.limited_means(pmf[read], h[read], q[read])
-        tail_means[p][read] = q[read] + np.maximum(expected[read] - at_q, 0.0) / (1.0 - p)
+            q[pending] = grid_reading.quantiles(cdf, h, p, span, pending)[pending]
+        tail_means[p] = grid_reading.tail_means(pmf, h, q, expected, no_claim, p)
     columns = [(quantiles[p].tolist(), tail_means[p].tolist()) for p in probabilities]
     exhausted = np.maximum(1.0 - below_limit, 0.0).tolist()
     for j, (row, mean, claims_j) in enumerate(

@@ -22,16 +22,21 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 
 
-@numba.njit("float64[:](float64[:, :], float64[:], float64, float64[:])", cache=True, nogil=True)
-def quantiles(cdf: FloatArray, h: FloatArray, p: float, span: FloatArray) -> FloatArray:
-    """Per row, the smallest x with P(S <= x) >= p, reading cdf[k] as P(S <= (k + 1/2) h).
+@numba.njit(
+    "float64[:](float64[:, :], float64[:], float64, float64[:], int64[:])", cache=True, nogil=True
+)
+def quantiles(
+    cdf: FloatArray, h: FloatArray, p: float, span: FloatArray, rows: npt.NDArray[np.int64]
+) -> FloatArray:
+    """The smallest x with P(S <= x) >= p of each of ``rows``, reading cdf[k] as P(S <= (k + 1/2) h).
 
     Linear in the cdf between grid points; ``span`` where the grid's mass
-    never reaches p (the rest of the law lies at or above the span).
+    never reaches p (the rest of the law lies at or above the span). Rows
+    not asked for get 0.
     """
-    rows, points = cdf.shape
-    out = np.empty(rows)
-    for i in range(rows):
+    points = cdf.shape[1]
+    out = np.zeros(cdf.shape[0])
+    for i in rows:
         k = 0
         while k < points and cdf[i, k] < p:  # numpy's searchsorted(cdf, p) on a sorted cdf
             k += 1
@@ -41,6 +46,62 @@ def quantiles(cdf: FloatArray, h: FloatArray, p: float, span: FloatArray) -> Flo
         below = cdf[i, k - 1] if k > 0 else 0.0
         fraction = (p - below) / (cdf[i, k] - below)
         out[i] = min(max((k - 0.5 + fraction) * h[i], 0.0), span[i])
+    return out
+
+
+@numba.njit(
+    "float64[:](int64[:], float64[:], float64[:], float64[:], float64[:])", cache=True, nogil=True
+)
+def refined_spans(
+    rows: npt.NDArray[np.int64], q: FloatArray, h: FloatArray, span: FloatArray, limit: FloatArray
+) -> FloatArray:
+    """For each of ``rows``, the shorter span its quantile q needs, or 0 where its grid will do.
+
+    q >= span only when span = L (the atom at the limit); a span of
+    min(L, q + 4 h) no more than half the current one means the current step
+    h is over ~1/120 of q: the law is computed again on that span.
+    """
+    out = np.zeros(len(rows))
+    for k in range(len(rows)):
+        i = rows[k]
+        shorter = min(limit[i], q[i] + 4.0 * h[i])
+        if q[i] < span[i] and shorter <= 0.5 * span[i]:
+            out[k] = shorter
+    return out
+
+
+@numba.njit(
+    "float64[:](float64[:, :], float64[:], float64[:], float64[:], float64[:], float64)",
+    cache=True,
+    nogil=True,
+)
+def tail_means(
+    pmf: FloatArray,
+    h: FloatArray,
+    q: FloatArray,
+    expected: FloatArray,
+    no_claim: FloatArray,
+    p: float,
+) -> FloatArray:
+    """TVaR_p = q + E[(min(S, L) - q)+] / (1 - p) of each row, from its VaR_p q.
+
+    E[(min(S, L) - q)+] = E[min(S, L)] - E[min(S, q)], floored at 0 (the
+    grid's round-off); where no claim at all is at least as likely as p
+    (P(N = 0) = ``no_claim`` >= p) the quantile is 0 and TVaR_p = E / (1 - p).
+    """
+    rows, points = pmf.shape
+    out = np.empty(rows)
+    for i in range(rows):
+        if no_claim[i] >= p:
+            out[i] = expected[i] / (1.0 - p)
+            continue
+        below = 0.0
+        mass = 0.0
+        for k in range(points):
+            below += min(h[i] * k, q[i]) * pmf[i, k]
+            mass += pmf[i, k]
+        at_q = below + q[i] * (1.0 - mass)
+        out[i] = q[i] + max(expected[i] - at_q, 0.0) / (1.0 - p)
     return out
 
 
