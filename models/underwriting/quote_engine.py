@@ -189,7 +189,7 @@ def severities_by_cause(losses: CauseLosses) -> list[dict[str, Any]]:
     mu = np.atleast_2d(losses.mu)
     threshold = np.exp(mu + losses.sigma * t.z_u)
     per_city = [c.tolist() for c in (mu, threshold, np.atleast_2d(losses.mean_loss()))]
-    shared = [np.asarray(c, dtype=np.float64).tolist() for c in (losses.sigma, t.xi, t.b)]
+    sigmas, xis, bs = (np.asarray(c, dtype=np.float64).tolist() for c in (losses.sigma, t.xi, t.b))
     return [
         {
             "distribution": "lognormal body, generalised Pareto tail above the threshold",
@@ -204,7 +204,7 @@ def severities_by_cause(losses: CauseLosses) -> list[dict[str, Any]]:
                     "mean_loss_usd": mean,
                 }
                 for cause, m, sigma, at, xi, b, mean in zip(
-                    CLAIM_CAUSES, mus, *shared[:1], ats, *shared[1:], means, strict=True
+                    CLAIM_CAUSES, mus, sigmas, ats, xis, bs, means, strict=True
                 )
             ],
         }
