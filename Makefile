@@ -51,6 +51,9 @@ messages: $(DEV_STAMP) ## extract the page's texts into messages.pot and update 
 		--ignore-obsolete --width=100
 
 run: $(PROJECT_STAMP) translations ## serve the active model on 127.0.0.1:$(PORT) with gunicorn
+	@# the compiled loops (numba) built into their cache first, as the Dockerfile does: a cold
+	@# compile inside each booting worker would count against gunicorn's 30 s boot timeout
+	$(BIN)/python -c "import models.pricing.aggregate, models.scoring.tree_predictor"
 	PORT=$(PORT) $(BIN)/gunicorn -c service/gunicorn_conf.py service.wsgi:app
 
 test: lint typecheck pytest ## lint, type-check and run the whole test suite
