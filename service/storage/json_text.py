@@ -27,14 +27,23 @@ _ORJSON_STRICT = (
 
 
 def _finite(value: Any) -> bool:
-    """Whether every float in a JSON-ready value is finite (15 us for a quote's 205 values)."""
+    """Whether every float in a JSON-ready value is finite (~25 us for a quote's 205 values).
+
+    A container's floats are checked in its own loop, and only containers
+    recurse: a call per value was a quarter slower.
+    """
     kind = type(value)
-    if kind is float:
-        return math.isfinite(value)
     if kind is dict:
-        return all(map(_finite, value.values()))
-    if kind is list or kind is tuple:
-        return all(map(_finite, value))
+        value = value.values()
+    elif kind is not list and kind is not tuple:
+        return kind is not float or math.isfinite(value)
+    for item in value:
+        item_kind = type(item)
+        if item_kind is float:
+            if not math.isfinite(item):
+                return False
+        elif (item_kind is dict or item_kind is list or item_kind is tuple) and not _finite(item):
+            return False
     return True
 
 
