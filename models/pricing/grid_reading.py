@@ -1,4 +1,4 @@
-"""Reading each policy's law of S off its grid: quantiles and limited means, compiled.
+"""Reading each policy's law of S off its grid: quantiles, refinements, tail and limited means, compiled.
 
 The aggregate (models/pricing/aggregate.py) holds, for every policy of a
 batch, the pmf of S on k h (k < m) and its cdf, one row a policy. What it
@@ -20,6 +20,30 @@ import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
+
+
+@numba.njit(cache=True, nogil=True)
+def _limited_mean(pmf: FloatArray, i: int, h: float, cap: float) -> float:
+    """E[min(S, cap)] of row i: the grid's mass below the cap, the rest at the cap, left to right."""
+    below = 0.0
+    mass = 0.0
+    for k in range(pmf.shape[1]):
+        below += min(h * k, cap) * pmf[i, k]
+        mass += pmf[i, k]
+    return below + cap * (1.0 - mass)
+
+
+@numba.njit("float64[:](float64[:, :], float64[:])", cache=True, nogil=True)
+def grid_means(pmf: FloatArray, h: FloatArray) -> FloatArray:
+    """Per row, sum_j j h pmf_j: the mean of a pmf on the grid 0, h, 2h, ..."""
+    rows, points = pmf.shape
+    out = np.empty(rows)
+    for i in range(rows):
+        total = 0.0
+        for j in range(points):
+            total += h[i] * j * pmf[i, j]
+        out[i] = total
+    return out
 
 
 @numba.njit(
@@ -89,18 +113,12 @@ def tail_means(
     grid's round-off); where no claim at all is at least as likely as p
     (P(N = 0) = ``no_claim`` >= p) the quantile is 0 and TVaR_p = E / (1 - p).
     """
-    rows, points = pmf.shape
-    out = np.empty(rows)
-    for i in range(rows):
+    out = np.empty(pmf.shape[0])
+    for i in range(pmf.shape[0]):
         if no_claim[i] >= p:
             out[i] = expected[i] / (1.0 - p)
             continue
-        below = 0.0
-        mass = 0.0
-        for k in range(points):
-            below += min(h[i] * k, q[i]) * pmf[i, k]
-            mass += pmf[i, k]
-        at_q = below + q[i] * (1.0 - mass)
+        at_q = _limited_mean(pmf, i, h[i], q[i])
         out[i] = q[i] + max(expected[i] - at_q, 0.0) / (1.0 - p)
     return out
 
@@ -108,26 +126,7 @@ def tail_means(
 @numba.njit("float64[:](float64[:, :], float64[:], float64[:])", cache=True, nogil=True)
 def limited_means(pmf: FloatArray, h: FloatArray, cap: FloatArray) -> FloatArray:
     """Per row, E[min(S, cap)] from the pmf of S on k h, k < m; the rest lies at or above cap."""
-    rows, points = pmf.shape
-    out = np.empty(rows)
-    for i in range(rows):
-        below = 0.0
-        mass = 0.0
-        for k in range(points):
-            below += min(h[i] * k, cap[i]) * pmf[i, k]
-            mass += pmf[i, k]
-        out[i] = below + cap[i] * (1.0 - mass)
-    return out
-
-
-@numba.njit("float64[:](float64[:, :], float64[:])", cache=True, nogil=True)
-def grid_means(pmf: FloatArray, h: FloatArray) -> FloatArray:
-    """Per row, sum_j j h pmf_j: the mean of a pmf on the grid 0, h, 2h, ..."""
-    rows, points = pmf.shape
-    out = np.empty(rows)
-    for i in range(rows):
-        total = 0.0
-        for j in range(points):
-            total += h[i] * j * pmf[i, j]
-        out[i] = total
+    out = np.empty(pmf.shape[0])
+    for i in range(pmf.shape[0]):
+        out[i] = _limited_mean(pmf, i, h[i], cap[i])
     return out
