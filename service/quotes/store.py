@@ -24,6 +24,7 @@ from models.spec.fields import FIELDS_BY_NAME
 from service.engine.protocol import QuoteEngine
 from service.engine.slot import DECISIONS
 from service.http.errors import ApiError
+from service.quotes import coalescing
 from service.storage.db import Database
 from service.storage.json_text import orjson_text
 from service.storage.tables import Quote
@@ -102,8 +103,8 @@ def _price_all(
         for item, tvar in zip(items, marginal_tvar_usd, strict=True)
     ]
     try:
-        if len(batch) == 1:  # one quote: the engine's own single path and its error fields
-            results = [dict(engine.quote(*batch[0]))]
+        if len(batch) == 1:  # one quote: priced with those that meet it in this worker
+            results = [dict(coalescing.quote(engine, batch[0]))]
         else:
             results = [dict(r) for r in engine.quote_batch(batch)]
     except ValueError as exc:

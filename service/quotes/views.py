@@ -17,12 +17,15 @@ from service.engine.slot import get_engine
 from service.http.api import Blueprint, document_errors
 from service.http.errors import ApiError, ErrorSchema
 from service.ops.metrics import count_quote
+from service.quotes import coalescing
 from service.quotes.fast_requests import QuoteBatchRequestSchema, QuoteRequestSchema
 from service.quotes.schemas import IdempotencyHeaderSchema, QuoteBatchSchema, QuoteSchema
 from service.quotes.store import find_quote, issue_quote, issue_quotes
 from service.storage.db import get_db
 
 blp = Blueprint("quotes", __name__, url_prefix="/v1/quotes", description="Insurer quotes")
+# Single quotes that meet in a worker are priced in one engine batch (service/quotes/coalescing.py).
+coalescing.init_blueprint(blp, "quotes.Quotes")
 
 # Schema instances, built once: given a class, webargs builds a new instance per request,
 # and marshmallow deep-copies every field and nested schema to do it (~10% of a quote's

@@ -1,0 +1,183 @@
+"""Single quotes that meet in one worker priced together: one engine batch, each its own answer.
+
+Most of a single quote's engine time is fixed cost per call, not per city:
+some hundreds of small numpy calls and the compiled loops' entry (issue 13:
+in one process, 1.18 ms for a batch of one, 2.45 ms for four, 3.6 ms for
+eight). A gunicorn worker runs several request threads, so under load it
+holds several POST /v1/quotes at once; they take turns on the GIL anyway,
+and pricing them in one ``quote_batch`` call pays the fixed cost once.
+
+The rules, which keep every guarantee of a single quote:
+
+- **Nobody waits for nothing.** A request announces itself when it starts
+  (``announce``, before its authentication and validation) and is counted
+  until it reaches the engine or ends. The thread that will price waits only
+  while announced quotes are still on their way, and never longer than
+  ``max_wait_s`` from its own arrival; a quote alone in its worker goes
+  straight to the engine, as before.
+- **Each item is its single quote.** ``QuoteEngine.quote_batch`` gives each
+  item the bits ``quote`` gives it alone (the protocol's rule; tested for the
+  model's engine), and items of different engines (a promotion in between)
+  are never priced together.
+- **Each request gets its own outcome.** If the batch raises, every item is
+  priced again on its own with ``quote``, so a 422 reaches only the request
+  that caused it, with the fields ``quote`` names.
+
+Storage stays per request: each quote is still stored in its own
+transaction before its 201 is sent (service.quotes.store).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from flask import Blueprint, g, has_request_context, request
+
+from service.engine.protocol import QuoteEngine
+
+#: (exposure, policy, marginal_tvar_usd): the arguments of ``QuoteEngine.quote``.
+QuoteArgs = tuple[dict[str, Any], dict[str, Any], float]
+
+MAX_WAIT_S = 0.003  # about three requests' parsing and checks on this project's 2 cores
+MAX_BATCH = 16  # more threads than a worker runs (WEB_THREADS 4)
+
+
+class _Item:
+    __slots__ = ("args", "done", "engine", "error", "result")
+
+    def __init__(self, engine: QuoteEngine, args: QuoteArgs) -> None:
+        self.engine = engine
+        self.args = args
+        self.done = False
+        self.result: dict[str, Any] | None = None
+        self.error: BaseException | None = None
+
+
+class QuoteCoalescer:
+    """Prices the single quotes that meet in one process in one ``quote_batch`` call."""
+
+    def __init__(self, max_wait_s: float = MAX_WAIT_S, max_batch: int = MAX_BATCH) -> None:
+        self.max_wait_s = max_wait_s
+        self.max_batch = max_batch
+        self._cond = threading.Condition()
+        self._pending: list[_Item] = []
+        self._announced = 0  # requests started that have not reached the engine or ended
+        self._pricing: int | None = None  # the thread pricing a batch: one batch at a time
+
+    @property
+    def announced(self) -> int:
+        """Requests announced that have neither reached the engine nor ended."""
+        return self._announced
+
+    def announce(self) -> None:
+        """A quote request has started in this process: the next batch may wait for it."""
+        with self._cond:
+            self._announced += 1
+
+    def withdraw(self) -> None:
+        """An announced request ended without reaching the engine (a 4xx, a replay)."""
+        with self._cond:
+            self._announced = max(self._announced - 1, 0)
+            self._cond.notify_all()
+
+    def quote(
+        self, engine: QuoteEngine, args: QuoteArgs, announced: bool = False
+    ) -> dict[str, Any]:
+        """``engine.quote(*args)``, priced in one batch with the quotes that meet it here.
+
+        ``announced``: this caller called ``announce`` (and so no longer counts as
+        on its way). Raises what ``engine.quote(*args)`` raises.
+        """
+        if self._pricing == threading.get_ident():  # re-entered from the engine it is running
+            return engine.quote(*args)
+        item = _Item(engine, args)
+        deadline = time.monotonic() + self.max_wait_s
+        with self._cond:
+            if announced:
+                self._announced = max(self._announced - 1, 0)
+            self._pending.append(item)
+            self._cond.notify_all()
+            batch = self._await_turn(item, deadline)
+        if batch:
+            try:
+                _price(engine, batch)
+            finally:
+                with self._cond:
+                    self._pricing = None
+                    self._cond.notify_all()
+        if item.error is not None:
+            raise item.error
+        assert item.result is not None
+        return item.result
+
+    def _await_turn(self, item: _Item, deadline: float) -> list[_Item]:
+        """Wait (holding the condition) until ``item`` is priced, or take a batch to price."""
+        while not item.done:
+            if self._pricing is not None:
+                self._cond.wait()
+                continue
+            same = [p for p in self._pending if p.engine is item.engine]
+            remaining = deadline - time.monotonic()
+            if self._announced > 0 and len(same) < self.max_batch and remaining > 0:
+                self._cond.wait(remaining)  # more quotes are on their way: let them arrive
+                continue
+            batch = same[: self.max_batch]
+            taken = {id(p) for p in batch}
+            self._pending = [p for p in self._pending if id(p) not in taken]
+            self._pricing = threading.get_ident()
+            return batch
+        return []
+
+
+def _price(engine: QuoteEngine, batch: list[_Item]) -> None:
+    """Each item's result or error: one batch call, or each alone if the batch fails."""
+    try:
+        results = None
+        if len(batch) > 1:  # a batch of one is ``quote`` itself, with its own error fields
+            try:
+                results = engine.quote_batch([item.args for item in batch])
+            except Exception:  # priced again one by one, below
+                results = None
+        if results is not None and len(results) == len(batch):
+            for item, result in zip(batch, results, strict=True):
+                item.result = result
+        else:  # each request gets the outcome of its own quote
+            for item in batch:
+                try:
+                    item.result = engine.quote(*item.args)
+                except Exception as exc:  # raised again in its own thread
+                    item.error = exc
+    finally:  # even when the pricing thread is interrupted, no request waits for ever
+        for item in batch:
+            if item.result is None and item.error is None:
+                item.error = RuntimeError("the quote's pricing was interrupted")
+            item.done = True
+
+
+#: The process's coalescer: gunicorn's worker threads share it.
+COALESCER = QuoteCoalescer()
+
+_FLAG = "polisure_quote_announced"
+
+
+def init_blueprint(blueprint: Blueprint, endpoint: str, method: str = "POST") -> None:
+    """Announce each request to ``endpoint`` as it starts; withdraw it if it never priced."""
+
+    @blueprint.before_request
+    def _announce() -> None:
+        if request.endpoint == endpoint and request.method == method:
+            setattr(g, _FLAG, True)
+            COALESCER.announce()
+
+    @blueprint.teardown_request
+    def _withdraw(_exc: BaseException | None) -> None:
+        if g.pop(_FLAG, False):
+            COALESCER.withdraw()
+
+
+def quote(engine: QuoteEngine, args: QuoteArgs) -> dict[str, Any]:
+    """One quote through the process's coalescer (a request's announcement taken here)."""
+    announced = bool(g.pop(_FLAG, False)) if has_request_context() else False
+    return COALESCER.quote(engine, args, announced)
