@@ -188,6 +188,21 @@ def in_process_batch_split(
 STAGES = {"scoring": "prediction", "explanations": "explanations", "pricing": "pricing"}
 
 
+def engine_batches(base: str) -> tuple[float, float]:
+    """(engine calls, single quotes they priced) from the server's /metrics, all workers.
+
+    Single quotes that meet in a worker are priced in one engine call
+    (service/quotes/coalescing.py); the batch endpoint does not count here.
+    """
+    totals = {"_count": 0.0, "_sum": 0.0}
+    for line in requests.get(f"{base}/metrics", timeout=10).text.splitlines():
+        name, _, value = line.partition(" ")
+        for suffix in totals:
+            if name == f"polisure_quote_engine_batch_size{suffix}":
+                totals[suffix] += float(value)
+    return totals["_count"], totals["_sum"]
+
+
 def batch_bodies(bodies: list[dict[str, Any]], size: int, count: int) -> list[dict[str, Any]]:
     """``count`` batch requests of ``size`` cities each, drawn in turn from ``bodies``."""
     return [
@@ -297,6 +312,7 @@ def main() -> None:
             ready = requests.get(f"{base}/readyz", timeout=5).json()
             drive = _wrk if use_wrk else _python_clients
             results = drive(base, auth, bodies, batches, args, server.process.pid)
+            engine_calls = engine_batches(base)
         split = in_process_split(args.engine, bodies, tmp)
         batch_split = in_process_batch_split(args.engine, batches[:3], tmp)
 
@@ -333,6 +349,12 @@ def main() -> None:
         f"batch of {args.batch_size}: {batch_qps:.1f} quotes/s vs single {quotes['rps']:.1f} "
         f"quotes/s = {speedup:.1f}x (target >= 10x: {'met' if speedup >= 10 else 'NOT met'})"
     )
+    calls, priced = engine_calls
+    if calls:
+        print(
+            f"single quotes priced per engine call (they met in a worker): mean "
+            f"{priced / calls:.2f} over {calls:.0f} calls"
+        )
     single_cpu = quotes["cpu_ms"]
     batch_cpu = results["POST /v1/quotes/batch"]["cpu_ms"] / args.batch_size
     print(

@@ -4,7 +4,9 @@ The service never prices anything itself. It takes the app's engine
 (service.engine.slot) and uses only what ``QuoteEngine`` names:
 
 - ``quote(exposure, policy)`` for POST /v1/quotes (service.quotes), and
-  ``quote_batch(items)`` for POST /v1/quotes/batch;
+  ``quote_batch(items)`` for POST /v1/quotes/batch and for the single quotes
+  that meet in a worker (service.quotes.coalescing), which is why each of
+  its items must equal ``quote`` of that item alone;
 - ``model_version`` and ``rating_plan_version`` to stamp quotes, /readyz and
   ``polisure_model_info``;
 - ``reference_exposures`` for the drift gauges (service.ops.drift_metrics);

@@ -38,6 +38,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 EXTENSION_KEY = "polisure.metrics"
 MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+ENGINE_BATCH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16)
 REQUEST_SECONDS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 blp = Blueprint("metrics", __name__)
@@ -53,6 +54,7 @@ class AppMetrics:
     exposition: CollectorRegistry
     request_seconds: Histogram
     quotes: Counter
+    engine_batch_size: Histogram
     #: Served once after ``exposition``: figures that are the same in every worker.
     shared: list[CollectorRegistry] = field(default_factory=list)
 
@@ -84,6 +86,13 @@ class AppMetrics:
                 ["decision"],
                 registry=registry,
             ),
+            engine_batch_size=Histogram(
+                "polisure_quote_engine_batch_size",
+                "Single quotes priced in one engine call (they met in a worker: "
+                "service/quotes/coalescing.py).",
+                buckets=ENGINE_BATCH_BUCKETS,
+                registry=registry,
+            ),
         )
 
     def text(self) -> bytes:
@@ -96,6 +105,11 @@ class AppMetrics:
 def app_metrics(app: Flask | None = None) -> AppMetrics:
     metrics: AppMetrics = (app or current_app).extensions[EXTENSION_KEY]
     return metrics
+
+
+def observe_engine_batch(size: int) -> None:
+    """One engine call of the current app that priced ``size`` single quotes together."""
+    app_metrics().engine_batch_size.observe(size)
 
 
 def count_quote(decision: str) -> None:

@@ -31,11 +31,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, g, has_request_context, request
 
 from service.engine.protocol import QuoteEngine
+from service.ops.metrics import observe_engine_batch
 
 #: (exposure, policy, marginal_tvar_usd): the arguments of ``QuoteEngine.quote``.
 QuoteArgs = tuple[dict[str, Any], dict[str, Any], float]
@@ -83,12 +85,17 @@ class QuoteCoalescer:
             self._cond.notify_all()
 
     def quote(
-        self, engine: QuoteEngine, args: QuoteArgs, announced: bool = False
+        self,
+        engine: QuoteEngine,
+        args: QuoteArgs,
+        announced: bool = False,
+        on_batch: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
         """``engine.quote(*args)``, priced in one batch with the quotes that meet it here.
 
         ``announced``: this caller called ``announce`` (and so no longer counts as
-        on its way). Raises what ``engine.quote(*args)`` raises.
+        on its way). ``on_batch(size)`` is called when this caller prices a batch.
+        Raises what ``engine.quote(*args)`` raises.
         """
         if self._pricing == threading.get_ident():  # re-entered from the engine it is running
             return engine.quote(*args)
@@ -107,6 +114,8 @@ class QuoteCoalescer:
                 with self._cond:
                     self._pricing = None
                     self._cond.notify_all()
+            if on_batch is not None:
+                on_batch(len(batch))
         if item.error is not None:
             raise item.error
         assert item.result is not None
@@ -123,7 +132,8 @@ class QuoteCoalescer:
             if self._announced > 0 and len(same) < self.max_batch and remaining > 0:
                 self._cond.wait(remaining)  # more quotes are on their way: let them arrive
                 continue
-            batch = same[: self.max_batch]
+            # its own quote and the longest waiting others (each row is priced on its own)
+            batch = [item, *[p for p in same if p is not item][: self.max_batch - 1]]
             taken = {id(p) for p in batch}
             self._pending = [p for p in self._pending if id(p) not in taken]
             self._pricing = threading.get_ident()
@@ -179,5 +189,6 @@ def init_blueprint(blueprint: Blueprint, endpoint: str, method: str = "POST") ->
 
 def quote(engine: QuoteEngine, args: QuoteArgs) -> dict[str, Any]:
     """One quote through the process's coalescer (a request's announcement taken here)."""
-    announced = bool(g.pop(_FLAG, False)) if has_request_context() else False
-    return COALESCER.quote(engine, args, announced)
+    if not has_request_context():
+        return COALESCER.quote(engine, args)
+    return COALESCER.quote(engine, args, bool(g.pop(_FLAG, False)), observe_engine_batch)

@@ -20,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from models.underwriting.quote_engine import load_quote_engine
+from service.ops.metrics import app_metrics
 from service.quotes import coalescing
 from service.quotes.coalescing import QuoteArgs, QuoteCoalescer
 from tests.support.city import city_exposure, quote_body
@@ -99,6 +100,13 @@ def test_announced_quotes_meet_in_one_batch_each_with_its_own_answer() -> None:
     assert engine.calls == [("batch", 3)]
     assert outcomes == [{"decision": "quote", "city": c, "tvar": t} for c, t in ("a1", "b2", "c3")]
     assert coalescer.announced == 0
+
+
+def test_a_batch_holds_at_most_max_batch_quotes_and_each_thread_its_own() -> None:
+    engine, coalescer = RecordingEngine(), QuoteCoalescer(max_wait_s=LONG, max_batch=2)
+    outcomes = _in_threads(coalescer, [(engine, _args(f"c{i}")) for i in range(5)])
+    assert sorted(engine.calls) == [("batch", 2), ("batch", 2), ("quote", 1)]
+    assert [o["city"] for o in outcomes] == [f"c{i}" for i in range(5)]
 
 
 def test_a_withdrawn_request_is_not_waited_for() -> None:
@@ -210,3 +218,15 @@ def test_every_request_leaves_no_announcement_behind(
     response = client.post("/v1/quotes", json=body, headers=auth if authorised else {})
     assert response.status_code == status
     assert coalescing.COALESCER.announced == before
+
+
+def test_each_engine_call_is_counted_with_the_quotes_it_priced(
+    app: Flask, client: FlaskClient, auth: dict[str, str]
+) -> None:
+    registry = app_metrics(app).registry
+    name = "polisure_quote_engine_batch_size"
+    for _ in range(2):
+        assert client.post("/v1/quotes", json=quote_body(), headers=auth).status_code == 201
+    assert registry.get_sample_value(f"{name}_count") == 2  # one request at a time: alone
+    assert registry.get_sample_value(f"{name}_sum") == 2
+    assert registry.get_sample_value(f"{name}_bucket", {"le": "1.0"}) == 2
