@@ -43,7 +43,6 @@ import numpy.typing as npt
 
 from models.pricing import lev_kernel as kernel
 from models.pricing.cause_losses import CAUSE_COUNT, CauseLosses
-from models.pricing.lognormal import unchecked_lev
 from models.pricing.rating_plan import FINES_PART
 from models.pricing.spliced import SplicedParams, checked_params, lev_of, survival_of
 from models.spec.contract import COVERAGE_PARTS
@@ -284,8 +283,9 @@ class CoveredLossStack:
     The aggregate (models/pricing/aggregate.py) evaluates every policy's LEV
     on grids of 257 amounts, 7 causes each, about twice a policy, and a
     quote asks a few more at its retention and limit. Each policy's
-    constants of g_c and of its spliced severities are laid out once as a
-    (K, COLUMNS) block of models/pricing/lev_kernel.py, whose loops apply
+    constants of g_c and of its spliced severities are computed once, in one
+    compiled pass, as a (K, COLUMNS) block of models/pricing/lev_kernel.py,
+    whose loops apply
     :class:`CoveredLoss`'s rules element by element (that class, in numpy,
     is the reference the tests hold these to).
 
@@ -298,7 +298,7 @@ class CoveredLossStack:
         if not covered:
             raise ValueError("a stack needs at least one covered loss")
         self.size = len(covered)
-        # CoveredLoss's constants, computed by the same elementwise rules on (n, K) at once
+        # CoveredLoss's constants, by the same rules element by element in one compiled pass
         fields = np.array(
             [
                 (
@@ -306,47 +306,23 @@ class CoveredLossStack:
                     c.losses.tails.z_u, c.losses.tails.xi, c.losses.tails.b,
                 )
                 for c in covered
-            ]
-        )  # fmt: skip
-        o, f, rate, mu, sigma, z_u, xi, b = (fields[:, j, :] for j in range(8))
+            ],
+            dtype=np.float64,
+        ).transpose(0, 2, 1)  # fmt: skip
         cap = np.array([np.nan if c.fines_cap_usd is None else c.fines_cap_usd for c in covered])
-        has_cap = ~np.isnan(cap)[:, np.newaxis]
-        k = np.where(
-            has_cap, np.where(f > 0, cap[:, np.newaxis] / np.where(f > 0, f, 1.0), np.inf), np.inf
+        self._constants, at_threshold, mean, valid = kernel.stack_constants(
+            np.ascontiguousarray(fields), cap
         )
-        s = o + f
-        capped = np.isfinite(k)
-        fines_at_cap = np.where(capped, f * np.where(capped, k, 0.0), 0.0)
-        knee = np.where(capped, s * np.where(capped, k, 0.0), np.inf)
-        total = rate.sum(axis=-1, keepdims=True)
-        weights = np.divide(rate, total, out=np.zeros_like(rate), where=total > 0)
-        severity = checked_params(mu, sigma, z_u, xi, b)
-        self._constants = kernel.constants(
-            {
-                kernel.WEIGHT: weights, kernel.OTHER: o, kernel.FINES: f,
-                kernel.INVERSE_TOTAL: 1.0 / np.where(s > 0, s, 1.0),
-                kernel.INVERSE_OTHER: 1.0 / np.where(o > 0, o, 1.0),
-                kernel.FINES_AT_CAP: fines_at_cap, kernel.KNEE: knee,
-                kernel.COVERED: (s > 0).astype(np.float64),
-                kernel.HAS_OTHER: (o > 0).astype(np.float64),
-                kernel.FINES_THRESHOLD: k, kernel.LEV_AT_FINES_THRESHOLD: np.zeros_like(k),
-                kernel.MU: severity.mu, kernel.SIGMA: severity.sigma,
-                kernel.THRESHOLD: severity.threshold, kernel.P_U: severity.p_u,
-                kernel.XI: severity.xi, kernel.B: severity.b,
-                kernel.LOGNORMAL_MEAN: np.exp(severity.mu + 0.5 * severity.sigma * severity.sigma),
-                kernel.BODY_AT_THRESHOLD: unchecked_lev(
-                    severity.threshold, severity.mu, severity.sigma
-                ),
-            }
-        )  # fmt: skip
-        at_threshold = kernel.cause_lev(k, self._constants)  # LEV_c(k_c): the fines' cap
-        mean = kernel.cause_lev(np.full_like(k, np.inf), self._constants)
-        self._constants[:, :, kernel.LEV_AT_FINES_THRESHOLD] = at_threshold
+        if not valid:  # the numpy rules name what is wrong
+            checked_params(*(fields[:, :, j] for j in range(kernel.F_MU, kernel.FIELDS)))
+            raise AssertionError("stack_constants refused severities checked_params accepts")
         for i, c in enumerate(covered):  # the per-policy parts (part_means) read the same rows
             c.__dict__.update(_lev_at_threshold=at_threshold[i], _ground_up_mean=mean[i])
         self._parts = [c._parts for c in covered]
+        weights = self._constants[:, :, kernel.WEIGHT]
+        fines = self._constants[:, :, kernel.FINES]
         self._weighted_mean = weights * mean  # w_c E[X_c]
-        self._weighted_fines = weights * (f * at_threshold)  # w_c f_c LEV_c(k_c)
+        self._weighted_fines = weights * (fines * at_threshold)  # w_c f_c LEV_c(k_c)
 
     def part_means(self) -> list[dict[str, float]]:
         """:meth:`CoveredLoss.part_means` of every policy, the policies of the same parts at once.

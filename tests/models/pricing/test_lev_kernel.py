@@ -16,10 +16,13 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
+from models.pricing import lev_kernel as kernel
 from models.pricing.cause_losses import CAUSE_COUNT, CauseLosses, SeverityTails
 from models.pricing.covered_loss import CoveredLoss, CoveredLossStack
 from models.pricing.lev_kernel import _ndtr, stack_lev
+from models.pricing.lognormal import unchecked_lev
 from models.pricing.rating_plan import FINES_PART
+from models.pricing.spliced import checked_params
 from models.spec.contract import COVERAGE_PARTS
 
 K = CAUSE_COUNT
@@ -92,3 +95,40 @@ def test_the_kernel_refuses_arrays_of_the_wrong_kind() -> None:
     consts = CoveredLossStack([_city(np.random.default_rng(1), 1)])._constants
     with pytest.raises(TypeError):  # numba's dispatcher: no float32 amounts
         stack_lev(np.zeros((1, 3), dtype=np.float32), np.zeros(1, dtype=np.int64), consts)
+
+
+def test_the_compiled_constants_follow_the_numpy_rules() -> None:
+    rng = np.random.default_rng(11)
+    covered = [_city(rng, i) for i in range(45)]
+    consts = CoveredLossStack(covered)._constants
+    for i, c in enumerate(covered):
+        losses, tails = c.losses, c.losses.tails
+        p = checked_params(losses.mu, losses.sigma, tails.z_u, tails.xi, tails.b)
+        total = losses.rate.sum()
+        weights = losses.rate / total if total > 0 else np.zeros(K)
+        assert np.array_equal(consts[i, :, kernel.WEIGHT], weights)  # + - * / are exact
+        np.testing.assert_allclose(consts[i, :, kernel.THRESHOLD], p.threshold, rtol=1e-15)
+        np.testing.assert_allclose(consts[i, :, kernel.P_U], p.p_u, rtol=2e-15)
+        np.testing.assert_allclose(
+            consts[i, :, kernel.BODY_AT_THRESHOLD],
+            unchecked_lev(p.threshold, p.mu, p.sigma),
+            rtol=1e-13,
+        )
+        s = c.other_share + c.fines_share
+        assert np.array_equal(consts[i, :, kernel.COVERED], (s > 0).astype(float))
+        if c.fines_cap_usd is None:
+            assert np.all(np.isinf(consts[i, :, kernel.FINES_THRESHOLD]))
+        else:
+            fined = c.fines_share > 0
+            expected = np.where(
+                fined, c.fines_cap_usd / np.where(fined, c.fines_share, 1.0), np.inf
+            )
+            assert np.array_equal(consts[i, :, kernel.FINES_THRESHOLD], expected)
+
+
+def test_a_stack_names_the_rule_a_severity_breaks() -> None:
+    tails = SeverityTails(z_u=np.full(K, 300.0), xi=np.zeros(K), b=np.ones(K))
+    losses = CauseLosses(np.full(K, 0.1), np.full(K, 10.0), np.full(K, 3.0), tails)
+    covered = CoveredLoss(losses, {COVERAGE_PARTS[0]: np.full(K, 0.5)}, None)
+    with pytest.raises(ValueError, match="threshold exp"):  # exp(10 + 3 x 300) overflows
+        CoveredLossStack([covered])
