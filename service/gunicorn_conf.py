@@ -103,6 +103,8 @@ def when_ready(server):  # type: ignore[no-untyped-def]
     from service.ops.server_hooks import drain_on_term
 
     drain_on_term(server, Path(os.environ["POLISURE_DRAIN_FILE"]))
+    # With reuse_port the workers open the sockets, so gunicorn's own "Listening at" is empty.
+    server.log.info("workers listen at http://%s, a socket each (reuse_port)", bind)
 
 
 def child_exit(server, worker):  # type: ignore[no-untyped-def]
