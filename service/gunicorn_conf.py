@@ -55,13 +55,14 @@ timeout = 30
 # so a quote in flight is never cut.
 graceful_timeout = 7
 keepalive = 5
-# One listening socket per worker (SO_REUSEPORT), so the kernel spreads new connections
-# over the workers. On one shared socket the first worker to wake accepted them: under
-# wrk's 16 kept-alive connections the split was 12/4, 15/1 and 16/0 in three runs (the
-# last left one worker idle, half the throughput); with this, 10/6, 8/8, 9/7 (issue 13).
-# A worker's own backlog dies with it: kill -9 drops the connections not yet accepted
-# there, which tests/e2e/test_faults.py bounds.
-reuse_port = True
+# One listening socket for all workers (no reuse_port), measured both ways under wrk
+# (issue 13): a shared socket goes to whichever worker wakes first, so a burst of 16
+# connections opened at once split 12/4, 15/1 and 16/0 (one worker idle: half the
+# throughput); with reuse_port the kernel hashes each connection to a worker's own
+# socket, which split 16 well (10/6, 8/8, 9/7) but put 2 connections on one worker in
+# 3 of 6 runs (245-253 quotes/s against 550-561), the shared socket in 2 of 12. Few
+# kept-alive connections (a rating engine's, a proxy's pool as it grows) are the common
+# case, and a shared backlog also survives a worker's kill -9.
 # The app logs every request as JSON with its request id (service.ops.logs);
 # gunicorn's own lines (boot, signals, worker deaths) use the same JSON format,
 # and its access line, which logconfig_dict would turn on, is not written.
@@ -103,8 +104,6 @@ def when_ready(server):  # type: ignore[no-untyped-def]
     from service.ops.server_hooks import drain_on_term
 
     drain_on_term(server, Path(os.environ["POLISURE_DRAIN_FILE"]))
-    # With reuse_port the workers open the sockets, so gunicorn's own "Listening at" is empty.
-    server.log.info("workers listen at http://%s, a socket each (reuse_port)", bind)
 
 
 def child_exit(server, worker):  # type: ignore[no-untyped-def]

@@ -61,19 +61,23 @@ def _args(city: str, tvar: float = 0.0) -> QuoteArgs:
 
 
 def _in_threads(
-    coalescer: QuoteCoalescer, jobs: list[tuple[Any, QuoteArgs]], announced: bool = True
+    coalescer: QuoteCoalescer, jobs: list[tuple[Any, QuoteArgs]], counted: bool = True
 ) -> list[Any]:
-    """Each job quoted in its own thread (announced first); each thread's result or exception."""
-    if announced:
+    """Each job quoted in its own thread (entered first, left once answered, as a request is);
+    each thread's result or exception."""
+    if counted:
         for _ in jobs:
-            coalescer.announce()
+            coalescer.enter()
     outcomes: list[Any] = [None] * len(jobs)
 
     def run(i: int, engine: Any, args: QuoteArgs) -> None:
         try:
-            outcomes[i] = coalescer.quote(engine, args, announced)
+            outcomes[i] = coalescer.quote(engine, args)
         except BaseException as exc:  # the test reads it
             outcomes[i] = exc
+        finally:
+            if counted:
+                coalescer.leave()
 
     threads = [
         threading.Thread(target=run, args=(i, engine, args))
@@ -89,17 +93,17 @@ def _in_threads(
 
 def test_a_lone_quote_goes_straight_to_the_engine() -> None:
     engine, coalescer = RecordingEngine(), QuoteCoalescer(max_wait_s=LONG)
-    (outcome,) = _in_threads(coalescer, [(engine, _args("a", 5.0))], announced=False)
+    (outcome,) = _in_threads(coalescer, [(engine, _args("a", 5.0))], counted=False)
     assert outcome == {"decision": "quote", "city": "a", "tvar": 5.0}
     assert engine.calls == [("quote", 1)]  # the single path itself, no batch of one
 
 
-def test_announced_quotes_meet_in_one_batch_each_with_its_own_answer() -> None:
+def test_quotes_in_the_worker_meet_in_one_batch_each_with_its_own_answer() -> None:
     engine, coalescer = RecordingEngine(), QuoteCoalescer(max_wait_s=LONG)
     outcomes = _in_threads(coalescer, [(engine, _args(c, t)) for c, t in ("a1", "b2", "c3")])
     assert engine.calls == [("batch", 3)]
     assert outcomes == [{"decision": "quote", "city": c, "tvar": t} for c, t in ("a1", "b2", "c3")]
-    assert coalescer.announced == 0
+    assert coalescer.in_worker == 0
 
 
 def test_a_batch_holds_at_most_max_batch_quotes_and_each_thread_its_own() -> None:
@@ -109,18 +113,16 @@ def test_a_batch_holds_at_most_max_batch_quotes_and_each_thread_its_own() -> Non
     assert [o["city"] for o in outcomes] == [f"c{i}" for i in range(5)]
 
 
-def test_a_withdrawn_request_is_not_waited_for() -> None:
+def test_a_request_that_ends_is_not_waited_for() -> None:
     engine, coalescer = RecordingEngine(), QuoteCoalescer(max_wait_s=LONG)
-    coalescer.announce()  # a request that will end in a 4xx before the engine
-    coalescer.announce()  # the one that quotes
+    coalescer.enter()  # a request that will end in a 4xx before the engine, or past it
+    coalescer.enter()  # the one that quotes
     result: list[Any] = []
-    thread = threading.Thread(
-        target=lambda: result.append(coalescer.quote(engine, _args("a"), announced=True))
-    )
+    thread = threading.Thread(target=lambda: result.append(coalescer.quote(engine, _args("a"))))
     thread.start()
-    while coalescer.announced != 1:  # the quote has arrived and waits for the other
+    while not coalescer._pending:  # the quote has arrived and waits for the other
         threading.Event().wait(0.01)
-    coalescer.withdraw()
+    coalescer.leave()
     thread.join(LONG / 2)
     assert not thread.is_alive()
     assert result == [{"decision": "quote", "city": "a", "tvar": 0.0}]
@@ -155,7 +157,7 @@ def test_an_engine_that_quotes_again_while_pricing_does_not_wait_for_itself() ->
                 return {**super().quote(exposure, policy), "inner": inner["city"]}
             return super().quote(exposure, policy, marginal_tvar_usd)
 
-    (outcome,) = _in_threads(coalescer, [(Nested(), _args("outer"))], announced=False)
+    (outcome,) = _in_threads(coalescer, [(Nested(), _args("outer"))], counted=False)
     assert outcome["inner"] == "inner"
 
 
@@ -172,7 +174,7 @@ def test_an_interrupted_batch_strands_no_request() -> None:
     outcomes = _in_threads(coalescer, [(engine, _args(c)) for c in ("a", "b", "c")])
     assert sum(isinstance(o, _Interrupt) for o in outcomes) == 1  # the thread that priced
     assert sum(isinstance(o, RuntimeError) for o in outcomes) == 2  # the others are answered
-    (after,) = _in_threads(coalescer, [(RecordingEngine(), _args("d"))], announced=False)
+    (after,) = _in_threads(coalescer, [(RecordingEngine(), _args("d"))], counted=False)
     assert after["city"] == "d"  # and the coalescer prices again
 
 
@@ -211,13 +213,13 @@ def test_coalesced_quotes_of_the_model_equal_their_single_quotes_bit_for_bit() -
     [(quote_body(), True, 201), ({"exposure": {}}, True, 422), (quote_body(), False, 401)],
     ids=["quoted", "invalid body", "no key"],
 )
-def test_every_request_leaves_no_announcement_behind(
+def test_every_request_leaves_the_worker_s_count_as_it_was(
     app: Flask, client: FlaskClient, auth: dict[str, str], body: Any, authorised: bool, status: int
 ) -> None:
-    before = coalescing.COALESCER.announced
+    before = coalescing.COALESCER.in_worker
     response = client.post("/v1/quotes", json=body, headers=auth if authorised else {})
     assert response.status_code == status
-    assert coalescing.COALESCER.announced == before
+    assert coalescing.COALESCER.in_worker == before
 
 
 def test_each_engine_call_is_counted_with_the_quotes_it_priced(
