@@ -46,7 +46,7 @@ from service.ops.metrics import observe_engine_batch
 #: (exposure, policy, marginal_tvar_usd): the arguments of ``QuoteEngine.quote``.
 QuoteArgs = tuple[dict[str, Any], dict[str, Any], float]
 
-MAX_WAIT_S = 0.003  # about three requests' parsing and checks on this project's 2 cores
+MAX_WAIT_S = 0.003  # a few requests' checks or storing on this project's 2 cores
 MAX_BATCH = 16  # more threads than a worker runs (WEB_THREADS 4)
 
 
