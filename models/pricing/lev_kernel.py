@@ -209,17 +209,6 @@ def stack_lev_and_survival(
     return lev, survival
 
 
-@numba.njit("float64[:, :](float64[:, :], float64[:, :, :])", cache=True, nogil=True)
-def cause_lev(v: FloatArray, consts: FloatArray) -> FloatArray:
-    """E[min(X_c, v_c)] (USD), (n, K), of each policy's cause-c ground-up loss at v (n, K)."""
-    n, causes = v.shape
-    out = np.empty((n, causes))
-    for i in range(n):
-        for k in range(causes):
-            out[i, k] = _spliced_lev(v[i, k], _cause(consts, i, k))
-    return out
-
-
 #: The columns of stack_constants' ``fields``, (policies, causes, FIELDS): what each
 #: CoveredLoss holds per cause.
 F_OTHER, F_FINES, F_RATE, F_MU, F_SIGMA, F_Z_U, F_XI, F_B = range(8)
@@ -288,11 +277,8 @@ def stack_constants(
             c[XI] = xi
             c[B] = b
             c[LOGNORMAL_MEAN] = math.exp(mu + 0.5 * sigma * sigma)
-            # lognormal.unchecked_lev(t): the body's LEV at the threshold
-            z = (math.log(max(min(threshold, _HUGE), _TINY)) - mu) / sigma
-            c[BODY_AT_THRESHOLD] = c[LOGNORMAL_MEAN] * _ndtr(z - sigma) + min(
-                threshold, _HUGE
-            ) * _ndtr(-z)
+            # the body's LEV at t: _spliced_lev's body branch reads none of the columns left
+            c[BODY_AT_THRESHOLD] = _spliced_lev(threshold, _cause(out, i, k))
             cause = _cause(out, i, k)
             at_threshold[i, k] = _spliced_lev(fines_threshold, cause)
             mean[i, k] = _spliced_lev(math.inf, cause)
