@@ -9,6 +9,7 @@ training/pipeline.py.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,8 @@ FREQUENCY_CONVENTION = (
 SEVERITY_CONVENTION = (
     "ln(loss_usd) of a loss of cause c ~ Normal(start_c + trees(features, one-hot of c) + "
     "mu_shift[c], sigma[c]^2), start_c = start_level[c] + start_slope[c] @ "
-    "(log1p(start_features) - start_center), passed as base_margin (not stored in "
+    "(columns - start_center), columns = log1p(start_features) then "
+    "max(log1p(annual_revenue_usd) - start_knot, 0), passed as base_margin (not stored in "
     "the booster), below t = exp(mu + sigma[c] z_u[c]); above t, "
     "(loss - t) / t ~ GPD(xi[c], b[c]); mu_shift balances each cause's losses "
     "capped at its 90% quantile (training/fitting/balance.py)"
@@ -147,7 +149,8 @@ def fitted_components(
         {
             "component": "Claim rate by cause",
             "description": "for each cause a Poisson log-linear start whose slopes have the "
-            "signs of the field spec (ridge penalty chosen by five folds of the training policies), "
+            "signs of the field spec (ridge penalty chosen by five folds of the training policies, "
+            "the city's size, its population, budget and staff, not penalised), "
             "boosted by an XGBoost Poisson booster with the exposure offset and the spec's "
             f"monotone constraints ({trees}); on {len(book.split.train):,} training policies "
             f"and {train_claims:,} claims; each cause balanced to its claims",
@@ -155,7 +158,9 @@ def fitted_components(
         {
             "component": "Severity body",
             "description": "for each cause a log-linear start of log loss on the log budget, "
-            "records and OT controllers (slopes >= 0, pulled towards the pooled ones by "
+            "records and OT controllers, and on the log budget above "
+            f"${math.expm1(sev.start.knot):,.0f} (the largest tenth of the claiming cities: "
+            "a large estate loses disproportionately more; slopes >= 0, pulled towards the pooled ones by "
             f"{sev.start.penalty:g} claims' worth, chosen on the validation claims), boosted by "
             f"an XGBoost booster with the cause as a feature, {sev.best_iteration + 1} "
             f"{'tree' if sev.best_iteration == 0 else 'trees'} (chosen on five out-of-fold "
@@ -238,4 +243,5 @@ def _severity_metadata(fitted: FittedModels) -> SeverityMetadata:
         start_level=_by_cause(severity.start.level),
         start_slope={c: tuple(row) for c, row in _by_cause(severity.start.slope).items()},
         start_penalty=float(severity.start.penalty),
+        start_knot=float(severity.start.knot),
     )

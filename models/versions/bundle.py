@@ -36,7 +36,7 @@ from models.scoring.features import build_features
 from models.scoring.frequency import FrequencyModel, SignedStart
 from models.scoring.glm_inputs import GlmInputs
 from models.scoring.loss_model import LossModel
-from models.scoring.severity import SIZE_FEATURES, SeverityModel, SeverityStart
+from models.scoring.severity import SIZE_FEATURES, START_COLUMNS, SeverityModel, SeverityStart
 from models.spec.contract import CLAIM_CAUSES
 from models.spec.fields import MODEL_FIELDS, spec_hash
 from models.versions.metadata import FORMAT_VERSION, BundleMetadata, MetadataError
@@ -149,7 +149,8 @@ def _refuse_other_format(directory: Path) -> None:
     if found != FORMAT_VERSION:
         raise BundleError(
             f"bundle {directory.name}: {METADATA_FILE} has format {found!r}; this code reads "
-            f"format {FORMAT_VERSION} (per-cause models, a severity start): retrain the bundle with "
+            f"format {FORMAT_VERSION} (per-cause models, a severity start with a large-estate "
+            "slope): retrain the bundle with "
             "`python -m training train`"
         )
 
@@ -245,6 +246,12 @@ def _loss_model(directory: Path, meta: BundleMetadata, threads: int) -> LossMode
             f"bundle {directory.name}: the severity start is on {list(sev.start_features)}; "
             f"this code computes it on {list(SIZE_FEATURES)}: retrain the bundle"
         )
+    widths = {len(sev.start_center), *(len(row) for row in sev.start_slope.values())}
+    if widths != {len(START_COLUMNS)}:
+        raise BundleError(
+            f"bundle {directory.name}: the severity start has {sorted(widths)} columns; "
+            f"this code computes {len(START_COLUMNS)} ({list(START_COLUMNS)}): retrain the bundle"
+        )
     severity = SeverityModel(
         _booster(directory / SEVERITY_FILE, threads),
         _by_cause(sev.sigma),
@@ -256,6 +263,7 @@ def _loss_model(directory: Path, meta: BundleMetadata, threads: int) -> LossMode
             _by_cause(sev.start_level),
             np.array([sev.start_slope[c] for c in CLAIM_CAUSES], dtype=np.float64),
             float(sev.start_penalty),
+            float(sev.start_knot),
         ),
     )
     return LossModel(frequency, severity)

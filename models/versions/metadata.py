@@ -13,14 +13,15 @@ are kept as read (an int stays an int), nothing is rounded or converted. The
 bundle version is a content hash of these bytes, so a change here that
 changes them changes every version name.
 
-Format version: ``"format": 2`` since the models became per cause (a
-frequency booster a cause, per-cause scales, shifts and spliced tails);
-format 1 held one rate and one lognormal. This module reads and writes format 2 only: a format-1 bundle
-is refused with a message that says to retrain it (``python -m training
-train``), because its single lognormal cannot give the per-cause answers
-every quote now carries. A file with another format number, a missing or
-unknown key or a value of the wrong type is refused with ``MetadataError``
-naming the key.
+Format version: ``"format": 4``. Format 1 held one rate and one
+lognormal; format 2 made the models per cause (a frequency booster a cause,
+per-cause scales, shifts and spliced tails); format 3 added the severity's
+start (its booster's base margin); format 4 gave that start a large-estate
+slope above a budget knot (``start_knot``). This module reads and writes
+format 4 only: an older bundle is refused with a message that says to retrain
+it (``python -m training train``). A file with another format number, a
+missing or unknown key or a value of the wrong type is refused with
+``MetadataError`` naming the key.
 
 Metrics: ``metrics`` maps a name to a holdout figure (None where undefined,
 e.g. an A/E with nothing expected; JSON has no NaN). A figure measured for
@@ -45,7 +46,7 @@ from models.scoring.booster_params import BoosterParams
 from models.spec.contract import CLAIM_CAUSES
 from models.versions.risk_score import RiskScoreScale
 
-FORMAT_VERSION: Final = 3
+FORMAT_VERSION: Final = 4
 
 # The models that holdout metrics are measured for: the ``<model>`` of ``<metric>_<model>``.
 XGBOOST: Final = "xgboost"
@@ -205,13 +206,15 @@ class SeverityMetadata(_Section):
     tails: Mapping[str, CauseTail] = field(metadata=BY_CAUSE)
     best_iteration: int
     convention: str
-    # the trees' base margin: start_level[c] + start_slope[c] @ (log1p(size) - start_center),
-    # size the start_features of the claiming city
+    # the trees' base margin: start_level[c] + start_slope[c] @ (columns - start_center), the
+    # columns log1p(size) of the claiming city's start_features, then max(log1p(budget) -
+    # start_knot, 0) (models/scoring/severity.py)
     start_features: tuple[str, ...]
-    start_center: tuple[float, ...]
+    start_center: tuple[float, ...]  # one a column
     start_level: Mapping[str, float] = field(metadata=BY_CAUSE)
-    start_slope: Mapping[str, tuple[float, ...]] = field(metadata=BY_CAUSE)  # one a size measure
+    start_slope: Mapping[str, tuple[float, ...]] = field(metadata=BY_CAUSE)  # one a column
     start_penalty: float  # claims' worth of the pooled slopes, chosen on the validation claims
+    start_knot: float  # log1p budget (USD) where the large-estate slope starts
 
 
 @dataclass(frozen=True)
@@ -302,7 +305,8 @@ class BundleMetadata(_Section):
         if raw.get("format") != FORMAT_VERSION:
             raise MetadataError(
                 f"has format {raw.get('format')!r}; this code reads format {FORMAT_VERSION} "
-                "(per-cause models, a severity start): retrain the bundle with `python -m training train`"
+                "(per-cause models, a severity start with a large-estate slope): retrain the "
+                "bundle with `python -m training train`"
             )
         return cast(BundleMetadata, _decode(cls, raw, ""))
 

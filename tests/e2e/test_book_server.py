@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support.city import quote_body
+from tests.support.city import quote_body, town_exposure
 from tests.support.server import Server, serve
 from training.cli import main as training_main
 
@@ -38,7 +38,7 @@ def _post(url: str, headers: dict[str, str], body: Any = None) -> requests.Respo
 
 
 def _quote(server: Server, auth: dict[str, str], vendors: list[str], limit: float) -> Any:
-    body = quote_body(limit_usd=limit)
+    body = quote_body(town_exposure(), limit_usd=limit)  # bound below: not declined
     body["exposure"]["vendors"] = vendors
     response = _post(f"{server.base_url}/v1/quotes", auth, body)
     assert response.status_code == 201, response.text

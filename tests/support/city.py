@@ -1,4 +1,4 @@
-"""A valid exposure of a mid-sized smart city, used by the service tests."""
+"""Valid exposures of a large smart city and of a smaller one, used by the service tests."""
 
 from __future__ import annotations
 
@@ -51,8 +51,33 @@ def city_exposure() -> dict[str, Any]:
     }
 
 
-def quote_body(**policy: Any) -> dict[str, Any]:
-    """A quote request for the city; ``policy`` overrides the default terms."""
+def town_exposure() -> dict[str, Any]:
+    """The same answers for a city of 120,000 residents, its size measures in proportion.
+
+    For the tests that bind a quote: the shipped model refers it (risk score ~94),
+    while it declines the large city above (~99.6, its truth's percentile of loss cost
+    in the synthetic world: budgets over $1B sit in the top 1%), and a declined
+    quote cannot be bound.
+    """
+    return {
+        **city_exposure(),
+        "population": 120_000,
+        "annual_revenue_usd": 3.0e8,
+        "employee_count": 2_500,
+        "security_fte": 5.0,
+        "iot_device_count": 9_000,
+        "ot_device_count": 500,
+        "internet_exposed_devices": 20,
+        "vendor_count": 80,
+        "critical_vendor_count": 10,
+        "vendors_with_remote_access": 12,
+        "pii_records": 180_000,
+    }
+
+
+def quote_body(exposure: dict[str, Any] | None = None, **policy: Any) -> dict[str, Any]:
+    """A quote request for ``exposure`` (default: the large city); ``policy`` overrides
+    the default terms."""
     terms: dict[str, Any] = {"limit_usd": 5_000_000, "retention_usd": 100_000}
     terms.update(policy)
-    return {"exposure": city_exposure(), "policy": terms}
+    return {"exposure": exposure or city_exposure(), "policy": terms}

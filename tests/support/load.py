@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from tests.support.city import quote_body
+from tests.support.city import quote_body, town_exposure
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class QuoteLoad:
         i = 0
         while not self._stop.is_set():
             # a different limit per request: every acknowledged quote is a distinct price
-            body = quote_body(limit_usd=1_000_000 + 1_000 * (n * 100_000 + i))
+            body = quote_body(town_exposure(), limit_usd=1_000_000 + 1_000 * (n * 100_000 + i))
             quote = self._send(session, "quote", "/v1/quotes", body)
             i += 1
             if self.bind and quote.status == 201 and quote.body is not None:

@@ -39,7 +39,7 @@ def shipped_metadata() -> BundleMetadata:
 
 def test_the_stored_texts_are_the_shipped_bundles() -> None:
     shipped = shipped_metadata()
-    assert shipped.format == FORMAT_VERSION == 3
+    assert shipped.format == FORMAT_VERSION == 4
     assert shipped.frequency.offset_convention == FREQUENCY_CONVENTION
     assert shipped.severity.convention == SEVERITY_CONVENTION
     assert shipped.reference.sample_rows == REFERENCE_SAMPLE_ROWS

@@ -114,11 +114,17 @@ def test_the_effects_are_the_loss_weighted_sum_of_every_causes_contributions(bun
         [_saabas(model.severity.booster, with_cause(x, np.full(len(x), c)), SEVERITY_FEATURE_NAMES)
          [:, :F] for c in range(K)], axis=1,
     )  # fmt: skip
-    # the severity start's slopes on its log1p sizes, relative to the training claims' means
+    # the severity start's slopes on its log1p sizes, relative to the training claims' means,
+    # and its large-estate slope on the log1p budget above the knot, the budget's too
     start = model.severity.start
     for s, name in enumerate(SIZE_FEATURES):
         log_size = np.log1p(x[:, FEATURE_NAMES.index(name)].astype(np.float64)) - start.center[s]
         severity[:, :, FEATURE_NAMES.index(name)] += log_size[:, None] * start.slope[None, :, s]
+    budget = np.log1p(x[:, FEATURE_NAMES.index("annual_revenue_usd")].astype(np.float64))
+    above = np.maximum(budget - start.knot, 0.0) - start.center[-1]
+    severity[:, :, FEATURE_NAMES.index("annual_revenue_usd")] += (
+        above[:, None] * start.slope[None, :, -1]
+    )
     annual = losses.rate * losses.mean_loss()
     share = annual / annual.sum(axis=1, keepdims=True)
     by_cause = share[:, :, None] * (frequency + severity) @ _field_matrix()

@@ -1,6 +1,7 @@
-"""The severity start: per-cause level and budget slope recovered from a known log-linear
-truth, the slope's sign kept, a claimless cause pooled, the base margin added where the
-booster is read, and the number of trees from the summed out-of-fold curves."""
+"""The severity start: per-cause level and size slopes recovered from a known log-linear
+truth (with and without a large-estate slope above the knot), the slopes' signs kept, a
+claimless cause pooled, the base margin added where the booster is read, and the number
+of trees from the summed out-of-fold curves."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from models.pricing.cause_losses import CAUSE_COUNT
 from models.scoring.booster_params import BoosterParams
 from models.scoring.features import build_features
 from models.scoring.severity import (
+    LARGE_ESTATE_QUANTILE,
     SEVERITY_FEATURE_NAMES,
     SIZE_COLUMNS,
     START_PENALTIES,
@@ -19,6 +21,7 @@ from models.scoring.severity import (
     _nonnegative_solve,
     fit_severity,
     fit_start,
+    start_columns,
     with_cause,
 )
 from tests.support.portfolio import exposure_frame
@@ -32,30 +35,73 @@ SLOPE = np.array(
 SIGMA = 1.3
 
 
-def _claims(n: int, seed: int, slope: np.ndarray = SLOPE, causes: int = CAUSE_COUNT):
+def _claims(
+    n: int,
+    seed: int,
+    slope: np.ndarray = SLOPE,
+    causes: int = CAUSE_COUNT,
+    large_estate: np.ndarray | None = None,
+    knot: float = 0.0,
+):
+    """Claims of a log-linear truth; ``large_estate``: each cause's extra slope above ``knot``."""
     x = build_features(exposure_frame(3000, seed))
     rng = np.random.default_rng(seed)
     owner, cause = rng.integers(0, len(x), n), rng.integers(0, causes, n)
     u = np.log1p(x[owner][:, SIZE_COLUMNS].astype(np.float64))
     mu = LEVEL[cause] + np.einsum("ns,ns->n", slope[cause], u - u.mean(axis=0))
+    if large_estate is not None:
+        mu += large_estate[cause] * np.maximum(u[:, 0] - knot, 0.0)
     return x[owner], np.exp(mu + SIGMA * rng.standard_normal(n)), cause
+
+
+def _check_recovery(start, train, slope: np.ndarray) -> None:
+    """Levels at the centre and the (K, 4) slopes within their least-squares errors."""
+    columns = start_columns(train[0], start.knot)
+    np.testing.assert_allclose(start.center, columns.mean(axis=0), rtol=1e-12)
+    n = np.bincount(train[2], minlength=CAUSE_COUNT)
+    # the level at the centre of the columns: the truth's, moved by its slopes there
+    true_level = LEVEL + slope @ (columns.mean(axis=0) - np.r_[columns[:, :3].mean(axis=0), 0.0])
+    # least squares' standard errors, times four: sigma / sqrt(n) for a level at the
+    # centre, sigma / (sqrt(n) sd(u_s)) for a slope, inflated by the columns' correlation
+    # (1 / sqrt(1 - R^2) < 2 here); n ~ 8,500 a cause. A slope held at 0 is exact; the
+    # pull to the pooled slopes is at most 1,000 claims' worth, kept small by the validation.
+    np.testing.assert_array_less(np.abs(start.level - true_level), 4 * SIGMA / np.sqrt(n) + 0.02)
+    se = SIGMA / (np.sqrt(n)[:, None] * columns.std(axis=0)[None, :])
+    np.testing.assert_array_less(np.abs(start.slope - slope), 8 * se + 0.02)
+    assert np.all(start.slope >= 0.0)
+    # the large-estate slopes (one sample column of sd ~0.11: an error ~0.12 a cause) in
+    # their mean over the causes, to four of its standard errors
+    mean_se = float(np.sqrt(np.sum(se[:, 3] ** 2))) / CAUSE_COUNT
+    assert abs(start.slope[:, 3].mean() - slope[:, 3].mean()) < 4 * mean_se + 0.02
 
 
 def test_fit_start_recovers_each_causes_level_and_slopes():
     train, valid = _claims(60_000, 1), _claims(10_000, 2)
     start = fit_start(train, valid)
     assert start.penalty in START_PENALTIES
-    u = np.log1p(train[0][:, SIZE_COLUMNS].astype(np.float64))
-    np.testing.assert_allclose(start.center, u.mean(axis=0), rtol=1e-12)
-    n = np.bincount(train[2], minlength=CAUSE_COUNT)
-    # least squares' standard errors, times four: sigma / sqrt(n) for a level at the
-    # centre, sigma / (sqrt(n) sd(u_s)) for a slope, inflated by the sizes' correlation
-    # (1 / sqrt(1 - R^2) < 2 here); n ~ 8,500 a cause. A slope held at 0 is exact; the
-    # pull to the pooled slopes is at most 1,000 claims' worth, kept small by the validation.
-    np.testing.assert_array_less(np.abs(start.level - LEVEL), 4 * SIGMA / np.sqrt(n) + 0.02)
-    tolerance = 8 * SIGMA / (np.sqrt(n)[:, None] * u.std(axis=0)[None, :]) + 0.02
-    np.testing.assert_array_less(np.abs(start.slope - SLOPE), tolerance)
-    assert np.all(start.slope >= 0.0)
+    budget = np.log1p(train[0][:, SIZE_COLUMNS[0]].astype(np.float64))
+    assert start.knot == np.quantile(budget, LARGE_ESTATE_QUANTILE)
+    # a straight truth: the large-estate slope comes out near 0 (>= 0: not below it)
+    _check_recovery(start, train, np.column_stack([SLOPE, np.zeros(CAUSE_COUNT)]))
+
+
+def test_fit_start_recovers_a_large_estate_slope_above_the_knot():
+    extra = np.full(CAUSE_COUNT, 0.8)  # alike: the pull to the pooled slopes moves none
+    # the truth's knot: the fit's rule on the training claims (the same cities as below)
+    owners = _claims(60_000, 1)[0]
+    knot = float(np.quantile(np.log1p(owners[:, SIZE_COLUMNS[0]].astype(np.float64)), 0.9))
+    train = _claims(60_000, 1, large_estate=extra, knot=knot)
+    valid = _claims(10_000, 2, large_estate=extra, knot=knot)
+    start = fit_start(train, valid)
+    assert start.knot == knot
+    _check_recovery(start, train, np.column_stack([SLOPE, extra]))
+    # the start's effects fold the large-estate column into the budget's
+    x = train[0][:50]
+    effects = start.effects(x)
+    terms = start.log_size(x)[:, None, :] * start.slope[None, :, :]
+    np.testing.assert_allclose(effects[:, :, 0], terms[:, :, 0] + terms[:, :, 3], rtol=1e-12)
+    np.testing.assert_array_equal(effects[:, :, 1:], terms[:, :, 1:3])
+    np.testing.assert_allclose(start.mu(x), start.level + effects.sum(axis=2), rtol=0, atol=1e-12)
 
 
 def test_the_nonnegative_solve_is_the_constrained_least_squares():
@@ -84,7 +130,7 @@ def test_a_falling_slope_is_held_at_zero_and_a_claimless_cause_pooled():
     assert start.slope[1, 0] == 0.0 and np.all(start.slope >= 0.0)
     # the pooled slopes, by hand: least squares within causes (each its own mean), >= 0
     x, loss, cause = train
-    u = np.log1p(x[:, SIZE_COLUMNS].astype(np.float64))
+    u = start_columns(x, start.knot)
     y = np.log(loss)
     for k in range(CAUSE_COUNT - 1):
         u[cause == k] -= u[cause == k].mean(axis=0)

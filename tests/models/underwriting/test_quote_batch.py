@@ -41,14 +41,36 @@ def xgboost_engine() -> QuoteEngine:
     return engine
 
 
+SAMPLE_POPULATION = city_exposure()["population"]
+#: The test city's counts that grow with a city's size.
+SIZED_FIELDS = (
+    "employee_count", "iot_device_count", "ot_device_count", "internet_exposed_devices",
+    "vendor_count", "critical_vendor_count", "vendors_with_remote_access",
+)  # fmt: skip
+
+
 def _varied_items(n: int, seed: int) -> list[tuple[dict[str, Any], dict[str, Any], float]]:
     """``n`` cities and policies around the test city, from a seeded rng."""
     rng = np.random.default_rng(seed)
     items = []
     for _ in range(n):
         exposure = city_exposure()
-        exposure["population"] = int(rng.integers(20_000, 5_000_000))
+        # towns to metropolises, log-uniform, their staff, devices and vendors in proportion
+        exposure["population"] = int(np.exp(rng.uniform(np.log(5_000), np.log(5_000_000))))
         exposure["annual_revenue_usd"] = float(exposure["population"] * rng.uniform(500, 5000))
+        scale = exposure["population"] / SAMPLE_POPULATION
+        for name in SIZED_FIELDS:
+            exposure[name] = max(int(exposure[name] * scale), 1)
+        exposure["internet_exposed_devices"] = min(
+            exposure["internet_exposed_devices"],
+            exposure["iot_device_count"] + exposure["ot_device_count"],
+        )
+        exposure["critical_vendor_count"] = min(
+            exposure["critical_vendor_count"], exposure["vendor_count"]
+        )
+        exposure["vendors_with_remote_access"] = min(
+            exposure["vendors_with_remote_access"], exposure["vendor_count"]
+        )
         exposure["prior_incidents_3y"] = int(rng.integers(0, 8))
         exposure["edr_coverage_pct"] = float(rng.uniform(0, 100))
         exposure["pii_records"] = int(rng.integers(1_000, 20_000_000))

@@ -63,7 +63,7 @@ def _rewrite(directory, name, text):
 
 def test_the_shipped_bundle_loads_and_round_trips_to_identical_bytes():
     bundle = _shipped()
-    assert bundle.version == SHIPPED.name and bundle.meta.format == 3
+    assert bundle.version == SHIPPED.name and bundle.meta.format == 4
     # the files that determine predictions, written again from what was loaded
     core = core_files(bundle.model, bundle.meta, bundle.reference_exposures)
     assert set(core) == CORE
@@ -133,10 +133,14 @@ def test_predictions_follow_the_documented_conventions(any_bundle):
         losses.claim_rate_per_year, bundle.frequency.claim_rate_per_year(x), rtol=1e-12
     )
     # severity: start + trees(features, one-hot of the cause) + mu_shift[cause], the start
-    # start_level + start_slope @ (log1p(start_features) - start_center) as base_margin
+    # start_level + start_slope @ (columns - start_center) as base_margin, the columns
+    # log1p(start_features), then max(log1p(budget) - start_knot, 0)
     raw_sev = xgb.Booster(model_file=str(bundle.path / SEVERITY_FILE))
     columns = [FEATURE_NAMES.index(name) for name in sev["start_features"]]
-    log_sizes = np.log1p(x[:, columns].astype(np.float64)) - np.array(sev["start_center"])
+    sizes = np.log1p(x[:, columns].astype(np.float64))
+    budget = np.log1p(x[:, FEATURE_NAMES.index("annual_revenue_usd")].astype(np.float64))
+    large_estate = np.maximum(budget - sev["start_knot"], 0.0)
+    log_sizes = np.column_stack([sizes, large_estate]) - np.array(sev["start_center"])
     for c, cause in enumerate(CLAIM_CAUSES):
         one_hot = np.zeros((len(x), len(CLAIM_CAUSES)), np.float32)
         one_hot[:, c] = 1.0
@@ -306,6 +310,17 @@ def test_a_severity_start_on_other_sizes_is_refused(bundle_copy):
     meta["severity"]["start_features"] = ["population", "pii_records", "ot_device_count"]
     _rewrite(bundle_copy, METADATA_FILE, json.dumps(meta))
     with pytest.raises(BundleError, match=r"the severity start is on \['population'"):
+        ModelBundle.load(bundle_copy)
+
+
+def test_a_severity_start_of_another_width_is_refused(bundle_copy):
+    # a start without the large-estate column (a format-3 start relabelled as format 4)
+    meta = json.loads((bundle_copy / METADATA_FILE).read_text())
+    sev = meta["severity"]
+    sev["start_center"] = sev["start_center"][:3]
+    sev["start_slope"] = {c: row[:3] for c, row in sev["start_slope"].items()}
+    _rewrite(bundle_copy, METADATA_FILE, json.dumps(meta))
+    with pytest.raises(BundleError, match=r"the severity start has \[3\] columns"):
         ModelBundle.load(bundle_copy)
 
 

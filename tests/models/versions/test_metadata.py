@@ -79,7 +79,7 @@ def test_the_shipped_metadata_round_trips_to_identical_bytes(shipped_text: str) 
 
 def test_the_shipped_metadata_reads_as_typed_sections(shipped_text: str) -> None:
     metadata = BundleMetadata.from_json(shipped_text)
-    assert metadata.format == FORMAT_VERSION == 3
+    assert metadata.format == FORMAT_VERSION == 4
     split = metadata.split
     assert split.fractions == (0.7, 0.15, 0.15)
     assert metadata.data.policies == split.train + split.valid + split.holdout
@@ -190,9 +190,11 @@ RETRAIN = "retrain the bundle with `python -m training train`"
         (
             "format",
             1,
-            f"has format 1; this code reads format 3 (per-cause models, a severity start): {RETRAIN}",
+            "has format 1; this code reads format 4 (per-cause models, a severity start with a "
+            f"large-estate slope): {RETRAIN}",
         ),
-        ("format", 2, "has format 2; this code reads format 3"),
+        ("format", 2, "has format 2; this code reads format 4"),
+        ("format", 3, "has format 3; this code reads format 4"),
         ("format", KeyError, "has format None"),
         ("seed", KeyError, "metadata: missing seed"),
         ("frequency", KeyError, "metadata: missing frequency"),

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from models.underwriting.quote_engine import QuoteEngine, load_quote_engine
 from tests.service.book.conftest import TEST_SEED, TEST_YEARS
 from tests.support.apps import make_app
-from tests.support.city import quote_body
+from tests.support.city import quote_body, town_exposure
 from training.cli import main as training_main
 
 QuoteCity = Callable[..., dict[str, Any]]
@@ -99,7 +99,7 @@ def test_the_impact_is_the_change_of_the_book_on_the_shipped_model(
     auth = make_model_key("acme")
 
     def quote_city(auth: dict[str, str], vendors: list[str], **terms: Any) -> dict[str, Any]:
-        body = quote_body(**terms)
+        body = quote_body(town_exposure(), **terms)
         body["exposure"]["vendors"] = vendors
         response = client.post("/v1/quotes", json=body, headers=auth)
         assert response.status_code == 201, response.get_json()
@@ -169,7 +169,7 @@ def test_training_accumulate_on_the_export_gives_the_service_s_figures(
         terms: dict[str, Any] = {"limit_usd": 1e6 * (n + 1)}
         if n == 1:
             terms["coverages"] = ["cyber_extortion", "business_interruption"]
-        body = quote_body(**terms)
+        body = quote_body(town_exposure(), **terms)
         body["exposure"]["vendors"] = vendors
         quote = client.post("/v1/quotes", json=body, headers=auth).get_json()
         assert client.post(f"/v1/quotes/{quote['quote_id']}/bind", headers=auth).status_code == 201
@@ -197,7 +197,7 @@ def test_a_plan_s_cost_of_capital_loads_the_marginal_tvar_into_the_premium(
     auth = {"Authorization": f"Bearer {key.stdout.strip().splitlines()[-1]}"}
 
     def quote(vendors: list[str]) -> dict[str, Any]:
-        body = quote_body()
+        body = quote_body(town_exposure())
         body["exposure"]["vendors"] = vendors
         response = client.post("/v1/quotes", json=body, headers=auth)
         assert response.status_code == 201, response.get_json()
