@@ -18,7 +18,10 @@ file (per-cause rates and lognormals), free of the holdout's Poisson noise:
 - excess total: predicted / true total of the $4M xs $1M layer;
 - pure premium: median |log(predicted / true)| of the expected annual
   ground-up loss; cause mix: median total-variation distance between the
-  predicted and the true shares of expected ground-up loss by cause.
+  predicted and the true shares of expected ground-up loss by cause;
+- ground-up total: predicted / true total expected annual ground-up loss
+  (the holdout's ten largest cities carry about 40% of it); rank: Spearman's
+  correlation of the predicted and the true expected ground-up loss.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,11 +109,13 @@ def measure(t: Truth, losses: CauseLosses) -> dict[str, float]:
         "excess_total": float(excess.sum() / true_excess.sum()),
         "pure_premium": float(np.median(np.abs(np.log(annual.sum(1) / true_annual.sum(1))))),
         "cause_mix_tv": float(np.median(0.5 * np.abs(shares - true_shares).sum(axis=1))),
+        "gu_total": float(annual.sum() / true_annual.sum()),
+        "rank": float(spearmanr(annual.sum(axis=1), true_annual.sum(axis=1))[0]),
     }
 
 
 COLUMNS = ("cause_deviance", "total_deviance", "layer_error", "layer_total", "excess_total",
-           "pure_premium", "cause_mix_tv")  # fmt: skip
+           "pure_premium", "cause_mix_tv", "gu_total", "rank")  # fmt: skip
 
 
 def run_portfolio(directory: Path) -> dict[str, dict[str, float]]:
