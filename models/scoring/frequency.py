@@ -68,21 +68,21 @@ CAUSE_COUNT = len(CLAIM_CAUSES)
 #: about 5x the start's fit (2.1 s to 9.5 s on 70,000 training policies).
 START_PENALTIES = (3e-2, 1e-2, 3e-3, 1e-3)
 START_FOLDS = 5
-#: The city's size, the rating base of every cyber tariff: its slopes are not penalised.
-#: One ridge on every slope shrank the size elasticity with the rest (a penalty of 1e-3
-#: against ~1.5e-3 claims a policy-year of ransomware), so the largest cities, which
-#: carry most of the expected loss, were priced low and the small ones high. On
+#: The city's size, the rating base of every cyber tariff: its slopes are not penalised. One
+#: ridge on every slope shrank the size elasticity with the rest (a penalty of 1e-3 against
+#: ~1.5e-3 claims a policy-year of ransomware), so the largest cities, which carry most of
+#: the expected loss, were priced low and the small ones high. On
 #: benchmarks/bench_quality.py's seed 11 the 30 largest-budget holdout cities' ransomware
-#: rate came out 0.46 below the truth in log, and the 35 training cities that carry half
-#: of the true $4M xs $1M loss had 49 claims against 47.3 expected and 39.9 predicted
-#: (the data were right, the start was not); on seed 7 the predicted / true claims ran
-#: from 1.10 in the smallest budget decile to 0.97 in the largest. Unpenalised (the size directions are the best
-#: determined of all: a thousand claims spread over four orders of magnitude of budget),
-#: the per-cause expected excess deviance x 1e4 went from 10.7 / 16.1 / 13.3 / 12.4 to
-#: 9.2 / 15.4 / 10.4 / 9.5 and the total count's from 2.9 / 3.8 / 3.8 / 4.0 to 1.2 / 2.7 /
-#: 2.0 / 1.5 on the four portfolios (with the severity start's large-estate slope,
-#: models/scoring/severity.py, without which the small cities' severity, priced low,
-#: had been hidden by their frequency priced high).
+#: rate came out 0.46 below the truth in log, and the 35 training cities that carry half of
+#: the true $4M xs $1M loss had 49 claims against 47.3 expected and 39.9 predicted (the data
+#: were right, the start was not); on seed 7 the predicted / true claims ran from 1.10 in
+#: the smallest budget decile to 0.97 in the largest. Unpenalised (the size directions are
+#: the best determined of all: a thousand claims spread over five orders of magnitude of
+#: budget), the per-cause expected excess deviance x 1e4 went from 10.7 / 16.1 / 13.3 / 12.4
+#: to 9.2 / 15.4 / 10.4 / 9.5 and the total count's from 2.9 / 3.8 / 3.8 / 4.0 to 1.2 / 2.7
+#: / 2.0 / 1.5 on the four portfolios (with the severity start's large-estate slope,
+#: models/scoring/severity.py, without which the small cities' severity, priced low, had
+#: been hidden by their frequency priced high).
 RATING_BASE: tuple[str, ...] = ("population", "annual_revenue_usd", "employee_count")
 _RATING_BASE_COLUMNS = np.array([FEATURE_NAMES.index(name) for name in RATING_BASE])
 _NEWTON_STEPS = 30
@@ -129,9 +129,9 @@ def fit_signed_poisson(
 
     Minimises mean(mu - y eta) + penalty/2 |slopes|^2, eta = log(exposure) +
     intercept + z @ slopes, the slopes of ``RATING_BASE`` (z's columns in
-    FEATURE_NAMES order) left out of the penalty, by Newton steps: each a bounded quadratic in the
-    ~60 coefficients (L-BFGS-B on the exact Hessian, no pass over the data),
-    halved until the objective falls.
+    FEATURE_NAMES order) left out of the penalty, by Newton steps: each a
+    bounded quadratic in the ~60 coefficients (L-BFGS-B on the exact Hessian,
+    no pass over the data), halved until the objective falls.
     """
     n, p = z.shape
     design = np.column_stack([np.ones(n), z])

@@ -12,8 +12,8 @@ spec's monotone constraints hold for each cause (none on the cause columns).
 The trees correct a start (``base_margin``): per cause a level and slopes on
 the log sizes of ``SIZE_FEATURES`` (the budget, the rating base of every
 cyber tariff; records held; OT controllers) and on the log budget above the
-largest tenth of the claiming cities' (``LARGE_ESTATE_QUANTILE``), each cause's slopes pulled
-towards the slopes pooled within causes by ``START_PENALTIES`` claims' worth
+largest tenth of the claiming cities' (``LARGE_ESTATE_QUANTILE``), each
+cause's slopes pulled towards the slopes pooled within causes by ``START_PENALTIES`` claims' worth
 (chosen on the validation claims) and kept >= 0 (the spec's direction). Trees
 are flat beyond their last split: without the start the largest cities,
 which carry most of the expected loss, shared one leaf's location, and the
@@ -34,8 +34,9 @@ cause mix further off), a ridge start on every input (0.157 / 0.183 / 0.157 /
 ``base_score`` is 0: the start carries the level.
 
 The large-estate slope: a large city loses disproportionately more (many
-services interrupted at once; NetDiligence puts large-firm business
-interruption at ~50x an SME's, shared/reference), and a straight line in log
+services interrupted at once; shared/reference/loss-figures.md: business
+interruption averages $487k for an SME and $26M for a large firm, NetDiligence
+2024), and a straight line in log
 budget through claims that come mostly from large cities is too steep for the
 small ones: on seed 7 of benchmarks/bench_quality.py the mean severity's log
 error, weighted by each cause's share of the loss, was -0.12 to -0.14 in the six
