@@ -89,7 +89,8 @@ def test_fit_start_recovers_a_large_estate_slope_above_the_knot():
     extra = np.full(CAUSE_COUNT, 0.8)  # alike: the pull to the pooled slopes moves none
     # the truth's knot: the fit's rule on the training claims (the same cities as below)
     owners = _claims(60_000, 1)[0]
-    knot = float(np.quantile(np.log1p(owners[:, SIZE_COLUMNS[0]].astype(np.float64)), 0.9))
+    budget = np.log1p(owners[:, SIZE_COLUMNS[0]].astype(np.float64))
+    knot = float(np.quantile(budget, LARGE_ESTATE_QUANTILE))
     train = _claims(60_000, 1, large_estate=extra, knot=knot)
     valid = _claims(10_000, 2, large_estate=extra, knot=knot)
     start = fit_start(train, valid)
